@@ -1,0 +1,5 @@
+//go:build !(amd64 || arm64) || !gc || purego || noasm
+
+package asm
+
+const compiled = false
