@@ -4,7 +4,12 @@ BIN      ?= bin
 PKGS     ?= ./...
 BENCHTIME ?= 1s
 
-.PHONY: help build test test-purego test-arm bench vet fmt cross compare evolve clean
+.PHONY: help build test test-amd64 test-purego test-arm bench vet cross evolve clean
+
+QEMU_ARM64 ?= $(shell command -v qemu-aarch64-static || command -v qemu-aarch64)
+QEMU_ARM   ?= $(shell command -v qemu-arm-static || command -v qemu-arm)
+# Tests under emulation check correctness only; they skip nothing but timing.
+ARM_TEST_FLAGS ?= -count=1 -timeout 30m
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -12,17 +17,28 @@ help: ## list the targets
 build: ## build the nasrun binary into bin/
 	CGO_ENABLED=0 $(GO) build -o $(BIN)/nasrun ./cmd/nasrun
 
-test: ## the whole test suite: every kernel implementation this CPU has, the pure-Go build, vet
-	$(GO) vet $(PKGS)
+test: vet test-amd64 test-purego test-arm ## the whole suite: vet, every kernel implementation this CPU has, pure Go, arm64 and arm under qemu
+
+test-amd64: ## tests on this machine, every kernel implementation the CPU has
 	$(GO) test -count=1 $(PKGS)
+
+test-purego: ## tests with no assembly compiled (asserts that no .s file is built)
+	@sfiles="$$($(GO) list -tags purego -f '{{join .SFiles " "}}' $(PKGS))"; \
+	  if [ -n "$$(echo $$sfiles)" ]; then echo "-tags purego still compiles assembly: $$sfiles"; exit 1; fi
 	$(GO) test -count=1 -tags purego $(PKGS)
+
+test-arm: ## tests for linux/arm64 (NEON) and linux/arm (GOARM=7, pure Go) under qemu user emulation
+	@if [ -z "$(QEMU_ARM64)" ] || [ -z "$(QEMU_ARM)" ]; then \
+	  echo "test-arm: qemu-user-static is not installed (sudo apt-get install qemu-user-static)"; exit 1; fi
+	GOOS=linux GOARCH=arm64 $(GO) test $(ARM_TEST_FLAGS) -exec $(QEMU_ARM64) $(PKGS)
+	GOOS=linux GOARCH=arm GOARM=7 $(GO) test $(ARM_TEST_FLAGS) -exec $(QEMU_ARM) $(PKGS)
 
 bench: ## kernel benchmarks over the suite in bench/suite/suite.txt (single thread)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -cpu 1 ./kernels/
 
 vet: ## go vet and gofmt
 	$(GO) vet $(PKGS)
-	@test -z "$$(gofmt -l .)" || (gofmt -l . && false)
+	@test -z "$$(gofmt -l .)" || (echo "gofmt would change:"; gofmt -l .; false)
 
 clean: ## remove build outputs
 	rm -rf $(BIN) dist

@@ -1,0 +1,53 @@
+package kernels
+
+import (
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestParallelForCoversEachIndexOnce(t *testing.T) {
+	prev := SetThreads(4)
+	defer SetThreads(prev)
+	for _, n := range []int{0, 1, 2, 3, 7, 100, 1001} {
+		for _, grain := range []int{0, 1, 3, 64} {
+			hits := make([]atomic.Int32, n)
+			parallelFor(n, grain, func(lo, hi int) {
+				require.LessOrEqual(t, lo, hi)
+				for i := lo; i < hi; i++ {
+					hits[i].Add(1)
+				}
+			})
+			for i := range hits {
+				require.EqualValues(t, 1, hits[i].Load(), "n=%d grain=%d index %d", n, grain, i)
+			}
+		}
+	}
+}
+
+func TestParallelForNestedDoesNotDeadlock(t *testing.T) {
+	prev := SetThreads(8)
+	defer SetThreads(prev)
+	var total atomic.Int64
+	parallelFor(16, 1, func(lo, hi int) {
+		for range hi - lo {
+			parallelFor(16, 1, func(lo, hi int) { total.Add(int64(hi - lo)) })
+		}
+	})
+	require.EqualValues(t, 256, total.Load())
+}
+
+func TestSingleThreadRunsInline(t *testing.T) {
+	prev := SetThreads(1)
+	defer SetThreads(prev)
+	require.Equal(t, 1, Threads())
+	calls := 0
+	parallelFor(1000, 1, func(lo, hi int) {
+		calls++
+		require.Equal(t, 0, lo)
+		require.Equal(t, 1000, hi)
+	})
+	require.Equal(t, 1, calls)
+	require.Equal(t, 1, SetThreads(0), "SetThreads clamps to at least one thread")
+}
