@@ -19,7 +19,9 @@ type Reward struct {
 }
 
 // SoftReward returns the soft-constraint reward for target T ms.
-func SoftReward(targetMs float64) Reward { return Reward{TargetMs: targetMs, Alpha: -0.07, Beta: -0.07} }
+func SoftReward(targetMs float64) Reward {
+	return Reward{TargetMs: targetMs, Alpha: -0.07, Beta: -0.07}
+}
 
 // HardReward returns the hard-constraint reward for target T ms.
 func HardReward(targetMs float64) Reward { return Reward{TargetMs: targetMs, Alpha: 0, Beta: -1} }
