@@ -3,6 +3,7 @@ module github.com/nasrun/nasrun
 go 1.26.8
 
 require (
+	github.com/klauspost/cpuid/v2 v2.4.2
 	github.com/stretchr/testify v1.12.1
 	golang.org/x/sys v0.50.0
 )

@@ -1,0 +1,70 @@
+package asm
+
+// SGEMM micro-kernels. Each computes one MR×NR tile of
+//
+//	C = beta·C + Ap·Bp
+//
+// from packed panels: Ap holds kc steps of MR values of op(A) (ap[p*MR+i]),
+// Bp holds kc steps of NR values of op(B) (bp[p*NR+j]); alpha is folded
+// into Bp by the packing. beta == 0 means C is not read. The Direct
+// variants read A in place instead of packed: a[i*lda+p], row-major with
+// stride lda, which saves packing when each A row is used by few tiles.
+// Package kernels does the blocking, packing, edges and threading.
+
+// Tile shapes of the micro-kernels.
+const (
+	GemmRefMR, GemmRefNR       = 4, 4
+	GemmAVX2MR, GemmAVX2NR     = 6, 16
+	GemmAVX512MR, GemmAVX512NR = 12, 32
+)
+
+// GemmRef is the pure-Go micro-kernel (tile 4×4). It writes the first nr
+// (1..4) columns of the tile; c rows past nr are not touched.
+func GemmRef(kc int, a, b, c []float32, ldc int, beta float32, nr int) {
+	const mr, nr4 = GemmRefMR, GemmRefNR
+	a = a[:kc*mr]
+	b = b[:kc*nr4]
+	var c00, c01, c02, c03, c10, c11, c12, c13 float32
+	var c20, c21, c22, c23, c30, c31, c32, c33 float32
+	for p := 0; p < kc; p++ {
+		ap := a[p*mr : p*mr+mr : p*mr+mr]
+		bp := b[p*nr4 : p*nr4+nr4 : p*nr4+nr4]
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		a0 := ap[0]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		a1 := ap[1]
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		a2 := ap[2]
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		a3 := ap[3]
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+	}
+	acc := [mr][nr4]float32{
+		{c00, c01, c02, c03},
+		{c10, c11, c12, c13},
+		{c20, c21, c22, c23},
+		{c30, c31, c32, c33},
+	}
+	for i := range mr {
+		row := c[i*ldc : i*ldc+nr]
+		if beta == 0 {
+			copy(row, acc[i][:nr])
+			continue
+		}
+		for j := range row {
+			row[j] = acc[i][j] + beta*row[j]
+		}
+	}
+}
