@@ -145,6 +145,8 @@ func (t *Tensor) Reshape(shape ...int) (*Tensor, error) {
 // inferred) into dst[:0] and returns it; op names the caller and from the
 // source shape in the error.
 func InferShape(dst []int, op string, from []int, n int, shape []int) ([]int, error) {
+	// The error paths format copies so that shape and from do not escape:
+	// callers pass stack arrays and variadic lists.
 	dst = append(dst[:0], shape...)
 	known, infer := 1, -1
 	for i, d := range dst {
@@ -152,20 +154,20 @@ func InferShape(dst []int, op string, from []int, n int, shape []int) ([]int, er
 		case d == -1 && infer < 0:
 			infer = i
 		case d < 0:
-			return nil, fmt.Errorf("%s: cannot reshape %v to %v: bad dimension %d", op, from, shape, d)
+			return nil, fmt.Errorf("%s: cannot reshape %v to %v: bad dimension %d", op, slices.Clone(from), slices.Clone(shape), d)
 		default:
 			known *= d
 		}
 	}
 	if infer >= 0 {
 		if known == 0 || n%known != 0 {
-			return nil, fmt.Errorf("%s: cannot reshape %v (%d elements) to %v", op, from, n, shape)
+			return nil, fmt.Errorf("%s: cannot reshape %v (%d elements) to %v", op, slices.Clone(from), n, slices.Clone(shape))
 		}
 		dst[infer] = n / known
 		known = n
 	}
 	if known != n {
-		return nil, fmt.Errorf("%s: cannot reshape %v (%d elements) to %v (%d elements)", op, from, n, shape, known)
+		return nil, fmt.Errorf("%s: cannot reshape %v (%d elements) to %v (%d elements)", op, slices.Clone(from), n, slices.Clone(shape), known)
 	}
 	return dst, nil
 }

@@ -189,73 +189,74 @@ func Conv2dBackward(p Conv, x, w, dy, dx, dw, db []float32) {
 
 // MaxPool2d computes y = max over each window (padding never wins).
 func MaxPool2d(p Pool, x, y []float32) {
-	poolWalk(p, func(o, c int, win func(func(xi int))) {
-		m := float32(math.Inf(-1))
-		win(func(xi int) { m = max(m, x[xi+c]) })
-		y[o+c] = m
-	})
+	poolLoop(p, x, nil, y, nil, poolMax)
 }
 
 // MaxPool2dBackward routes dy to the first maximum of each window.
 func MaxPool2dBackward(p Pool, x, dy, dx []float32) {
 	clear(dx[:p.N*p.H*p.W*p.C])
-	poolWalk(p, func(o, c int, win func(func(xi int))) {
-		m, at := float32(math.Inf(-1)), -1
-		win(func(xi int) {
-			if x[xi+c] > m {
-				m, at = x[xi+c], xi+c
-			}
-		})
-		if at >= 0 {
-			dx[at] += dy[o+c]
-		}
-	})
+	poolLoop(p, x, dy, nil, dx, poolMaxBack)
 }
 
 // AvgPool2d computes y = mean over each window, dividing by K·K (padding
 // counts as zeros, PyTorch's count_include_pad).
 func AvgPool2d(p Pool, x, y []float32) {
-	inv := 1 / float32(p.K*p.K)
-	poolWalk(p, func(o, c int, win func(func(xi int))) {
-		var s float32
-		win(func(xi int) { s += x[xi+c] })
-		y[o+c] = s * inv
-	})
+	poolLoop(p, x, nil, y, nil, poolAvg)
 }
 
 // AvgPool2dBackward spreads dy/(K·K) over each window.
 func AvgPool2dBackward(p Pool, dy, dx []float32) {
 	clear(dx[:p.N*p.H*p.W*p.C])
-	inv := 1 / float32(p.K*p.K)
-	poolWalk(p, func(o, c int, win func(func(xi int))) {
-		g := dy[o+c] * inv
-		win(func(xi int) { dx[xi+c] += g })
-	})
+	poolLoop(p, nil, dy, nil, dx, poolAvgBack)
 }
 
-func poolWalk(p Pool, body func(o, c int, win func(func(xi int)))) {
+type poolMode int
+
+const (
+	poolMax poolMode = iota
+	poolMaxBack
+	poolAvg
+	poolAvgBack
+)
+
+// poolLoop visits every output cell and channel with its clipped window.
+func poolLoop(p Pool, x, dy, y, dx []float32, mode poolMode) {
 	ho, wo := outDim(p.H, p.K, p.Stride, p.Pad), outDim(p.W, p.K, p.Stride, p.Pad)
+	inv := 1 / float32(p.K*p.K)
 	for n := range p.N {
 		for oy := range ho {
+			y0, y1 := max(oy*p.Stride-p.Pad, 0), min(oy*p.Stride-p.Pad+p.K, p.H)
 			for ox := range wo {
+				x0, x1 := max(ox*p.Stride-p.Pad, 0), min(ox*p.Stride-p.Pad+p.K, p.W)
 				o := ((n*ho+oy)*wo + ox) * p.C
-				win := func(f func(xi int)) {
-					for ky := range p.K {
-						iy := oy*p.Stride - p.Pad + ky
-						if iy < 0 || iy >= p.H {
-							continue
-						}
-						for kx := range p.K {
-							ix := ox*p.Stride - p.Pad + kx
-							if ix < 0 || ix >= p.W {
-								continue
+				for c := range p.C {
+					m, at := float32(math.Inf(-1)), -1
+					var s float32
+					for iy := y0; iy < y1; iy++ {
+						for ix := x0; ix < x1; ix++ {
+							i := ((n*p.H+iy)*p.W+ix)*p.C + c
+							switch mode {
+							case poolMax, poolMaxBack:
+								if x[i] > m {
+									m, at = x[i], i
+								}
+							case poolAvg:
+								s += x[i]
+							case poolAvgBack:
+								dx[i] += dy[o+c] * inv
 							}
-							f(((n*p.H+iy)*p.W + ix) * p.C)
 						}
 					}
-				}
-				for c := range p.C {
-					body(o, c, win)
+					switch mode {
+					case poolMax:
+						y[o+c] = m
+					case poolMaxBack:
+						if at >= 0 {
+							dx[at] += dy[o+c]
+						}
+					case poolAvg:
+						y[o+c] = s * inv
+					}
 				}
 			}
 		}
