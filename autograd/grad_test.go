@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/nasrun/nasrun/internal/kerneltest"
 	kernels "github.com/nasrun/nasrun/internal/kshim"
 	"github.com/nasrun/nasrun/tensor"
 )
@@ -247,8 +248,13 @@ func TestSoftmaxCrossEntropyValue(t *testing.T) {
 	require.InDelta(t, -0.1*math.Log(0.25)-0.9*math.Log(0.75), loss.Value.Data[0], 1e-6)
 }
 
-// A small network through every op family at once, with x used twice.
+// A small network through every op family at once, with h used twice, for
+// every kernel implementation the CPU has.
 func TestGradComposite(t *testing.T) {
+	kerneltest.ForEachImpl(t, testGradComposite)
+}
+
+func testGradComposite(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 1))
 	in := []*tensor.Tensor{
 		randn(rng, 2, 6, 6, 3),           // x

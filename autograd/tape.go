@@ -69,7 +69,8 @@ func (v *Var) ZeroGrad() {
 // reuses the i-th buffer of the previous step when it is large enough, so a
 // steady-state training step allocates nothing.
 //
-// A Tape is not safe for concurrent use. Ops report a shape mistake through
+// Keep one Tape per kind of step (training, evaluation): a step with other
+// shapes makes the arena regrow. A Tape is not safe for concurrent use. Ops report a shape mistake through
 // a sticky error (Err), as bufio.Scanner does: after the first failure every
 // op returns a placeholder at once, and Backward returns the error.
 type Tape struct {
