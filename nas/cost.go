@@ -17,7 +17,7 @@ type Layer struct {
 	K      int // depthwise kernel size
 	Stride int
 	SE     int // SE hidden channels, MakeDiv(Mid·se); 0 = no SE
-	Act    Act // MBConv's activation (a ghost block uses ReLU inside)
+	Act    Act // activation (see the package doc for where each block applies it)
 }
 
 // OutHW returns the output spatial size.

@@ -33,14 +33,17 @@
 //   - block "mbconv": 1×1 In→Mid + BN + act (omitted when expand is 1),
 //     depthwise k×k with the stride + BN + act, SE on Mid when se > 0,
 //     1×1 Mid→Out + BN; identity residual when stride is 1 and In = Out.
-//   - block "ghost" (GhostBottleneck): Ghost module In→Mid with ReLU;
+//   - block "ghost" (GhostBottleneck): Ghost module In→Mid with act;
 //     depthwise k×k stride 2 + BN only when the stride is 2; SE on Mid when
 //     se > 0; Ghost module Mid→Out without activation; plus a shortcut:
 //     identity when stride is 1 and In = Out, else depthwise k×k with the
 //     stride + BN + 1×1 In→Out + BN. A Ghost module C→D (ratio 2): primary
-//     1×1 C→ceil(D/2) + BN (+ReLU), cheap depthwise 3×3 on those channels +
-//     BN (+ReLU), concatenated and cut to D channels. The stage's act is
-//     not used inside a ghost block (GhostNet uses ReLU throughout).
+//     1×1 C→ceil(D/2) + BN (+act), cheap depthwise 3×3 on those channels +
+//     BN (+act), concatenated and cut to D channels. GhostNet and
+//     refnet_torch.py use ReLU there; here the stage's act decides, so that
+//     every decision changes the network (with "relu" it is GhostNet's).
+//     A ghost block that neither strides nor changes width has no k×k
+//     convolution: there, k changes nothing.
 //   - SE on C channels: global average pool, 1×1 C→MakeDiv(C·se) with bias,
 //     ReLU, 1×1 →C with bias, hardsigmoid, scale.
 //   - head: 1×1 conv → head c (no bias), BN, act, global average pool,

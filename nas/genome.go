@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 )
 
 // Version is the genome format version this package reads and writes.
@@ -96,7 +97,8 @@ func (g Genome) Clone() Genome {
 }
 
 // Encode returns g's canonical JSON: fixed field order, one stage per line,
-// a final newline. Equal genomes encode to equal bytes.
+// a final newline. Equal genomes encode to equal bytes. It panics on a NaN
+// or infinite float, which no valid genome has.
 func (g Genome) Encode() []byte {
 	var b bytes.Buffer
 	line := func(key string, v any, last bool) {
@@ -216,4 +218,26 @@ func (g Genome) Save(path string) error {
 		return err
 	}
 	return os.WriteFile(path, g.Encode(), 0o644)
+}
+
+// Summary describes the stages in one short line for tables and progress
+// output, e.g. "mb3/e1/16x1 mb3/e3/24x2 mb5/e3/40x2/se/hs …": block (mb or
+// gh) and kernel, expansion, output channels × layers, "/se" with SE, "/hs"
+// with hardswish.
+func (g Genome) Summary() string {
+	parts := make([]string, len(g.Stages))
+	for i, s := range g.Stages {
+		b := "mb"
+		if s.Block == Ghost {
+			b = "gh"
+		}
+		parts[i] = fmt.Sprintf("%s%d/e%d/%dx%d", b, s.K, s.Expand, s.Out(), s.Layers)
+		if s.SE > 0 {
+			parts[i] += "/se"
+		}
+		if s.Act == HSwish {
+			parts[i] += "/hs"
+		}
+	}
+	return strings.Join(parts, " ")
 }

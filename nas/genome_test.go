@@ -307,6 +307,10 @@ func TestSpaceValidate(t *testing.T) {
 
 func TestDecisions(t *testing.T) {
 	require.Equal(t, []string{"block", "k", "expand", "se", "width", "act", "layers"}, Decisions())
+	require.Equal(t, "1..4", setString([]int{1, 2, 3, 4}))
+	require.Equal(t, "{1, 3, 4, 5}", setString([]int{1, 3, 4, 5}))
+	require.Equal(t, "{1, 2}", setString([]int{1, 2}))
+	require.Equal(t, "{0.75, 1, 1.25}", setString([]float64{0.75, 1, 1.25}))
 }
 
 // FuzzParse: Parse never panics, and what it accepts re-encodes to bytes
@@ -334,4 +338,13 @@ func FuzzParse(f *testing.F) {
 		require.Positive(t, c.MACs)
 		require.Positive(t, c.Params)
 	})
+}
+
+func TestSummary(t *testing.T) {
+	g, err := RefNet("mbv3-like")
+	require.NoError(t, err)
+	require.Equal(t, "mb3/e1/16x1 mb3/e3/24x2 mb5/e3/40x2/se/hs mb5/e6/80x2/se/hs mb3/e6/96x1/se/hs", g.Summary())
+	g, err = RefNet("ghost-like")
+	require.NoError(t, err)
+	require.Equal(t, "gh3/e1/16x1 gh3/e3/24x2 gh5/e3/40x2/se gh5/e6/80x2/se gh3/e6/96x1/se", g.Summary())
 }

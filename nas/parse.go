@@ -78,14 +78,14 @@ func (d *decoder) genome(raw json.RawMessage) Genome {
 	st := d.object(join(o.path, "stem"), d.field(o, "stem"), "c", "k", "stride", "act")
 	g.Stem = Stem{C: d.int(st, "c"), K: d.int(st, "k"), Stride: d.int(st, "stride"), Act: Act(d.string(st, "act"))}
 	for i, raw := range d.array(o, "stages") {
-		s := d.object(fmt.Sprintf("stages[%d]", i), raw, "block", "k", "expand", "c", "width", "layers", "stride", "se", "act")
+		s := d.object(fmt.Sprintf("%s[%d]", join(o.path, "stages"), i), raw, "block", "k", "expand", "c", "width", "layers", "stride", "se", "act")
 		g.Stages = append(g.Stages, Stage{
 			Block: Block(d.string(s, "block")), K: d.int(s, "k"), Expand: d.int(s, "expand"),
 			C: d.int(s, "c"), Width: d.float(s, "width"), Layers: d.int(s, "layers"),
 			Stride: d.int(s, "stride"), SE: d.float(s, "se"), Act: Act(d.string(s, "act")),
 		})
 	}
-	h := d.object("head", d.field(o, "head"), "c", "act", "dropout")
+	h := d.object(join(o.path, "head"), d.field(o, "head"), "c", "act", "dropout")
 	g.Head = Head{C: d.int(h, "c"), Act: Act(d.string(h, "act")), Dropout: d.float(h, "dropout")}
 	return g
 }

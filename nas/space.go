@@ -137,7 +137,7 @@ func Decisions() []string {
 // setString formats choices as "{3, 5}", or "1..4" for a run of three or
 // more consecutive integers.
 func setString[T any](opts []T) string {
-	if ints, ok := any(opts).([]int); ok && len(ints) > 2 && ints[len(ints)-1]-ints[0] == len(ints)-1 {
+	if ints, ok := any(opts).([]int); ok && len(ints) > 2 && consecutive(ints) {
 		return fmt.Sprintf("%d..%d", ints[0], ints[len(ints)-1])
 	}
 	parts := make([]string, len(opts))
@@ -145,6 +145,15 @@ func setString[T any](opts []T) string {
 		parts[i] = fmt.Sprint(v)
 	}
 	return "{" + strings.Join(parts, ", ") + "}"
+}
+
+func consecutive(ints []int) bool {
+	for i, v := range ints {
+		if v != ints[0]+i {
+			return false
+		}
+	}
+	return true
 }
 
 // show formats a value for a message; strings are quoted so that odd

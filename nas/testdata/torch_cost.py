@@ -2,7 +2,7 @@
 
 Builds each genome of a JSON list with the block classes of the PyTorch
 reference script (peers/refnet_torch.py: MBConv, GhostBottleneck, SE) and
-counts with its macs(); for the reference networks it also checks that the
+counts with its macs() (the ghost block takes the stage's activation); for the reference networks it also checks that the
 genome builds exactly refnet_torch.Net. Regenerate the fixture with
 
   go test ./nas -run TestCostFixtureGenomes -update
@@ -19,6 +19,16 @@ import refnet_torch as R  # noqa: E402
 import torch.nn as nn  # noqa: E402
 
 
+def ghost(cin, cout, k, e, s, se, a):
+    """R.GhostBottleneck with the stage's activation in its first Ghost module
+    (refnet_torch always uses ReLU there, which is act "relu")."""
+    b = R.GhostBottleneck(cin, cout, k, e, s, se, a)
+    for seq in (b.g1.primary, b.g1.cheap):
+        assert isinstance(seq[2], nn.ReLU)
+        seq[2] = R.act(a)
+    return b
+
+
 def build(g):
     st, hd = g["stem"], g["head"]
     layers = [nn.Conv2d(g["input"]["c"], st["c"], st["k"], st["stride"], st["k"] // 2, bias=False),
@@ -27,7 +37,7 @@ def build(g):
     for s in g["stages"]:
         assert s["se"] in (0, 0.25), "refnet_torch's SE has ratio 1/4"
         cout = R.make_div(s["c"] * s["width"])
-        block = {"mbconv": R.MBConv, "ghost": R.GhostBottleneck}[s["block"]]
+        block = {"mbconv": R.MBConv, "ghost": ghost}[s["block"]]
         for i in range(s["layers"]):
             layers.append(block(cin, cout, s["k"], s["expand"], s["stride"] if i == 0 else 1, s["se"] > 0, s["act"]))
             cin = cout
