@@ -40,5 +40,24 @@ vet: ## go vet and gofmt
 	$(GO) vet $(PKGS)
 	@test -z "$$(gofmt -l .)" || (echo "gofmt would change:"; gofmt -l .; false)
 
+# compare: nasrun against its peers (bench/peers: XNNPACK in C, PyTorch in
+# Python, the roofline probe), interleaved, at 1 and 2 threads; prints one
+# Markdown table and writes it to bench/results/. Extra flags for
+# bench/compare go in COMPARE_FLAGS (e.g. COMPARE_FLAGS='-rounds 3' or '-scale').
+PEER_CFLAGS ?= -O2 -Wall
+bench/build/bench_xnnpack: bench/peers/xnnpack/bench_xnnpack.c bench/peers/peer.h
+	@mkdir -p $(@D)
+	$(CC) $(PEER_CFLAGS) -o $@ $< -lXNNPACK -lpthreadpool -lcpuinfo -lm
+
+bench/build/roofline: bench/peers/roofline/roofline.c bench/peers/peer.h
+	@mkdir -p $(@D)
+	$(CC) $(PEER_CFLAGS) -Wno-psabi -pthread -o $@ $<
+
+compare: ## nasrun vs XNNPACK and PyTorch, side by side (bench/results/compare-DATE.md)
+	@sh bench/peers/deps.sh
+	@$(MAKE) --no-print-directory bench/build/roofline
+	@$(MAKE) --no-print-directory bench/build/bench_xnnpack || echo "compare: XNNPACK peer not built; its column is skipped" >&2
+	$(GO) run ./bench/compare $(COMPARE_FLAGS)
+
 clean: ## remove build outputs
 	rm -rf $(BIN) dist

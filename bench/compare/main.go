@@ -1,0 +1,247 @@
+// Command compare runs nasrun's kernels and its peers (XNNPACK, PyTorch) on
+// the rows of the benchmark suite, interleaved, and prints one Markdown
+// table: `make compare` (see the Makefile) builds the peers and runs it.
+//
+// The machine is shared and noisy, so every engine runs as a server process
+// (--serve) and the rows are measured row by row, engine by engine, for
+// several rounds (the engine order rotates each round). A cell is the median
+// over rounds of the engines' own medians; the best-peer ratio is taken
+// within each round (fastest peer ms / nasrun ms, > 1 means nasrun is
+// faster) and its median over rounds is printed. The roofline column is the
+// machine's lower bound for the row (bench/peers/roofline) over nasrun's time.
+//
+// With --scale it times nasrun's kernels at growing batch and image size
+// instead, to show that their cost grows linearly with the work.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nasrun/nasrun/bench/suite"
+)
+
+const (
+	suiteFile = "bench/suite/suite.txt"
+	buildDir  = "bench/build"
+	openBLAS  = "/usr/lib/x86_64-linux-gnu/openblas-pthread"
+)
+
+var (
+	flagThreads = flag.String("threads", "1,2", "comma-separated thread counts")
+	flagRows    = flag.String("rows", "", "comma-separated row ids (default: the whole suite)")
+	flagRounds  = flag.Int("rounds", 5, "rounds over all rows and engines")
+	flagSamples = flag.Int("samples", 5, "timed samples per measurement")
+	flagSample  = flag.Float64("sample-ms", 10, "duration of one sample, ms")
+	flagOut     = flag.String("out", "bench/results", "directory for the table file (empty: do not write)")
+	flagScale   = flag.Bool("scale", false, "time nasrun's kernels at growing batch and image size instead")
+)
+
+func main() {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "compare:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	threads, err := parseInts(*flagThreads)
+	if err != nil {
+		return fmt.Errorf("--threads: %w", err)
+	}
+	rows := suite.All()
+	if *flagRows != "" {
+		rows = nil
+		for _, id := range strings.Split(*flagRows, ",") {
+			r, ok := suite.ByID(id)
+			if !ok {
+				return fmt.Errorf("--rows: no row %q in %s", id, suiteFile)
+			}
+			rows = append(rows, r)
+		}
+	}
+	nasbench := filepath.Join(buildDir, "nasbench")
+	if out, err := exec.Command("go", "build", "-o", nasbench, "./bench/cmd/nasbench").CombinedOutput(); err != nil {
+		return fmt.Errorf("building nasbench: %v\n%s", err, out)
+	}
+	common := []string{"--serve", "--suite", suiteFile, "--samples", strconv.Itoa(*flagSamples),
+		"--sample-ms", fmt.Sprint(*flagSample)}
+	if *flagScale {
+		return scale(nasbench, rows, threads)
+	}
+
+	var notes []string
+	note := func(format string, a ...any) {
+		notes = append(notes, fmt.Sprintf(format, a...))
+		fmt.Fprintf(os.Stderr, "compare: "+format+"\n", a...)
+	}
+	// the roofline probe runs before and after the rows; the best of the
+	// two runs is kept
+	var rf *roofline
+	rfBin := filepath.Join(buildDir, "roofline")
+	if exists(rfBin) {
+		fmt.Fprintln(os.Stderr, "compare: measuring the roofline")
+		if rf, err = runRoofline(rfBin, threads, 15); err != nil {
+			note("roofline probe failed: %v", err)
+		}
+	} else {
+		note("roofline probe not built (%s): no roofline column", rfBin)
+	}
+
+	nas, err := startEngine("nasrun", nil, append([]string{nasbench}, common...)...)
+	if err != nil {
+		return err
+	}
+	engines := []*engine{nas}
+	if bin := filepath.Join(buildDir, "bench_xnnpack"); !exists(bin) {
+		note("XNNPACK skipped: %s not built (needs Debian libxnnpack-dev libpthreadpool-dev libcpuinfo-dev: `apt-get install -y libxnnpack-dev libpthreadpool-dev libcpuinfo-dev`, then `make compare`)", bin)
+	} else if e, err := startEngine("XNNPACK", nil, append([]string{bin}, common...)...); err != nil {
+		note("XNNPACK skipped: %v", err)
+	} else {
+		engines = append(engines, e)
+	}
+	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
+		note("PyTorch skipped: /usr/bin/python3 cannot import torch (Debian python3-torch: `apt-get install -y python3-torch`)")
+	} else {
+		var env []string
+		if exists(openBLAS) {
+			env = []string{"LD_LIBRARY_PATH=" + openBLAS} // torch.mm on OpenBLAS, whatever libblas.so.3 points to
+		} else {
+			note("PyTorch's torch.mm uses the default libblas.so.3; install libopenblas0-pthread for a fair GEMM")
+		}
+		args := append([]string{"/usr/bin/python3", "bench/peers/torch/bench_torch.py"}, common...)
+		if e, err := startEngine("PyTorch", env, args...); err != nil {
+			note("PyTorch skipped: %v", err)
+		} else {
+			engines = append(engines, e)
+		}
+	}
+	defer func() {
+		for _, e := range engines {
+			e.close()
+		}
+	}()
+
+	start := time.Now()
+	tab := newTable(rows, threads, engines)
+	var noise foreign
+	for round := range *flagRounds {
+		fmt.Fprintf(os.Stderr, "compare: round %d/%d (%s)\n", round+1, *flagRounds, time.Since(start).Round(time.Second))
+		for _, r := range rows {
+			for _, t := range threads {
+				for i := range engines {
+					e := engines[(i+round)%len(engines)]
+					var res result
+					err := noise.measure(e, func() (err error) {
+						res, err = e.query(r.ID, t)
+						return err
+					})
+					if err != nil {
+						return err
+					}
+					e.waitIdle(500 * time.Millisecond)
+					tab.add(round, r.ID, t, e.name, res)
+				}
+			}
+		}
+	}
+	if rf != nil {
+		if again, err := runRoofline(rfBin, threads, 15); err == nil {
+			rf.merge(again)
+		}
+	}
+	notes = append(notes, fmt.Sprintf("Other processes used %.0f%% of a core on average while the engines ran (at worst %.0f%%): "+
+		"the machine is shared, so figures at %d threads are the most disturbed.", 100*noise.mean(), 100*noise.peak, threads[len(threads)-1]))
+	md := tab.markdown(rf, machineLine(engines, start), commandLine(), notes)
+	fmt.Print(md)
+	if *flagOut != "" {
+		path := filepath.Join(*flagOut, "compare-"+start.UTC().Format("2006-01-02")+".md")
+		if err := os.MkdirAll(*flagOut, 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintln(os.Stderr, "compare: wrote", path)
+	}
+	return nil
+}
+
+// machineLine names the CPU, its cores, the date and the engines' builds.
+func machineLine(engines []*engine, at time.Time) string {
+	model := "unknown CPU"
+	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	s := fmt.Sprintf("%s, %d cores (%s/%s), %s; %s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,
+		at.UTC().Format("2006-01-02 15:04 UTC"), runtime.Version())
+	for _, e := range engines {
+		switch e.name {
+		case "XNNPACK":
+			s += ", XNNPACK " + debVersion("libxnnpack0") + " (Debian)"
+		case "PyTorch":
+			s += ", PyTorch " + debVersion("python3-torch") + " (Debian)"
+			var info struct{ BLAS []string }
+			if json.Unmarshal(e.info, &info) == nil {
+				for _, l := range info.BLAS {
+					if strings.Contains(l, "openblas") && strings.HasSuffix(l, ".so") {
+						s += " with " + filepath.Base(l)
+					}
+				}
+			}
+		}
+	}
+	return s
+}
+
+func debVersion(pkg string) string {
+	out, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", pkg).Output()
+	if err != nil {
+		return ""
+	}
+	return string(out)
+}
+
+// commandLine is how this table was made.
+func commandLine() string {
+	args := strings.Join(os.Args[1:], " ")
+	if os.Getenv("MAKELEVEL") != "" {
+		if args == "" {
+			return "make compare"
+		}
+		return "make compare COMPARE_FLAGS='" + args + "'"
+	}
+	return strings.TrimSpace("go run ./bench/compare " + args)
+}
+
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("%q is not a positive integer", f)
+		}
+		out = append(out, n)
+	}
+	return slices.Compact(out), nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
