@@ -1,0 +1,69 @@
+package asm
+
+import "unsafe"
+
+//go:generate go run dwconv_gen.go
+
+// Depthwise convolution building blocks. Package kernels packs weights,
+// builds the row and tap pointers (padding points at a zero buffer), splits
+// rows into the interior, which the unrolled tile kernels cover, and the
+// borders, which the indirect kernels cover, and threads the work. All
+// pointers address float32 data in NHWC layout; a packed weight (or
+// accumulator) buffer holds, per block of V channels (V = 16 on AVX-512,
+// 8 on AVX2), taps+1 vectors of V floats: the taps' weights, then the bias.
+// The assembly reads these structs at fixed byte offsets (see dwconv_gen.go).
+
+// DWTileArgs are the arguments of a forward tile kernel: N consecutive
+// output pixels of one row, every tap inside the input.
+type DWTileArgs struct {
+	Rows [5]unsafe.Pointer // window row ky: input at the first output's first column
+	W    unsafe.Pointer    // packed weights and bias
+	Y    unsafe.Pointer    // first output pixel
+	C    int               // channels, also the input pixel stride in floats
+	N    int               // output pixels, ≥ 0
+	YS   int               // output pixel stride in floats
+	Act  int               // 0 none, 1 ReLU, 2 ReLU6, 3 hardswish
+}
+
+// DWGradArgs are the arguments of a weight-gradient tile kernel: NR rows of
+// N output-gradient pixels each, accumulated into Acc.
+type DWGradArgs struct {
+	Rows      unsafe.Pointer // *[NR*RowStride]unsafe.Pointer: per row, its window rows' input at the first pixel
+	RowStride int            // pointers from one row's window to the next's
+	NR        int            // rows, ≥ 1
+	DY        unsafe.Pointer // the first row's first output-gradient pixel
+	DYRow     int            // output-gradient row stride in floats
+	N         int            // pixels per row
+	C         int            // channels, also the pixel stride in floats
+	Acc       unsafe.Pointer // packed accumulators: taps' weight gradients, then the bias gradient
+}
+
+// DWIndArgs are the arguments of the indirect kernels. Taps holds, per
+// pixel, one output pointer (forward: where to store; gradient: the output
+// gradient to read) and then NT input pointers.
+type DWIndArgs struct {
+	Taps unsafe.Pointer // *[N*(NT+1)]unsafe.Pointer
+	N    int            // pixels, ≥ 1
+	NT   int            // taps per pixel, ≥ 1
+	W    unsafe.Pointer // packed weights (forward) or accumulators (gradient)
+	C    int            // channels
+	Act  int            // forward only, as DWTileArgs.Act
+}
+
+// DWFwdTile returns the assembly forward tile kernel for a kh×kw window
+// with stride s (AVX-512 or AVX2), or nil if there is none.
+func DWFwdTile(avx512 bool, kh, kw, s int) func(*DWTileArgs) {
+	return dwFwdTile(avx512, kh, kw, s)
+}
+
+// DWGradTile returns the assembly weight-gradient tile kernel for a kh×kw
+// window with stride s, or nil if there is none.
+func DWGradTile(avx512 bool, kh, kw, s int) func(*DWGradArgs) {
+	return dwGradTile(avx512, kh, kw, s)
+}
+
+// DWFwdIndirect returns the assembly indirect forward kernel, or nil.
+func DWFwdIndirect(avx512 bool) func(*DWIndArgs) { return dwFwdIndirect(avx512) }
+
+// DWGradIndirect returns the assembly indirect weight-gradient kernel, or nil.
+func DWGradIndirect(avx512 bool) func(*DWIndArgs) { return dwGradIndirect(avx512) }

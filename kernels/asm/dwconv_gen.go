@@ -1,0 +1,729 @@
+//go:build ignore
+
+// dwconv_gen.go writes the depthwise-convolution assembly
+// (dwconv_avx2_amd64.s, dwconv_avx512_amd64.s) and its Go bindings
+// (dwconv_amd64.go). Run it with `go generate` in kernels/asm.
+//
+// Every kernel vectorises across channels (NHWC: one register holds V = 8
+// or 16 consecutive channels of one pixel) and loops over channel blocks
+// outermost, so a block's weights (or its gradient accumulators) stay in
+// registers while the kernel walks the pixels. The last block is handled
+// with masks (K1 on AVX-512, VMASKMOVPS on AVX2). The tile kernels are fully
+// unrolled for a fixed window kh×kw and stride s and compute q output pixels
+// at a time, loading each input column once and feeding it to every output
+// of the tile that uses it.
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"go/format"
+	"math"
+	"os"
+	"strings"
+)
+
+// Argument struct layouts, in bytes; dwconv.go defines the structs and
+// dwconv_amd64_test.go checks these offsets against unsafe.Offsetof.
+const (
+	tileRows = 0 // DWTileArgs.Rows [5]unsafe.Pointer
+	tileW    = 40
+	tileY    = 48
+	tileC    = 56
+	tileN    = 64
+	tileYS   = 72
+	tileAct  = 80
+
+	gradRows      = 0 // DWGradArgs.Rows
+	gradRowStride = 8
+	gradNR        = 16
+	gradDY        = 24
+	gradDYRow     = 32
+	gradN         = 40
+	gradC         = 48
+	gradAcc       = 56
+
+	indTaps = 0 // DWIndArgs.Taps
+	indN    = 8
+	indNT   = 16
+	indW    = 24
+	indC    = 32
+	indAct  = 40
+)
+
+type isa struct {
+	name   string // AVX2 or AVX512
+	file   string
+	v      int // float32 lanes per register
+	nreg   int
+	r      string // register prefix: Y or Z
+	const_ string
+}
+
+func (is isa) reg(i int) string { return fmt.Sprintf("%s%d", is.r, i) }
+
+var (
+	avx2   = isa{name: "AVX2", file: "dwconv_avx2_amd64.s", v: 8, nreg: 16, r: "Y", const_: "dwc8"}
+	avx512 = isa{name: "AVX512", file: "dwconv_avx512_amd64.s", v: 16, nreg: 32, r: "Z", const_: "dwc16"}
+)
+
+// The shapes with an unrolled forward tile kernel: the forward windows
+// (3×3 and 5×5, stride 1 and 2), the 1×1 window, and the sub-windows of the
+// stride-2 transposed convolution (the input gradient splits into s² phases,
+// each a stride-1 correlation with a ⌈K/2⌉ or ⌊K/2⌋ window).
+var fwdShapes = [][3]int{
+	{1, 1, 1}, {1, 2, 1}, {2, 1, 1}, {2, 2, 1}, {2, 3, 1}, {3, 2, 1}, {3, 3, 1},
+	{5, 5, 1}, {3, 3, 2}, {5, 5, 2},
+}
+
+// The shapes with an unrolled weight-gradient kernel. The gradient keeps
+// kh·kw+1 accumulators in registers: AVX2's 16 registers cannot hold 5×5,
+// so there the window is split into groups of kernel rows.
+func gradShapes(is isa) [][3]int {
+	if is.nreg == 32 {
+		return [][3]int{{1, 1, 1}, {3, 3, 1}, {3, 3, 2}, {5, 5, 1}, {5, 5, 2}}
+	}
+	return [][3]int{{1, 1, 1}, {3, 3, 1}, {3, 3, 2}, {2, 5, 1}, {1, 5, 1}, {2, 5, 2}, {1, 5, 2}}
+}
+
+type emitter struct {
+	b     bytes.Buffer
+	label int
+}
+
+func (e *emitter) o(format string, args ...any) {
+	fmt.Fprintf(&e.b, "\t"+format+"\n", args...)
+}
+func (e *emitter) raw(format string, args ...any) { fmt.Fprintf(&e.b, format+"\n", args...) }
+func (e *emitter) lbl(l string)                   { e.raw("%s:", l) }
+func (e *emitter) newLabel(prefix string) string {
+	e.label++
+	return fmt.Sprintf("%s_%d", prefix, e.label)
+}
+
+// rowReg is the GP register holding the current pointer into window row ky.
+func rowReg(ky int) string { return fmt.Sprintf("R%d", 8+ky) }
+
+// load emits a load of V channels at (src) into dst, masked on the tail block.
+func load(e *emitter, is isa, masked bool, src, dst string) {
+	switch {
+	case !masked:
+		e.o("VMOVUPS %s, %s", src, dst)
+	case is.nreg == 32:
+		e.o("VMOVUPS.Z %s, K1, %s", src, dst)
+	default:
+		e.o("VMASKMOVPS %s, Y15, %s", src, dst)
+	}
+}
+
+// store emits a store of src to (dst), masked on the tail block.
+func store(e *emitter, is isa, masked bool, src, dst string) {
+	switch {
+	case !masked:
+		e.o("VMOVUPS %s, %s", src, dst)
+	case is.nreg == 32:
+		e.o("VMOVUPS %s, K1, %s", src, dst)
+	default:
+		e.o("VMASKMOVPS %s, Y15, %s", src, dst)
+	}
+}
+
+// constant returns the memory operand of a broadcast constant: k is 0 for
+// 0.0, 1 for 3.0, 2 for 6.0, 3 for 1/6.
+func constant(is isa, k int) string {
+	if is.nreg == 32 {
+		return fmt.Sprintf("%s<>+%d(SB)", is.const_, 4*k)
+	}
+	return fmt.Sprintf("%s<>+%d(SB)", is.const_, 32*k)
+}
+
+func op(is isa, name string) string {
+	if is.nreg == 32 {
+		return name + ".BCST"
+	}
+	return name
+}
+
+// activation emits the fused activation on accs, selected at run time by the
+// int at actOff(DI): 0 none, 1 ReLU, 2 ReLU6, 3 hardswish (x·relu6(x+3)/6).
+func activation(e *emitter, is isa, actOff int, accs []string, tmp, gp string) {
+	done, not1, not2 := e.newLabel("act_done"), e.newLabel("act_not1"), e.newLabel("act_not2")
+	e.o("MOVQ %d(DI), %s", actOff, gp)
+	e.o("TESTQ %s, %s", gp, gp)
+	e.o("JEQ %s", done)
+	e.o("CMPQ %s, $1", gp)
+	e.o("JNE %s", not1)
+	for _, a := range accs {
+		e.o("%s %s, %s, %s", op(is, "VMAXPS"), constant(is, 0), a, a)
+	}
+	e.o("JMP %s", done)
+	e.lbl(not1)
+	e.o("CMPQ %s, $2", gp)
+	e.o("JNE %s", not2)
+	for _, a := range accs {
+		e.o("%s %s, %s, %s", op(is, "VMAXPS"), constant(is, 0), a, a)
+		e.o("%s %s, %s, %s", op(is, "VMINPS"), constant(is, 2), a, a)
+	}
+	e.o("JMP %s", done)
+	e.lbl(not2)
+	for _, a := range accs {
+		e.o("%s %s, %s, %s", op(is, "VADDPS"), constant(is, 1), a, tmp)
+		e.o("%s %s, %s, %s", op(is, "VMAXPS"), constant(is, 0), tmp, tmp)
+		e.o("%s %s, %s, %s", op(is, "VMINPS"), constant(is, 2), tmp, tmp)
+		e.o("%s %s, %s, %s", op(is, "VMULPS"), constant(is, 3), tmp, tmp)
+		e.o("VMULPS %s, %s, %s", tmp, a, a)
+	}
+	e.lbl(done)
+}
+
+// setMask sets the tail mask from CX = remaining channels × 4 (0 < CX < 4V).
+func setMask(e *emitter, is isa) {
+	if is.nreg == 32 {
+		e.o("SHRQ $2, CX")
+		e.o("LEAQ dwmask<>(SB), SI")
+		e.o("KMOVW (SI)(CX*2), K1")
+	} else {
+		e.o("LEAQ dwmask<>+32(SB), SI")
+		e.o("SUBQ CX, SI")
+		e.o("VMOVDQU (SI), Y15")
+	}
+}
+
+// setFullOrTailMask sets the mask for the block at R14 in the generic
+// kernels, which mask every block: all lanes, or the tail's lanes.
+func setFullOrTailMask(e *emitter, is isa, cOff int, done string) {
+	full, set := e.newLabel("full"), e.newLabel("maskset")
+	e.o("MOVQ %d(DI), CX", cOff)
+	e.o("SHLQ $2, CX")
+	e.o("SUBQ R14, CX")
+	e.o("JLE %s", done)
+	e.o("CMPQ CX, $%d", 4*is.v)
+	e.o("JGE %s", full)
+	setMask(e, is)
+	e.o("JMP %s", set)
+	e.lbl(full)
+	if is.nreg == 32 {
+		e.o("KXNORW K1, K1, K1")
+	} else {
+		e.o("VPCMPEQD Y15, Y15, Y15")
+	}
+	e.lbl(set)
+}
+
+// tileSizes returns the tile widths the pixel loop uses: p while it can,
+// then each power of two below p once (enough for any remainder < p).
+func tileSizes(p int) []int {
+	out := []int{p}
+	q := 1
+	for q*2 < p {
+		q *= 2
+	}
+	for ; q >= 1; q /= 2 {
+		if q < p {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// pixelLoop emits the loop over CX pixels in tiles: width p repeatedly, then
+// the smaller widths once each.
+func pixelLoop(e *emitter, p int, tile func(q int)) {
+	sizes := tileSizes(p)
+	top, next := e.newLabel("tile"), e.newLabel("tile_end")
+	e.lbl(top)
+	e.o("CMPQ CX, $%d", p)
+	e.o("JLT %s", next)
+	tile(p)
+	e.o("SUBQ $%d, CX", p)
+	e.o("JMP %s", top)
+	e.lbl(next)
+	for _, q := range sizes[1:] {
+		skip := e.newLabel("skip")
+		e.o("CMPQ CX, $%d", q)
+		e.o("JLT %s", skip)
+		tile(q)
+		e.o("SUBQ $%d, CX", q)
+		e.lbl(skip)
+	}
+}
+
+// advanceRows moves the kh row pointers forward by q·s pixels.
+func advanceRows(e *emitter, kh, q, s int) {
+	if q*s == 1 {
+		for ky := range kh {
+			e.o("ADDQ DX, %s", rowReg(ky))
+		}
+		return
+	}
+	e.o("IMUL3Q $%d, DX, SI", q*s)
+	for ky := range kh {
+		e.o("ADDQ SI, %s", rowReg(ky))
+	}
+}
+
+// fwdPlan returns the tile width and the number of weights kept in
+// registers for a forward kernel; the remaining taps are memory operands.
+func fwdPlan(is isa, kh, kw int, masked bool) (p, nw int) {
+	taps := kh * kw
+	p = 8
+	if is.nreg == 16 {
+		p = 6
+	}
+	free := is.nreg - p - 1
+	if masked && is.nreg == 16 {
+		free-- // Y15 holds the mask
+	}
+	return p, min(taps, free)
+}
+
+func genFwdTile(e *emitter, is isa, kh, kw, s int) {
+	name := fmt.Sprintf("dwFwd%d%dS%d%s", kh, kw, s, is.name)
+	taps := kh * kw
+	vb := 4 * is.v
+	e.raw("")
+	e.raw("// func %s(a *DWTileArgs)", name)
+	e.raw("TEXT ·%s(SB), NOSPLIT, $0-8", name)
+	e.o("MOVQ a+0(FP), DI")
+	e.o("MOVQ %d(DI), DX", tileC)
+	e.o("SHLQ $2, DX")
+	e.o("MOVQ %d(DI), R13", tileYS)
+	e.o("SHLQ $2, R13")
+	e.o("MOVQ %d(DI), AX", tileW)
+	e.o("XORQ R14, R14")
+	cb, tail, done := e.newLabel("cb"), e.newLabel("tail"), e.newLabel("done")
+	e.lbl(cb)
+	e.o("MOVQ %d(DI), CX", tileC)
+	e.o("SHLQ $2, CX")
+	e.o("SUBQ R14, CX")
+	e.o("JLE %s", done)
+	e.o("CMPQ CX, $%d", vb)
+	e.o("JLT %s", tail)
+	fwdBody(e, is, kh, kw, s, false)
+	e.o("ADDQ $%d, AX", (taps+1)*vb)
+	e.o("ADDQ $%d, R14", vb)
+	e.o("JMP %s", cb)
+	e.lbl(tail)
+	setMask(e, is)
+	fwdBody(e, is, kh, kw, s, true)
+	e.lbl(done)
+	e.o("VZEROUPPER")
+	e.o("RET")
+}
+
+// fwdBody computes one channel block (at byte offset R14, packed weights at
+// AX) for the CX = N output pixels of the row.
+func fwdBody(e *emitter, is isa, kh, kw, s int, masked bool) {
+	p, nw := fwdPlan(is, kh, kw, masked)
+	taps := kh * kw
+	vb := 4 * is.v
+	acc := func(j int) string { return is.reg(j) }
+	tmp := is.reg(p)
+	wreg := func(t int) string {
+		if t < nw {
+			return is.reg(p + 1 + t)
+		}
+		return fmt.Sprintf("%d(AX)", t*vb)
+	}
+	for t := range nw {
+		e.o("VMOVUPS %d(AX), %s", t*vb, wreg(t))
+	}
+	for ky := range kh {
+		e.o("MOVQ %d(DI), %s", tileRows+8*ky, rowReg(ky))
+		e.o("ADDQ R14, %s", rowReg(ky))
+	}
+	e.o("MOVQ %d(DI), BX", tileY)
+	e.o("ADDQ R14, BX")
+	e.o("MOVQ %d(DI), CX", tileN)
+	pixelLoop(e, p, func(q int) {
+		for j := range q {
+			e.o("VMOVUPS %d(AX), %s", taps*vb, acc(j))
+		}
+		for ky := range kh {
+			e.o("MOVQ %s, SI", rowReg(ky))
+			ncol := (q-1)*s + kw
+			for col := range ncol {
+				load(e, is, masked, "(SI)", tmp)
+				for j := range q {
+					kx := col - j*s
+					if kx < 0 || kx >= kw {
+						continue
+					}
+					e.o("VFMADD231PS %s, %s, %s", wreg(ky*kw+kx), tmp, acc(j))
+				}
+				if col < ncol-1 {
+					e.o("ADDQ DX, SI")
+				}
+			}
+		}
+		advanceRows(e, kh, q, s)
+		accs := make([]string, q)
+		for j := range q {
+			accs[j] = acc(j)
+		}
+		activation(e, is, tileAct, accs, tmp, "SI")
+		for j := range q {
+			store(e, is, masked, acc(j), "(BX)")
+			e.o("ADDQ R13, BX")
+		}
+	})
+}
+
+// gradPlan returns the tile width of a weight-gradient kernel: registers
+// hold kh·kw+1 accumulators, q output gradients and one input.
+func gradPlan(is isa, kh, kw int, masked bool) int {
+	free := is.nreg - (kh*kw + 1) - 1
+	if masked && is.nreg == 16 {
+		free--
+	}
+	return min(8, free)
+}
+
+func genGradTile(e *emitter, is isa, kh, kw, s int) {
+	name := fmt.Sprintf("dwGrad%d%dS%d%s", kh, kw, s, is.name)
+	taps := kh * kw
+	vb := 4 * is.v
+	e.raw("")
+	e.raw("// func %s(a *DWGradArgs)", name)
+	e.raw("TEXT ·%s(SB), NOSPLIT, $16-8", name)
+	e.o("MOVQ a+0(FP), DI")
+	e.o("MOVQ %d(DI), DX", gradC)
+	e.o("SHLQ $2, DX")
+	e.o("MOVQ %d(DI), AX", gradAcc)
+	e.o("XORQ R14, R14")
+	cb, tail, done := e.newLabel("cb"), e.newLabel("tail"), e.newLabel("done")
+	e.lbl(cb)
+	e.o("MOVQ %d(DI), CX", gradC)
+	e.o("SHLQ $2, CX")
+	e.o("SUBQ R14, CX")
+	e.o("JLE %s", done)
+	e.o("CMPQ CX, $%d", vb)
+	e.o("JLT %s", tail)
+	gradBody(e, is, kh, kw, s, false)
+	e.o("ADDQ $%d, AX", (taps+1)*vb)
+	e.o("ADDQ $%d, R14", vb)
+	e.o("JMP %s", cb)
+	e.lbl(tail)
+	setMask(e, is)
+	gradBody(e, is, kh, kw, s, true)
+	e.lbl(done)
+	e.o("VZEROUPPER")
+	e.o("RET")
+}
+
+// gradBody accumulates one channel block over the NR rows of the call.
+func gradBody(e *emitter, is isa, kh, kw, s int, masked bool) {
+	p := gradPlan(is, kh, kw, masked)
+	taps := kh * kw
+	vb := 4 * is.v
+	acc := func(t int) string { return is.reg(t) } // t == taps: bias gradient
+	dy := func(j int) string { return is.reg(taps + 1 + j) }
+	tmp := is.reg(taps + 1 + p)
+	for t := range taps + 1 {
+		e.o("VMOVUPS %d(AX), %s", t*vb, acc(t))
+	}
+	e.o("MOVQ %d(DI), R13", gradRows)
+	e.o("MOVQ %d(DI), CX", gradNR)
+	e.o("MOVQ CX, nr-8(SP)")
+	e.o("MOVQ %d(DI), BX", gradDY)
+	e.o("ADDQ R14, BX")
+	e.o("MOVQ BX, dyrow-16(SP)")
+	row := e.newLabel("row")
+	e.lbl(row)
+	for ky := range kh {
+		e.o("MOVQ %d(R13), %s", 8*ky, rowReg(ky))
+		e.o("ADDQ R14, %s", rowReg(ky))
+	}
+	e.o("MOVQ %d(DI), SI", gradRowStride)
+	e.o("SHLQ $3, SI")
+	e.o("ADDQ SI, R13")
+	e.o("MOVQ %d(DI), CX", gradN)
+	pixelLoop(e, p, func(q int) {
+		e.o("MOVQ BX, SI")
+		for j := range q {
+			load(e, is, masked, "(SI)", dy(j))
+			e.o("ADDQ DX, SI")
+		}
+		e.o("MOVQ SI, BX")
+		for j := range q {
+			e.o("VADDPS %s, %s, %s", dy(j), acc(taps), acc(taps))
+		}
+		for ky := range kh {
+			e.o("MOVQ %s, SI", rowReg(ky))
+			ncol := (q-1)*s + kw
+			for col := range ncol {
+				load(e, is, masked, "(SI)", tmp)
+				for j := range q {
+					kx := col - j*s
+					if kx < 0 || kx >= kw {
+						continue
+					}
+					e.o("VFMADD231PS %s, %s, %s", tmp, dy(j), acc(ky*kw+kx))
+				}
+				if col < ncol-1 {
+					e.o("ADDQ DX, SI")
+				}
+			}
+		}
+		advanceRows(e, kh, q, s)
+	})
+	e.o("MOVQ dyrow-16(SP), BX")
+	e.o("MOVQ %d(DI), SI", gradDYRow)
+	e.o("SHLQ $2, SI")
+	e.o("ADDQ SI, BX")
+	e.o("MOVQ BX, dyrow-16(SP)")
+	e.o("DECQ nr-8(SP)")
+	e.o("JNZ %s", row)
+	for t := range taps + 1 {
+		e.o("VMOVUPS %s, %d(AX)", acc(t), t*vb)
+	}
+}
+
+// genFwdIndirect emits the generic forward kernel: each output pixel has its
+// own list of NT input pointers (padding taps point at zeros), used for the
+// border pixels and for windows without an unrolled kernel.
+func genFwdIndirect(e *emitter, is isa) {
+	name := "dwFwdIndirect" + is.name
+	vb := 4 * is.v
+	a0, t := is.reg(0), is.reg(1)
+	e.raw("")
+	e.raw("// func %s(a *DWIndArgs)", name)
+	e.raw("TEXT ·%s(SB), NOSPLIT, $0-8", name)
+	e.o("MOVQ a+0(FP), DI")
+	e.o("MOVQ %d(DI), AX", indW)
+	e.o("MOVQ %d(DI), R13", indNT)
+	e.o("SHLQ $%d, R13", int(math.Log2(float64(vb))))
+	e.o("XORQ R14, R14")
+	cb, done := e.newLabel("cb"), e.newLabel("done")
+	e.lbl(cb)
+	setFullOrTailMask(e, is, indC, done)
+	e.o("MOVQ %d(DI), SI", indTaps)
+	e.o("MOVQ %d(DI), CX", indN)
+	pix, tap := e.newLabel("pix"), e.newLabel("tap")
+	e.lbl(pix)
+	e.o("MOVQ (SI), BX")
+	e.o("ADDQ R14, BX")
+	e.o("ADDQ $8, SI")
+	e.o("VMOVUPS (AX)(R13*1), %s", a0)
+	e.o("MOVQ AX, R9")
+	e.o("MOVQ %d(DI), R10", indNT)
+	e.lbl(tap)
+	e.o("MOVQ (SI), R11")
+	e.o("ADDQ $8, SI")
+	load(e, is, true, "(R11)(R14*1)", t)
+	e.o("VFMADD231PS (R9), %s, %s", t, a0)
+	e.o("ADDQ $%d, R9", vb)
+	e.o("DECQ R10")
+	e.o("JNZ %s", tap)
+	activation(e, is, indAct, []string{a0}, t, "R10")
+	store(e, is, true, a0, "(BX)")
+	e.o("DECQ CX")
+	e.o("JNZ %s", pix)
+	e.o("LEAQ %d(AX)(R13*1), AX", vb)
+	e.o("ADDQ $%d, R14", vb)
+	e.o("JMP %s", cb)
+	e.lbl(done)
+	e.o("VZEROUPPER")
+	e.o("RET")
+}
+
+// genGradIndirect emits the generic weight-gradient kernel: per pixel a dy
+// pointer then NT input pointers; accumulators stay in memory.
+func genGradIndirect(e *emitter, is isa) {
+	name := "dwGradIndirect" + is.name
+	vb := 4 * is.v
+	d, x := is.reg(0), is.reg(1)
+	e.raw("")
+	e.raw("// func %s(a *DWIndArgs)", name)
+	e.raw("TEXT ·%s(SB), NOSPLIT, $0-8", name)
+	e.o("MOVQ a+0(FP), DI")
+	e.o("MOVQ %d(DI), AX", indW)
+	e.o("MOVQ %d(DI), R13", indNT)
+	e.o("SHLQ $%d, R13", int(math.Log2(float64(vb))))
+	e.o("XORQ R14, R14")
+	cb, done := e.newLabel("cb"), e.newLabel("done")
+	e.lbl(cb)
+	setFullOrTailMask(e, is, indC, done)
+	e.o("MOVQ %d(DI), SI", indTaps)
+	e.o("MOVQ %d(DI), CX", indN)
+	pix, tap := e.newLabel("pix"), e.newLabel("tap")
+	e.lbl(pix)
+	e.o("MOVQ (SI), R11")
+	e.o("ADDQ $8, SI")
+	load(e, is, true, "(R11)(R14*1)", d)
+	e.o("VADDPS (AX)(R13*1), %s, %s", d, x)
+	e.o("VMOVUPS %s, (AX)(R13*1)", x)
+	e.o("MOVQ AX, R9")
+	e.o("MOVQ %d(DI), R10", indNT)
+	e.lbl(tap)
+	e.o("MOVQ (SI), R11")
+	e.o("ADDQ $8, SI")
+	load(e, is, true, "(R11)(R14*1)", x)
+	e.o("VFMADD213PS (R9), %s, %s", d, x)
+	e.o("VMOVUPS %s, (R9)", x)
+	e.o("ADDQ $%d, R9", vb)
+	e.o("DECQ R10")
+	e.o("JNZ %s", tap)
+	e.o("DECQ CX")
+	e.o("JNZ %s", pix)
+	e.o("LEAQ %d(AX)(R13*1), AX", vb)
+	e.o("ADDQ $%d, R14", vb)
+	e.o("JMP %s", cb)
+	e.lbl(done)
+	e.o("VZEROUPPER")
+	e.o("RET")
+}
+
+func header(e *emitter, is isa) {
+	e.raw("// Code generated by dwconv_gen.go; DO NOT EDIT.")
+	e.raw("")
+	e.raw("//go:build gc && !purego && !noasm")
+	e.raw("")
+	e.raw(`// Depthwise convolution, %s: %d float32 channels of one pixel per register.
+//
+// dwFwd<kh><kw>S<s> (a *DWTileArgs) — one output row segment, tile kernel:
+//
+//	for cb := 0; cb < C; cb += V {            // channel block; weights of the block in registers
+//		for ox := 0; ox < N; ox += q {         // q output pixels per tile (q = %d, then 4, 2, 1)
+//			acc[j] = bias[cb:]                  // j < q
+//			for ky, col := range rows × input columns of the tile {
+//				in := Rows[ky][(ox*s+col)*C+cb:]  // loaded once, used by every output j that reads it
+//				acc[j] += w[ky][col-j*s][cb:] * in
+//			}
+//			Y[(ox+j)*YS+cb:] = act(acc[j])
+//		}
+//	}
+//
+// Register map: accumulators %s0.., then one input register, then as many
+// weights as fit (the rest are memory operands). GP: DI args, R8–R12 window
+// row pointers, SI column pointer, DX input pixel stride (bytes), BX output
+// pointer, R13 output pixel stride, CX pixels left, AX packed weights of the
+// block ([taps+1][V], bias last), R14 channel byte offset.
+//
+// dwGrad<kh><kw>S<s> (a *DWGradArgs) — weight and bias gradient over NR rows:
+//
+//	for cb { acc[t] = Acc[cb][t]; for r < NR { for ox < N (q at a time) {
+//		acc[taps] += dy[ox]; acc[ky*kw+kx] += dy[ox] * Rows[r][ky][(ox*s+kx)*C+cb:] } }; Acc[cb][t] = acc[t] }
+//
+// Register map: accumulators %s0..%s<taps> (bias last), q dy registers, one
+// input; NR and the dy row pointer live in the frame.
+//
+// dwFwdIndirect / dwGradIndirect (a *DWIndArgs) — the same sums with one
+// pointer per tap (padding taps point at a zero buffer): the border pixels
+// and the windows without an unrolled kernel.
+//
+// The last channel block is masked (%s).`, is.name, is.v, 8, is.r, is.r, is.r, maskDoc(is))
+	e.raw("")
+	e.raw(`#include "textflag.h"`)
+	e.raw("")
+	vals := []float32{0, 3, 6, 1.0 / 6}
+	if is.nreg == 32 {
+		for i, v := range vals {
+			e.raw("DATA %s<>+%d(SB)/4, $0x%08x", is.const_, 4*i, math.Float32bits(v))
+		}
+		e.raw("GLOBL %s<>(SB), RODATA|NOPTR, $16", is.const_)
+		e.raw("")
+		// dwmask[i] = (1<<i)-1: the K1 mask of a tail of i channels.
+		for i := 0; i <= 16; i++ {
+			e.raw("DATA dwmask<>+%d(SB)/2, $0x%04x", 2*i, (1<<i)-1)
+		}
+		e.raw("GLOBL dwmask<>(SB), RODATA|NOPTR, $34")
+	} else {
+		for i, v := range vals {
+			for l := range 8 {
+				e.raw("DATA %s<>+%d(SB)/4, $0x%08x", is.const_, 32*i+4*l, math.Float32bits(v))
+			}
+		}
+		e.raw("GLOBL %s<>(SB), RODATA|NOPTR, $128", is.const_)
+		e.raw("")
+		// 8 × -1 then 8 × 0: the mask of a tail of r channels starts 4r bytes before the zeros.
+		for i := range 16 {
+			v := uint32(0)
+			if i < 8 {
+				v = 0xffffffff
+			}
+			e.raw("DATA dwmask<>+%d(SB)/4, $0x%08x", 4*i, v)
+		}
+		e.raw("GLOBL dwmask<>(SB), RODATA|NOPTR, $64")
+	}
+}
+
+func maskDoc(is isa) string {
+	if is.nreg == 32 {
+		return "K1 from dwmask: zeroing loads, merging stores"
+	}
+	return "Y15 from dwmask: VMASKMOVPS loads and stores; the masked body keeps one register less"
+}
+
+func key(k [3]int) int { return k[0]*100 + k[1]*10 + k[2] }
+
+func main() {
+	var decl strings.Builder
+	decl.WriteString("// Code generated by dwconv_gen.go; DO NOT EDIT.\n\n//go:build gc && !purego && !noasm\n\npackage asm\n")
+	fmt.Fprintf(&decl, `
+// Byte offsets of the argument structs' fields, as the assembly reads them.
+const (
+	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct = %d, %d, %d, %d, %d, %d, %d
+	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc = %d, %d, %d, %d, %d, %d, %d, %d
+	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct = %d, %d, %d, %d, %d, %d
+)
+`, tileRows, tileW, tileY, tileC, tileN, tileYS, tileAct,
+		gradRows, gradRowStride, gradNR, gradDY, gradDYRow, gradN, gradC, gradAcc,
+		indTaps, indN, indNT, indW, indC, indAct)
+	fwdSwitch := map[string]*strings.Builder{}
+	gradSwitch := map[string]*strings.Builder{}
+	for _, is := range []isa{avx2, avx512} {
+		e := &emitter{}
+		header(e, is)
+		fs, gs := &strings.Builder{}, &strings.Builder{}
+		fwdSwitch[is.name], gradSwitch[is.name] = fs, gs
+		for _, k := range fwdShapes {
+			genFwdTile(e, is, k[0], k[1], k[2])
+			n := fmt.Sprintf("dwFwd%d%dS%d%s", k[0], k[1], k[2], is.name)
+			fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(a *DWTileArgs)\n", n)
+			fmt.Fprintf(fs, "\t\tcase %d:\n\t\t\treturn %s\n", key(k), n)
+		}
+		for _, k := range gradShapes(is) {
+			genGradTile(e, is, k[0], k[1], k[2])
+			n := fmt.Sprintf("dwGrad%d%dS%d%s", k[0], k[1], k[2], is.name)
+			fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(a *DWGradArgs)\n", n)
+			fmt.Fprintf(gs, "\t\tcase %d:\n\t\t\treturn %s\n", key(k), n)
+		}
+		genFwdIndirect(e, is)
+		genGradIndirect(e, is)
+		fmt.Fprintf(&decl, "\n//go:noescape\nfunc dwFwdIndirect%s(a *DWIndArgs)\n", is.name)
+		fmt.Fprintf(&decl, "\n//go:noescape\nfunc dwGradIndirect%s(a *DWIndArgs)\n", is.name)
+		if err := os.WriteFile(is.file, e.b.Bytes(), 0o644); err != nil {
+			panic(err)
+		}
+	}
+	sw := func(kind, typ string, m map[string]*strings.Builder) {
+		fmt.Fprintf(&decl, "\nfunc dw%sTile(avx512 bool, kh, kw, s int) func(*%s) {\n\tk := kh*100 + kw*10 + s\n\tif kh > 9 || kw > 9 || s > 9 {\n\t\treturn nil\n\t}\n", kind, typ)
+		fmt.Fprintf(&decl, "\tif avx512 {\n\t\tswitch k {\n%s\t\t}\n\t\treturn nil\n\t}\n\tswitch k {\n%s\t}\n\treturn nil\n}\n",
+			m["AVX512"].String(), m["AVX2"].String())
+	}
+	sw("Fwd", "DWTileArgs", fwdSwitch)
+	sw("Grad", "DWGradArgs", gradSwitch)
+	decl.WriteString(`
+func dwFwdIndirect(avx512 bool) func(*DWIndArgs) {
+	if avx512 {
+		return dwFwdIndirectAVX512
+	}
+	return dwFwdIndirectAVX2
+}
+
+func dwGradIndirect(avx512 bool) func(*DWIndArgs) {
+	if avx512 {
+		return dwGradIndirectAVX512
+	}
+	return dwGradIndirectAVX2
+}
+`)
+	src, err := format.Source([]byte(decl.String()))
+	if err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile("dwconv_amd64.go", src, 0o644); err != nil {
+		panic(err)
+	}
+}

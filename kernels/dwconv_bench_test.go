@@ -1,0 +1,64 @@
+package kernels_test
+
+import (
+	"testing"
+
+	"github.com/nasrun/nasrun/bench/suite"
+	"github.com/nasrun/nasrun/internal/kerneltest"
+	"github.com/nasrun/nasrun/kernels"
+)
+
+// dwBenchData returns random buffers for a suite row's depthwise convolution.
+func dwBenchData(r suite.Row) (p kernels.DWConv, x, w, b, y []float32) {
+	p = kernels.DWConv{N: r.N, H: r.H, W: r.W, C: r.C, K: r.K, Stride: r.S, Pad: r.P}
+	rng := kerneltest.Rng(9)
+	x = kerneltest.RandBuf(rng, p.N*p.H*p.W*p.C).Data
+	w = kerneltest.RandBuf(rng, p.K*p.K*p.C).Data
+	b = kerneltest.RandBuf(rng, p.C).Data
+	y = make([]float32, p.N*p.OutH()*p.OutW()*p.C)
+	return p, x, w, b, y
+}
+
+// dwFlops is the forward pass's FLOP count (multiply-add = 2).
+func dwFlops(p kernels.DWConv) float64 {
+	return 2 * float64(p.N*p.OutH()*p.OutW()*p.C*p.K*p.K)
+}
+
+// BenchmarkDWConv times the forward depthwise convolution (with bias and
+// ReLU6 fused, as in MobileNet) over the suite's dwconv rows, one thread.
+func BenchmarkDWConv(b *testing.B) {
+	prev := kernels.SetThreads(1)
+	defer kernels.SetThreads(prev)
+	for _, r := range suite.Op("dwconv") {
+		p, x, w, bias, y := dwBenchData(r)
+		p.Act = kernels.ActReLU6
+		b.Run(r.Name(), func(b *testing.B) {
+			kerneltest.BenchEachImpl(b, func(b *testing.B) {
+				for b.Loop() {
+					kernels.DepthwiseConv2d(p, x, w, bias, y)
+				}
+				kerneltest.ReportFlops(b, dwFlops(p))
+			})
+		})
+	}
+}
+
+// BenchmarkDWConvTrain times a training step's depthwise convolution:
+// forward, then backward with dx and dw (3× the forward FLOPs), one thread.
+func BenchmarkDWConvTrain(b *testing.B) {
+	prev := kernels.SetThreads(1)
+	defer kernels.SetThreads(prev)
+	for _, r := range suite.Op("train-dw") {
+		p, x, w, bias, y := dwBenchData(r)
+		dx, dw := make([]float32, len(x)), make([]float32, len(w))
+		b.Run(r.Name(), func(b *testing.B) {
+			kerneltest.BenchEachImpl(b, func(b *testing.B) {
+				for b.Loop() {
+					kernels.DepthwiseConv2d(p, x, w, bias, y)
+					kernels.DepthwiseConv2dBackward(p, x, w, y, dx, dw, nil)
+				}
+				kerneltest.ReportFlops(b, 3*dwFlops(p))
+			})
+		})
+	}
+}
