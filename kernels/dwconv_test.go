@@ -13,8 +13,8 @@ import (
 	"github.com/nasrun/nasrun/kernels"
 )
 
-// act64 is the float64 oracle of each activation.
-func act64(a kernels.Act, v float64) float64 {
+// dwAct64 is the float64 oracle of each activation.
+func dwAct64(a kernels.Act, v float64) float64 {
 	relu6 := func(v float64) float64 { return math.Min(math.Max(v, 0), 6) }
 	switch a {
 	case kernels.ActReLU:
@@ -51,7 +51,7 @@ func dwOracle(p kernels.DWConv, x, w, bias []float64) []float64 {
 							}
 						}
 					}
-					y[((n*oh+oy)*ow+ox)*c+ch] = act64(p.Act, s)
+					y[((n*oh+oy)*ow+ox)*c+ch] = dwAct64(p.Act, s)
 				}
 			}
 		}
