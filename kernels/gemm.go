@@ -75,12 +75,12 @@ func gemmScaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemmKernel describes the micro-kernel of one implementation.
-type gemmKernel struct {
-	mr, nr int
-	// maskN: the kernel writes only the first nr ≤ NR columns itself, so
-	// narrow edge tiles need no tile buffer.
-	maskN bool
+// gemmSub is a micro-kernel of one tile width.
+type gemmSub struct {
+	w int
+	// masked: the kernel writes only the first nr ≤ w columns, so narrow
+	// edge tiles need no tile buffer.
+	masked bool
 	// packed computes a tile from packed A and B micro-panels (asm.GemmRef
 	// documents the contract).
 	packed func(kc int, a, b, c []float32, ldc int, beta float32, nr int)
@@ -88,10 +88,39 @@ type gemmKernel struct {
 	direct func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
 }
 
+// gemmKernel is the micro-kernel set of one implementation: MR rows, and
+// tile widths from NR = subs[0].w down; an edge panel of w columns is
+// packed and computed at the narrowest width ≥ w.
+type gemmKernel struct {
+	mr   int
+	subs []gemmSub
+}
+
+func (kr *gemmKernel) nr() int { return kr.subs[0].w }
+
+// sub returns the narrowest micro-kernel at least w columns wide.
+func (kr *gemmKernel) sub(w int) *gemmSub {
+	s := &kr.subs[0]
+	for i := range kr.subs {
+		if kr.subs[i].w >= w {
+			s = &kr.subs[i]
+		}
+	}
+	return s
+}
+
 var (
-	gemmRef    = gemmKernel{mr: asm.GemmRefMR, nr: asm.GemmRefNR, maskN: true, packed: asm.GemmRef}
-	gemmAVX2   = gemmKernel{mr: asm.GemmAVX2MR, nr: asm.GemmAVX2NR, packed: asm.GemmAVX2, direct: asm.GemmAVX2Direct}
-	gemmAVX512 = gemmKernel{mr: asm.GemmAVX512MR, nr: asm.GemmAVX512NR, maskN: true, packed: asm.GemmAVX512, direct: asm.GemmAVX512Direct}
+	gemmRef  = gemmKernel{mr: asm.GemmRefMR, subs: []gemmSub{{w: asm.GemmRefNR, masked: true, packed: asm.GemmRef}}}
+	gemmAVX2 = gemmKernel{mr: asm.GemmAVX2MR, subs: []gemmSub{
+		{w: 16, packed: asm.GemmAVX2_6x16, direct: asm.GemmAVX2_6x16Direct},
+		{w: 8, packed: asm.GemmAVX2_6x8, direct: asm.GemmAVX2_6x8Direct},
+	}}
+	gemmAVX512 = gemmKernel{mr: asm.GemmAVX512MR, subs: []gemmSub{
+		{w: 32, masked: true, packed: asm.GemmAVX512_12x32, direct: asm.GemmAVX512_12x32Direct},
+		{w: 24, masked: true, packed: asm.GemmAVX512_12x24, direct: asm.GemmAVX512_12x24Direct},
+		{w: 16, masked: true, packed: asm.GemmAVX512_12x16, direct: asm.GemmAVX512_12x16Direct},
+		{w: 8, masked: true, packed: asm.GemmAVX512_12x8, direct: asm.GemmAVX512_12x8Direct},
+	}}
 )
 
 func gemmKernels(i Impl) *gemmKernel {
@@ -107,31 +136,39 @@ func gemmKernels(i Impl) *gemmKernel {
 // gemmMaxTile bounds MR·NR over all micro-kernels (the edge tile buffer).
 const gemmMaxTile = 16 * 32
 
-// Cache blocking, in elements, set once from the cache sizes.
-var gemmKC, gemmMC, gemmNC = gemmBlocking()
+// Cache blocking, in elements, set once from the cache sizes: the most k
+// steps per packed block, and the most columns per packed B block.
+var gemmKC, gemmNC = gemmBlocking()
 
-// gemmBlocking derives the blocking: a kc×MR A micro-panel and a kc×NR B
-// micro-panel share L1, an mc×kc A block fills about half of L2, and a
-// kc×nc B block fits in a share of L3. Unknown sizes fall back to common
-// values (32 KiB L1, 1 MiB L2, 8 MiB L3).
-func gemmBlocking() (kc, mc, nc int) {
-	l1, l2, l3 := cpuid.CPU.Cache.L1D, cpuid.CPU.Cache.L2, cpuid.CPU.Cache.L3
+// gemmBlocking derives the blocking for the loop order of gemmCtx.run: an
+// MR×kc A micro-panel stays in L1 while it meets every B micro-panel of a
+// kc×nc B block, which stays in L2. Unknown sizes fall back to 32 KiB L1
+// and 1 MiB L2.
+func gemmBlocking() (kc, nc int) {
+	l1, l2 := cpuid.CPU.Cache.L1D, cpuid.CPU.Cache.L2
 	if l1 <= 0 {
 		l1 = 32 << 10
 	}
 	if l2 <= 0 {
 		l2 = 1 << 20
 	}
-	if l3 <= 0 {
-		l3 = 8 << 20
-	}
-	kc = min(max(l1/4/(12+32)/16*16, 128), 512)
-	mc = min(max(l2/2/4/kc/48*48, 48), 960)
-	nc = min(max(l3/4/4/kc/32*32, 256), 8192)
-	return kc, mc, nc
+	// A 12×kc panel in about 40% of L1 (kc = 256 for 32 KiB, measured best
+	// on Zen 4 among 128..512), the B block in half of L2.
+	kc = min(max(l1/128/16*16, 64), 512)
+	nc = min(max(l2/2/4/kc/32*32, 128), 4096)
+	return kc, nc
 }
 
-// gemmBuf is per-worker scratch: a packed A block and an edge tile.
+// gemmSplit cuts n into the fewest blocks of at most bmax and returns the
+// block size, evened out and rounded up to a multiple of unit.
+func gemmSplit(n, bmax, unit int) int {
+	blocks := (n + bmax - 1) / bmax
+	b := (n + blocks - 1) / blocks
+	return (b + unit - 1) / unit * unit
+}
+
+// gemmBuf is per-worker scratch: a packed A micro-panel (or a packed B
+// block) and an edge tile.
 type gemmBuf struct {
 	p    []float32
 	tile [gemmMaxTile]float32
@@ -156,132 +193,124 @@ type gemmCtx struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+	direct         bool // read A in place
 
-	// The current block: columns jc..jc+ncb, k range pc..pc+kcb, packed B.
+	// The current block: columns jc..jc+ncb, k range pc..pc+kcb, its B
+	// packed in bp as nPanels micro-panels.
 	jc, ncb, pc, kcb int
+	mPanels, nPanels int
 	betaBlk          float32
 	bp               []float32
-	direct           bool
-
-	// Column split: rows ic..ic+mcb with their A block packed in ap.
-	ic, mcb int
-	ap      []float32
-
-	rowsFn, colsFn func(lo, hi int)
+	packFn           func(lo, hi int)
+	rowsFn, colsFn   func(lo, hi int)
 }
 
 var gemmCtxPool = sync.Pool{New: func() any {
 	g := new(gemmCtx)
+	g.packFn = g.packB
 	g.rowsFn = g.rows
 	g.colsFn = g.cols
 	return g
 }}
 
+// gemmDirectA forces reading A in place (1) or packing it (-1); 0 lets
+// run decide: in place whenever A is row-major. Packing an MR-row panel of
+// A (a transpose, in Go) costs more than it saves, even at 512³ with the
+// cache-set conflicts of a power-of-two stride (measured on Zen 4: in
+// place 5–15% faster from 3136×144×24 to 512³).
+var gemmDirectA = 0
+
+// run is the blocked product. Loop order (outer to inner): jc over nc-wide
+// column blocks, pc over kc-deep blocks (B packed once per block), then
+// MR-row panels of A (packed, or read in place), then the B micro-panels.
+// Rows are split over the workers; columns when there are too few rows.
 func (g *gemmCtx) run(kr *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	*g = gemmCtx{kr: kr, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, rowsFn: g.rowsFn, colsFn: g.colsFn}
-	mr, nr := kr.mr, kr.nr
-	// Reading A in place pays when each A row meets few B micro-panels:
-	// packing would then cost about as much as the FMAs that use it.
-	g.direct = kr.direct != nil && !transA && n <= 2*nr
-
-	bbuf := gemmBufPool.Get().(*gemmBuf)
-	defer gemmBufPool.Put(bbuf)
-	mPanels := (m + mr - 1) / mr
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+		packFn: g.packFn, rowsFn: g.rowsFn, colsFn: g.colsFn}
+	mr, nr := kr.mr, kr.nr()
+	nc, kc := gemmSplit(n, gemmNC, nr), gemmSplit(k, gemmKC, 4)
+	g.direct = !transA && kr.subs[0].direct != nil && gemmDirectA >= 0
+	g.mPanels = (m + mr - 1) / mr
 	t := Threads()
-	for jc := 0; jc < n; jc += gemmNC {
-		g.jc, g.ncb = jc, min(gemmNC, n-jc)
-		nPanels := (g.ncb + nr - 1) / nr
-		for pc := 0; pc < k; pc += gemmKC {
-			g.pc, g.kcb = pc, min(gemmKC, k-pc)
+	bbuf := gemmBufPool.Get().(*gemmBuf)
+	for jc := 0; jc < n; jc += nc {
+		g.jc, g.ncb = jc, min(nc, n-jc)
+		g.nPanels = (g.ncb + nr - 1) / nr
+		for pc := 0; pc < k; pc += kc {
+			g.pc, g.kcb = pc, min(kc, k-pc)
 			g.betaBlk = beta
 			if pc > 0 {
 				g.betaBlk = 1
 			}
-			g.bp = bbuf.grow(nPanels * nr * g.kcb)
-			gemmPackB(g.bp, b, ldb, transB, pc, g.kcb, jc, g.ncb, alpha, nr)
-			// Each worker should get at least ~64K multiply-adds.
-			work := mr * g.ncb * g.kcb
-			if t == 1 || mPanels >= 2*t || nPanels < 2*t {
-				parallelFor(mPanels, max(1, (1<<16)/work), g.rowsFn)
-				continue
+			g.bp = bbuf.grow(g.nPanels * nr * g.kcb)
+			parallelFor(g.nPanels, max(1, (1<<14)/(nr*g.kcb)), g.packFn)
+			// Each worker should get at least ~32K multiply-adds.
+			if t == 1 || g.mPanels >= 2*t || g.nPanels < 2*t {
+				parallelFor(g.mPanels, max(1, (1<<15)/(mr*g.ncb*g.kcb)), g.rowsFn)
+			} else {
+				parallelFor(g.nPanels, max(1, (1<<15)/(nr*m*g.kcb)), g.colsFn)
 			}
-			// Few rows, many columns: pack each A block once, split columns.
-			abuf := gemmBufPool.Get().(*gemmBuf)
-			for ic := 0; ic < m; ic += gemmMC {
-				g.ic, g.mcb = ic, min(gemmMC, m-ic)
-				g.ap = abuf.grow((g.mcb + mr - 1) / mr * mr * g.kcb)
-				gemmPackA(g.ap, a, lda, transA, ic, g.mcb, pc, g.kcb, mr)
-				parallelFor(nPanels, max(1, (1<<16)/(nr*g.mcb*g.kcb)), g.colsFn)
-			}
-			gemmBufPool.Put(abuf)
 		}
+	}
+	gemmBufPool.Put(bbuf)
+}
+
+// packB packs B micro-panels lo..hi of the current block.
+func (g *gemmCtx) packB(lo, hi int) {
+	nr := g.kr.nr()
+	for q := lo; q < hi; q++ {
+		w := min(nr, g.ncb-q*nr)
+		gemmPackBPanel(g.bp[q*nr*g.kcb:], g.b, g.ldb, g.transB, g.pc, g.kcb, g.jc+q*nr, w, g.kr.sub(w).w, g.alpha)
 	}
 }
 
-// rows computes the current block for A micro-panels lo..hi (rows lo·MR to
-// hi·MR), all columns.
-func (g *gemmCtx) rows(lo, hi int) {
-	mr := g.kr.mr
-	buf := gemmBufPool.Get().(*gemmBuf)
-	r0, r1 := lo*mr, min(hi*mr, g.m)
-	for ic := r0; ic < r1; ic += gemmMC {
-		mcb := min(gemmMC, r1-ic)
-		var ap []float32
-		if !g.direct {
-			ap = buf.grow((mcb + mr - 1) / mr * mr * g.kcb)
-			gemmPackA(ap, g.a, g.lda, g.transA, ic, mcb, g.pc, g.kcb, mr)
-		}
-		g.macro(buf, ap, ic, mcb, 0, g.ncb)
-	}
-	gemmBufPool.Put(buf)
-}
+// rows computes A panels lo..hi against every B panel of the block.
+func (g *gemmCtx) rows(lo, hi int) { g.tiles(lo, hi, 0, g.nPanels) }
 
-// cols computes the current block for B micro-panels lo..hi, rows
-// ic..ic+mcb from the shared packed A block.
-func (g *gemmCtx) cols(lo, hi int) {
-	nr := g.kr.nr
-	buf := gemmBufPool.Get().(*gemmBuf)
-	g.macro(buf, g.ap, g.ic, g.mcb, lo*nr, min(hi*nr, g.ncb))
-	gemmBufPool.Put(buf)
-}
+// cols computes every A panel against B panels lo..hi of the block.
+func (g *gemmCtx) cols(lo, hi int) { g.tiles(0, g.mPanels, lo, hi) }
 
-// macro runs the micro-kernel over rows ic..ic+mcb and block columns
-// j0..j1 (relative to jc). ap is the packed A block of those rows, or nil
-// to read A in place.
-func (g *gemmCtx) macro(buf *gemmBuf, ap []float32, ic, mcb, j0, j1 int) {
+// tiles runs the micro-kernels over A panels i0..i1 × B panels q0..q1 of
+// the current block.
+func (g *gemmCtx) tiles(i0, i1, q0, q1 int) {
 	kr := g.kr
-	mr, nr, kcb := kr.mr, kr.nr, g.kcb
-	ldc := g.ldc
-	for jr := j0; jr < j1; jr += nr {
-		w := min(nr, j1-jr)
-		bp := g.bp[jr/nr*nr*kcb:]
-		col := g.jc + jr
-		for ir := 0; ir < mcb; ir += mr {
-			h := min(mr, mcb-ir)
-			row := ic + ir
-			cOff := row*ldc + col
-			if h == mr && (w == nr || kr.maskN) {
+	mr, nr, kcb, ldc := kr.mr, kr.nr(), g.kcb, g.ldc
+	buf := gemmBufPool.Get().(*gemmBuf)
+	for ip := i0; ip < i1; ip++ {
+		row := ip * mr
+		h := min(mr, g.m-row)
+		var ap, aRow []float32
+		if g.direct && h == mr {
+			aRow = g.a[row*g.lda+g.pc:]
+		} else {
+			ap = buf.grow(mr * kcb)
+			gemmPackAPanel(ap, g.a, g.lda, g.transA, row, h, g.pc, kcb, mr)
+		}
+		for q := q0; q < q1; q++ {
+			w := min(nr, g.ncb-q*nr)
+			s := kr.sub(w)
+			bp := g.bp[q*nr*kcb:]
+			cOff := row*ldc + g.jc + q*nr
+			if h == mr && (w == s.w || s.masked) {
 				if ap == nil {
-					kr.direct(kcb, g.a[row*g.lda+g.pc:], g.lda, bp, g.c[cOff:], ldc, g.betaBlk, w)
+					s.direct(kcb, aRow, g.lda, bp, g.c[cOff:], ldc, g.betaBlk, w)
 				} else {
-					kr.packed(kcb, ap[ir*kcb:], bp, g.c[cOff:], ldc, g.betaBlk, w)
+					s.packed(kcb, ap, bp, g.c[cOff:], ldc, g.betaBlk, w)
 				}
 				continue
 			}
-			// Edge tile: compute the full MR×NR tile into the buffer, then
-			// merge the valid h×w corner into C.
-			var aTile []float32
+			// Edge tile: compute the whole tile into the buffer, then merge
+			// its valid h×w corner into C.
+			tile := buf.tile[:mr*s.w]
 			if ap == nil {
-				aTile = g.packEdgeA(buf, row, h)
+				s.direct(kcb, aRow, g.lda, bp, tile, s.w, 0, s.w)
 			} else {
-				aTile = ap[ir*kcb:]
+				s.packed(kcb, ap, bp, tile, s.w, 0, s.w)
 			}
-			tile := buf.tile[:mr*nr]
-			kr.packed(kcb, aTile, bp, tile, nr, 0, nr)
 			for i := range h {
 				dst := g.c[cOff+i*ldc : cOff+i*ldc+w]
-				src := tile[i*nr : i*nr+w]
+				src := tile[i*s.w : i*s.w+w]
 				if g.betaBlk == 0 {
 					copy(dst, src)
 					continue
@@ -292,12 +321,5 @@ func (g *gemmCtx) macro(buf *gemmBuf, ap []float32, ic, mcb, j0, j1 int) {
 			}
 		}
 	}
-}
-
-// packEdgeA packs rows row..row+h of A (h < MR, direct mode) into the
-// worker's buffer, zero-padded to MR rows.
-func (g *gemmCtx) packEdgeA(buf *gemmBuf, row, h int) []float32 {
-	ap := buf.grow(g.kr.mr * g.kcb)
-	gemmPackA(ap, g.a, g.lda, g.transA, row, h, g.pc, g.kcb, g.kr.mr)
-	return ap
+	gemmBufPool.Put(buf)
 }

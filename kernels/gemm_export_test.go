@@ -3,11 +3,19 @@ package kernels
 // SetGemmBlocking overrides the cache blocking (tests use tiny blocks to
 // reach every edge of the blocked loops on small matrices) and returns a
 // function that restores it.
-func SetGemmBlocking(kc, mc, nc int) (restore func()) {
-	okc, omc, onc := gemmKC, gemmMC, gemmNC
-	gemmKC, gemmMC, gemmNC = kc, mc, nc
-	return func() { gemmKC, gemmMC, gemmNC = okc, omc, onc }
+func SetGemmBlocking(kc, nc int) (restore func()) {
+	okc, onc := gemmKC, gemmNC
+	gemmKC, gemmNC = kc, nc
+	return func() { gemmKC, gemmNC = okc, onc }
 }
 
-// GemmBlocking returns the cache blocking in use.
-func GemmBlocking() (kc, mc, nc int) { return gemmKC, gemmMC, gemmNC }
+// SetGemmDirectA turns reading A in place on or off and returns a function
+// that restores the setting.
+func SetGemmDirectA(on bool) (restore func()) {
+	old := gemmDirectA
+	gemmDirectA = -1
+	if on {
+		gemmDirectA = 1
+	}
+	return func() { gemmDirectA = old }
+}

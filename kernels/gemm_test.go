@@ -93,7 +93,7 @@ func checkGemmCase(t testing.TB, rng *rand.Rand, c gemmCase) {
 	kerneltest.AssertClose(t, c.String(), want, cb.Data, 1e-5*math.Sqrt(float64(c.k)+1))
 }
 
-var gemmDims = []int{1, 2, 3, 4, 5, 7, 11, 12, 13, 16, 17, 24, 31, 32, 33, 47, 48, 64, 97, 144, 193, 300}
+var gemmDims = []int{1, 2, 3, 4, 5, 7, 8, 11, 12, 13, 16, 17, 24, 31, 32, 33, 40, 47, 48, 56, 64, 72, 97, 144, 193, 300}
 
 func randGemmCase(rng *rand.Rand) gemmCase {
 	c := gemmCase{
@@ -120,13 +120,16 @@ func randGemmCase(rng *rand.Rand) gemmCase {
 func TestSgemm(t *testing.T) {
 	kerneltest.ForEachImpl(t, func(t *testing.T) {
 		for _, threads := range []int{1, 2} {
-			t.Run(fmt.Sprintf("threads=%d", threads), func(t *testing.T) {
-				defer kernels.SetThreads(kernels.SetThreads(threads))
-				rng := kerneltest.Rng(1, uint64(threads))
-				for range 150 {
-					checkGemmCase(t, rng, randGemmCase(rng))
-				}
-			})
+			for _, direct := range []bool{true, false} {
+				t.Run(fmt.Sprintf("threads=%d,directA=%v", threads, direct), func(t *testing.T) {
+					defer kernels.SetThreads(kernels.SetThreads(threads))
+					defer kernels.SetGemmDirectA(direct)()
+					rng := kerneltest.Rng(1, uint64(threads))
+					for range 150 {
+						checkGemmCase(t, rng, randGemmCase(rng))
+					}
+				})
+			}
 		}
 	})
 }
@@ -135,9 +138,9 @@ func TestSgemm(t *testing.T) {
 // every block boundary (several kc, mc and nc blocks, partial ones too).
 func TestSgemmBlocked(t *testing.T) {
 	kerneltest.ForEachImpl(t, func(t *testing.T) {
-		for _, bl := range [][3]int{{16, 48, 64}, {7, 24, 32}, {32, 12, 96}} {
-			t.Run(fmt.Sprintf("kc=%d,mc=%d,nc=%d", bl[0], bl[1], bl[2]), func(t *testing.T) {
-				defer kernels.SetGemmBlocking(bl[0], bl[1], bl[2])()
+		for _, bl := range [][2]int{{16, 64}, {7, 32}, {32, 96}, {5, 40}} {
+			t.Run(fmt.Sprintf("kc=%d,nc=%d", bl[0], bl[1]), func(t *testing.T) {
+				defer kernels.SetGemmBlocking(bl[0], bl[1])()
 				for _, threads := range []int{1, 2} {
 					defer kernels.SetThreads(kernels.SetThreads(threads))
 					rng := kerneltest.Rng(2, uint64(bl[0]), uint64(threads))

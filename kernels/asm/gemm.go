@@ -11,11 +11,12 @@ package asm
 // stride lda, which saves packing when each A row is used by few tiles.
 // Package kernels does the blocking, packing, edges and threading.
 
-// Tile shapes of the micro-kernels.
+// Tile shapes of the micro-kernels: MR rows; the widths are in the names
+// of the assembly kernels (GemmAVX512_12x32 is 12 rows × 32 columns).
 const (
-	GemmRefMR, GemmRefNR       = 4, 4
-	GemmAVX2MR, GemmAVX2NR     = 6, 16
-	GemmAVX512MR, GemmAVX512NR = 12, 32
+	GemmRefMR, GemmRefNR = 4, 4
+	GemmAVX2MR           = 6
+	GemmAVX512MR         = 12
 )
 
 // GemmRef is the pure-Go micro-kernel (tile 4×4). It writes the first nr

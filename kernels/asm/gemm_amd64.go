@@ -2,23 +2,66 @@
 
 package asm
 
-// GemmAVX512 is the AVX-512 micro-kernel, tile 12×32 (see gemm.go); nr
-// (1..32) masks the columns written.
-//
-//go:noescape
-func GemmAVX512(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+// The amd64 micro-kernels (see gemm.go for the contract). The AVX-512 ones
+// mask the columns past nr; the AVX2 ones need nr equal to their width.
+// Direct variants read the A rows in place with stride lda.
 
-// GemmAVX512Direct is GemmAVX512 reading 12 rows of A in place (stride lda).
+// GemmAVX512_12x32 is the AVX512 micro-kernel of tile 12×32.
 //
 //go:noescape
-func GemmAVX512Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+func GemmAVX512_12x32(kc int, a, b, c []float32, ldc int, beta float32, nr int)
 
-// GemmAVX2 is the AVX2+FMA micro-kernel, tile 6×16; nr must be 16.
+// GemmAVX512_12x32Direct is the AVX512 micro-kernel of tile 12×32, A in place.
 //
 //go:noescape
-func GemmAVX2(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+func GemmAVX512_12x32Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
 
-// GemmAVX2Direct is GemmAVX2 reading 6 rows of A in place (stride lda).
+// GemmAVX512_12x24 is the AVX512 micro-kernel of tile 12×24.
 //
 //go:noescape
-func GemmAVX2Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+func GemmAVX512_12x24(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+
+// GemmAVX512_12x24Direct is the AVX512 micro-kernel of tile 12×24, A in place.
+//
+//go:noescape
+func GemmAVX512_12x24Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+
+// GemmAVX512_12x16 is the AVX512 micro-kernel of tile 12×16.
+//
+//go:noescape
+func GemmAVX512_12x16(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+
+// GemmAVX512_12x16Direct is the AVX512 micro-kernel of tile 12×16, A in place.
+//
+//go:noescape
+func GemmAVX512_12x16Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+
+// GemmAVX512_12x8 is the AVX512 micro-kernel of tile 12×8.
+//
+//go:noescape
+func GemmAVX512_12x8(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+
+// GemmAVX512_12x8Direct is the AVX512 micro-kernel of tile 12×8, A in place.
+//
+//go:noescape
+func GemmAVX512_12x8Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+
+// GemmAVX2_6x16 is the AVX2 micro-kernel of tile 6×16.
+//
+//go:noescape
+func GemmAVX2_6x16(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+
+// GemmAVX2_6x16Direct is the AVX2 micro-kernel of tile 6×16, A in place.
+//
+//go:noescape
+func GemmAVX2_6x16Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+
+// GemmAVX2_6x8 is the AVX2 micro-kernel of tile 6×8.
+//
+//go:noescape
+func GemmAVX2_6x8(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+
+// GemmAVX2_6x8Direct is the AVX2 micro-kernel of tile 6×8, A in place.
+//
+//go:noescape
+func GemmAVX2_6x8Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)

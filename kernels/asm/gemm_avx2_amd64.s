@@ -4,20 +4,21 @@
 
 #include "textflag.h"
 
-// func GemmAVX2(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX2_6x16(kc int, a, b, c []float32, ldc int, beta float32, nr int)
 //
-// One 6×16 tile of C = beta·C + A·B, B a packed micro-panel (bp[p*16+j]):
+// One 6×16 tile of C = beta·C + A·B from a packed B micro-panel:
 //
 //	for i := 0; i < 6; i++ { for j := 0; j < 16; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += ap[p*6+i] (packed A micro-panel) · bp[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += ap[p*6+i] · b[p*16+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
-// Registers: Y0..Y11 accumulators (row i in Y(2i), Y(2i+1)), Y12 Y13 the B
-// row, Y14 Y15 broadcast A values; CX kc, BX unrolled trip count, DI B,
-// DX C, R8 ldc in bytes. nr is ignored (always 16).
+// Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
+// B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
+// DI B, DX C, R8 ldc in bytes.
 // A: SI.
-TEXT ·GemmAVX2(SB), NOSPLIT, $0-104
+// nr is ignored: the tile is always 16 wide.
+TEXT ·GemmAVX2_6x16(SB), NOSPLIT, $0-104
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ b_base+32(FP), DI
@@ -154,77 +155,76 @@ kone:
 	JNZ kone
 kdone:
 	MOVL beta+88(FP), AX
+	VBROADCASTSS beta+88(FP), Y12
 	TESTL $0x7fffffff, AX
 	JZ store0
-	VBROADCASTSS beta+88(FP), Y12
-	VFMADD231PS (DX), Y12, Y0
+	VFMADD231PS 0(DX), Y12, Y0
+	VMOVUPS Y0, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y1
-	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y2
+	VFMADD231PS 0(DX), Y12, Y2
+	VMOVUPS Y2, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y3
-	VMOVUPS Y2, (DX)
 	VMOVUPS Y3, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y4
+	VFMADD231PS 0(DX), Y12, Y4
+	VMOVUPS Y4, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y5
-	VMOVUPS Y4, (DX)
 	VMOVUPS Y5, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y6
+	VFMADD231PS 0(DX), Y12, Y6
+	VMOVUPS Y6, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y7
-	VMOVUPS Y6, (DX)
 	VMOVUPS Y7, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y8
+	VFMADD231PS 0(DX), Y12, Y8
+	VMOVUPS Y8, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y9
-	VMOVUPS Y8, (DX)
 	VMOVUPS Y9, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y10
+	VFMADD231PS 0(DX), Y12, Y10
+	VMOVUPS Y10, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y11
-	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
-	ADDQ R8, DX
 	VZEROUPPER
 	RET
 store0:
-	VMOVUPS Y0, (DX)
+	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y2, (DX)
+	VMOVUPS Y2, 0(DX)
 	VMOVUPS Y3, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y4, (DX)
+	VMOVUPS Y4, 0(DX)
 	VMOVUPS Y5, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y6, (DX)
+	VMOVUPS Y6, 0(DX)
 	VMOVUPS Y7, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y8, (DX)
+	VMOVUPS Y8, 0(DX)
 	VMOVUPS Y9, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y10, (DX)
+	VMOVUPS Y10, 0(DX)
 	VMOVUPS Y11, 32(DX)
-	ADDQ R8, DX
 	VZEROUPPER
 	RET
 
-// func GemmAVX2Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX2_6x16Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
 //
-// One 6×16 tile of C = beta·C + A·B, B a packed micro-panel (bp[p*16+j]):
+// One 6×16 tile of C = beta·C + A·B from a packed B micro-panel:
 //
 //	for i := 0; i < 6; i++ { for j := 0; j < 16; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] (A read in place, row-major) · bp[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*16+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
-// Registers: Y0..Y11 accumulators (row i in Y(2i), Y(2i+1)), Y12 Y13 the B
-// row, Y14 Y15 broadcast A values; CX kc, BX unrolled trip count, DI B,
-// DX C, R8 ldc in bytes. nr is ignored (always 16).
-// A rows: R10 R11 point at rows 0, 3; R9 = lda in bytes.
-TEXT ·GemmAVX2Direct(SB), NOSPLIT, $0-112
+// Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
+// B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
+// DI B, DX C, R8 ldc in bytes.
+// A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
+// nr is ignored: the tile is always 16 wide.
+TEXT ·GemmAVX2_6x16Direct(SB), NOSPLIT, $0-112
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), R10
 	MOVQ lda+32(FP), R9
@@ -367,60 +367,358 @@ kone:
 	JNZ kone
 kdone:
 	MOVL beta+96(FP), AX
+	VBROADCASTSS beta+96(FP), Y12
 	TESTL $0x7fffffff, AX
 	JZ store0
-	VBROADCASTSS beta+96(FP), Y12
-	VFMADD231PS (DX), Y12, Y0
+	VFMADD231PS 0(DX), Y12, Y0
+	VMOVUPS Y0, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y1
-	VMOVUPS Y0, (DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y2
+	VFMADD231PS 0(DX), Y12, Y2
+	VMOVUPS Y2, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y3
-	VMOVUPS Y2, (DX)
 	VMOVUPS Y3, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y4
+	VFMADD231PS 0(DX), Y12, Y4
+	VMOVUPS Y4, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y5
-	VMOVUPS Y4, (DX)
 	VMOVUPS Y5, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y6
+	VFMADD231PS 0(DX), Y12, Y6
+	VMOVUPS Y6, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y7
-	VMOVUPS Y6, (DX)
 	VMOVUPS Y7, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y8
+	VFMADD231PS 0(DX), Y12, Y8
+	VMOVUPS Y8, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y9
-	VMOVUPS Y8, (DX)
 	VMOVUPS Y9, 32(DX)
 	ADDQ R8, DX
-	VFMADD231PS (DX), Y12, Y10
+	VFMADD231PS 0(DX), Y12, Y10
+	VMOVUPS Y10, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y11
-	VMOVUPS Y10, (DX)
 	VMOVUPS Y11, 32(DX)
-	ADDQ R8, DX
 	VZEROUPPER
 	RET
 store0:
-	VMOVUPS Y0, (DX)
+	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y2, (DX)
+	VMOVUPS Y2, 0(DX)
 	VMOVUPS Y3, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y4, (DX)
+	VMOVUPS Y4, 0(DX)
 	VMOVUPS Y5, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y6, (DX)
+	VMOVUPS Y6, 0(DX)
 	VMOVUPS Y7, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y8, (DX)
+	VMOVUPS Y8, 0(DX)
 	VMOVUPS Y9, 32(DX)
 	ADDQ R8, DX
-	VMOVUPS Y10, (DX)
+	VMOVUPS Y10, 0(DX)
 	VMOVUPS Y11, 32(DX)
+	VZEROUPPER
+	RET
+
+// func GemmAVX2_6x8(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+//
+// One 6×8 tile of C = beta·C + A·B from a packed B micro-panel:
+//
+//	for i := 0; i < 6; i++ { for j := 0; j < 8; j++ {
+//		s := 0; for p := 0; p < kc; p++ { s += ap[p*6+i] · b[p*8+j] }
+//		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
+//	}}
+//
+// Registers: accumulators row i in Y0..., the next row 1 registers on;
+// B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
+// DI B, DX C, R8 ldc in bytes.
+// A: SI.
+// nr is ignored: the tile is always 8 wide.
+TEXT ·GemmAVX2_6x8(SB), NOSPLIT, $0-104
+	MOVQ kc+0(FP), CX
+	MOVQ a_base+8(FP), SI
+	MOVQ b_base+32(FP), DI
+	MOVQ c_base+56(FP), DX
+	MOVQ ldc+80(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ ktail
+kloop:
+	VMOVUPS 0(DI), Y12
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 16(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 20(SI), Y15
+	VFMADD231PS Y12, Y15, Y5
+	VMOVUPS 32(DI), Y12
+	VBROADCASTSS 24(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 28(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 32(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 36(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 40(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 44(SI), Y15
+	VFMADD231PS Y12, Y15, Y5
+	VMOVUPS 64(DI), Y12
+	VBROADCASTSS 48(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 52(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 56(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 60(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 64(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 68(SI), Y15
+	VFMADD231PS Y12, Y15, Y5
+	VMOVUPS 96(DI), Y12
+	VBROADCASTSS 72(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 76(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 80(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 84(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 88(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 92(SI), Y15
+	VFMADD231PS Y12, Y15, Y5
+	ADDQ $96, SI
+	ADDQ $128, DI
+	DECQ BX
+	JNZ kloop
+ktail:
+	ANDQ $3, CX
+	JZ kdone
+kone:
+	VMOVUPS 0(DI), Y12
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 16(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 20(SI), Y15
+	VFMADD231PS Y12, Y15, Y5
+	ADDQ $24, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ kone
+kdone:
+	MOVL beta+88(FP), AX
+	VBROADCASTSS beta+88(FP), Y12
+	TESTL $0x7fffffff, AX
+	JZ store0
+	VFMADD231PS 0(DX), Y12, Y0
+	VMOVUPS Y0, 0(DX)
 	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y1
+	VMOVUPS Y1, 0(DX)
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y2
+	VMOVUPS Y2, 0(DX)
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y3
+	VMOVUPS Y3, 0(DX)
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y4
+	VMOVUPS Y4, 0(DX)
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y5
+	VMOVUPS Y5, 0(DX)
+	VZEROUPPER
+	RET
+store0:
+	VMOVUPS Y0, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y1, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y2, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y3, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y4, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y5, 0(DX)
+	VZEROUPPER
+	RET
+
+// func GemmAVX2_6x8Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+//
+// One 6×8 tile of C = beta·C + A·B from a packed B micro-panel:
+//
+//	for i := 0; i < 6; i++ { for j := 0; j < 8; j++ {
+//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*8+j] }
+//		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
+//	}}
+//
+// Registers: accumulators row i in Y0..., the next row 1 registers on;
+// B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
+// DI B, DX C, R8 ldc in bytes.
+// A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
+// nr is ignored: the tile is always 8 wide.
+TEXT ·GemmAVX2_6x8Direct(SB), NOSPLIT, $0-112
+	MOVQ kc+0(FP), CX
+	MOVQ a_base+8(FP), R10
+	MOVQ lda+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), AX
+	LEAQ (R10)(AX*1), R11
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ ktail
+kloop:
+	VMOVUPS 0(DI), Y12
+	VBROADCASTSS 0(R10), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 0(R10)(R9*1), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 0(R10)(R9*2), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 0(R11), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 0(R11)(R9*1), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 0(R11)(R9*2), Y15
+	VFMADD231PS Y12, Y15, Y5
+	VMOVUPS 32(DI), Y12
+	VBROADCASTSS 4(R10), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 4(R10)(R9*1), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 4(R10)(R9*2), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 4(R11), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 4(R11)(R9*1), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 4(R11)(R9*2), Y15
+	VFMADD231PS Y12, Y15, Y5
+	VMOVUPS 64(DI), Y12
+	VBROADCASTSS 8(R10), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 8(R10)(R9*1), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 8(R10)(R9*2), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 8(R11), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 8(R11)(R9*1), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 8(R11)(R9*2), Y15
+	VFMADD231PS Y12, Y15, Y5
+	VMOVUPS 96(DI), Y12
+	VBROADCASTSS 12(R10), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 12(R10)(R9*1), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 12(R10)(R9*2), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 12(R11), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 12(R11)(R9*1), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 12(R11)(R9*2), Y15
+	VFMADD231PS Y12, Y15, Y5
+	ADDQ $16, R10
+	ADDQ $16, R11
+	ADDQ $128, DI
+	DECQ BX
+	JNZ kloop
+ktail:
+	ANDQ $3, CX
+	JZ kdone
+kone:
+	VMOVUPS 0(DI), Y12
+	VBROADCASTSS 0(R10), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 0(R10)(R9*1), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 0(R10)(R9*2), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 0(R11), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VBROADCASTSS 0(R11)(R9*1), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VBROADCASTSS 0(R11)(R9*2), Y15
+	VFMADD231PS Y12, Y15, Y5
+	ADDQ $4, R10
+	ADDQ $4, R11
+	ADDQ $32, DI
+	DECQ CX
+	JNZ kone
+kdone:
+	MOVL beta+96(FP), AX
+	VBROADCASTSS beta+96(FP), Y12
+	TESTL $0x7fffffff, AX
+	JZ store0
+	VFMADD231PS 0(DX), Y12, Y0
+	VMOVUPS Y0, 0(DX)
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y1
+	VMOVUPS Y1, 0(DX)
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y2
+	VMOVUPS Y2, 0(DX)
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y3
+	VMOVUPS Y3, 0(DX)
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y4
+	VMOVUPS Y4, 0(DX)
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y5
+	VMOVUPS Y5, 0(DX)
+	VZEROUPPER
+	RET
+store0:
+	VMOVUPS Y0, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y1, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y2, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y3, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y4, 0(DX)
+	ADDQ R8, DX
+	VMOVUPS Y5, 0(DX)
 	VZEROUPPER
 	RET
 

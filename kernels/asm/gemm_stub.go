@@ -5,19 +5,51 @@ package asm
 // Without amd64 assembly these exist only so that callers compile; HasAVX2
 // and HasAVX512 are false, so they are never called.
 
-// GemmAVX512 is unavailable in this build.
-func GemmAVX512(kc int, a, b, c []float32, ldc int, beta float32, nr int) { panic(gemmNoAsm) }
+// GemmAVX512_12x32 is unavailable in this build.
+func GemmAVX512_12x32(kc int, a, b, c []float32, ldc int, beta float32, nr int) { panic(gemmNoAsm) }
 
-// GemmAVX512Direct is unavailable in this build.
-func GemmAVX512Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int) {
+// GemmAVX512_12x32Direct is unavailable in this build.
+func GemmAVX512_12x32Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int) {
 	panic(gemmNoAsm)
 }
 
-// GemmAVX2 is unavailable in this build.
-func GemmAVX2(kc int, a, b, c []float32, ldc int, beta float32, nr int) { panic(gemmNoAsm) }
+// GemmAVX512_12x24 is unavailable in this build.
+func GemmAVX512_12x24(kc int, a, b, c []float32, ldc int, beta float32, nr int) { panic(gemmNoAsm) }
 
-// GemmAVX2Direct is unavailable in this build.
-func GemmAVX2Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int) {
+// GemmAVX512_12x24Direct is unavailable in this build.
+func GemmAVX512_12x24Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int) {
+	panic(gemmNoAsm)
+}
+
+// GemmAVX512_12x16 is unavailable in this build.
+func GemmAVX512_12x16(kc int, a, b, c []float32, ldc int, beta float32, nr int) { panic(gemmNoAsm) }
+
+// GemmAVX512_12x16Direct is unavailable in this build.
+func GemmAVX512_12x16Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int) {
+	panic(gemmNoAsm)
+}
+
+// GemmAVX512_12x8 is unavailable in this build.
+func GemmAVX512_12x8(kc int, a, b, c []float32, ldc int, beta float32, nr int) { panic(gemmNoAsm) }
+
+// GemmAVX512_12x8Direct is unavailable in this build.
+func GemmAVX512_12x8Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int) {
+	panic(gemmNoAsm)
+}
+
+// GemmAVX2_6x16 is unavailable in this build.
+func GemmAVX2_6x16(kc int, a, b, c []float32, ldc int, beta float32, nr int) { panic(gemmNoAsm) }
+
+// GemmAVX2_6x16Direct is unavailable in this build.
+func GemmAVX2_6x16Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int) {
+	panic(gemmNoAsm)
+}
+
+// GemmAVX2_6x8 is unavailable in this build.
+func GemmAVX2_6x8(kc int, a, b, c []float32, ldc int, beta float32, nr int) { panic(gemmNoAsm) }
+
+// GemmAVX2_6x8Direct is unavailable in this build.
+func GemmAVX2_6x8Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int) {
 	panic(gemmNoAsm)
 }
 
