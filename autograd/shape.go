@@ -22,9 +22,10 @@ func (tp *Tape) Add(a, b *Var) *Var {
 	return y
 }
 
-// addBackward: in = a, b; both receive dy.
+// addBackward: in = a, b; both receive dy (a may take its storage; b is
+// then added to it when a == b).
 func addBackward(tp *Tape, n *node) {
-	tp.accum(n.in[0], n.out.Grad.Data)
+	tp.pass(n.in[0], n.out.Grad.Data)
 	tp.accum(n.in[1], n.out.Grad.Data)
 }
 
@@ -156,4 +157,4 @@ func (tp *Tape) Flatten(x *Var) *Var {
 }
 
 // reshapeBackward: in = x; dy is dx under x's shape.
-func reshapeBackward(tp *Tape, n *node) { tp.accum(n.in[0], n.out.Grad.Data) }
+func reshapeBackward(tp *Tape, n *node) { tp.pass(n.in[0], n.out.Grad.Data) }

@@ -14,7 +14,9 @@ const maxDims = 6
 // Var is a value in a computation: a parameter (NewParam), a constant input
 // (Tape.Input) or the output of an op. Value holds the forward result; Grad
 // holds the gradient of the loss after Backward, or is nil when no gradient
-// reached the value. A parameter's Grad always exists and accumulates over
+// reached the value. (An intermediate value's Grad may share storage with
+// the Grad of a later value, e.g. through Add or Reshape, and is only
+// meaningful for the value itself.) A parameter's Grad always exists and accumulates over
 // Backward calls until ZeroGrad.
 //
 // Vars made by a Tape belong to it: Reset recycles them together with their
@@ -334,6 +336,20 @@ func (tp *Tape) accum(v *Var, g []float32) {
 		return
 	}
 	kernels.Add(v.Grad.Data, g, v.Grad.Data)
+}
+
+// pass hands g, a finished gradient no one writes again (the gradient of a
+// node's output once its backward runs), to v: v.Grad takes g's storage
+// when v has no gradient yet and is not a parameter, saving a copy;
+// otherwise g is added as accum does.
+func (tp *Tape) pass(v *Var, g []float32) {
+	if v.requiresGrad && v.Grad == nil && !v.param {
+		v.grad.Shape = v.Value.Shape
+		v.grad.Data = g
+		v.Grad = &v.grad
+		return
+	}
+	tp.accum(v, g)
 }
 
 // gradForAdd returns v's gradient ready for in-place accumulation (zeroed
