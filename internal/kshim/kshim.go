@@ -129,3 +129,29 @@ func BiasGrad(rows, c int, dy, db []float32) {
 		}
 	}
 }
+
+// Conv is kernels.Conv.
+type Conv = kernels.Conv
+
+// Conv2d is kernels.Conv2d.
+func Conv2d(p Conv, x, w, bias, y []float32) { kernels.Conv2d(p, x, w, bias, y) }
+
+// Conv2dBackward is kernels.Conv2dBackward.
+func Conv2dBackward(p Conv, x, w, dy, dx, dw, db []float32) {
+	kernels.Conv2dBackward(p, x, w, dy, dx, dw, db)
+}
+
+// Pool is kernels.Pool.
+type Pool = kernels.Pool
+
+// MaxPool2d is kernels.MaxPool2d.
+func MaxPool2d(p Pool, x, y []float32) { kernels.MaxPool2d(p, x, y) }
+
+// MaxPool2dBackward is kernels.MaxPool2dBackward.
+func MaxPool2dBackward(p Pool, x, dy, dx []float32) { kernels.MaxPool2dBackward(p, x, dy, dx) }
+
+// AvgPool2d is kernels.AvgPool2d.
+func AvgPool2d(p Pool, x, y []float32) { kernels.AvgPool2d(p, x, y) }
+
+// AvgPool2dBackward is kernels.AvgPool2dBackward.
+func AvgPool2dBackward(p Pool, dy, dx []float32) { kernels.AvgPool2dBackward(p, dy, dx) }
