@@ -23,8 +23,8 @@ func (e *FieldError) Error() string {
 
 // Parse decodes a genome strictly and validates it (see [Genome.Validate]).
 // Unknown fields, missing fields (only "name" is optional), values of the
-// wrong JSON type, duplicate keys and trailing data are errors. Errors are
-// [*FieldError]s naming the field.
+// wrong JSON type, duplicate keys and trailing data are errors, each a
+// [*FieldError] naming the field.
 func Parse(data []byte) (Genome, error) {
 	var raw json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
