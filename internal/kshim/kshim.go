@@ -155,3 +155,14 @@ func AvgPool2d(p Pool, x, y []float32) { kernels.AvgPool2d(p, x, y) }
 
 // AvgPool2dBackward is kernels.AvgPool2dBackward.
 func AvgPool2dBackward(p Pool, dy, dx []float32) { kernels.AvgPool2dBackward(p, dy, dx) }
+
+// DWConv is kernels.DWConv.
+type DWConv = kernels.DWConv
+
+// DepthwiseConv2d is kernels.DepthwiseConv2d.
+func DepthwiseConv2d(p DWConv, x, w, bias, y []float32) { kernels.DepthwiseConv2d(p, x, w, bias, y) }
+
+// DepthwiseConv2dBackward is kernels.DepthwiseConv2dBackward.
+func DepthwiseConv2dBackward(p DWConv, x, w, dy, dx, dw, db []float32) {
+	kernels.DepthwiseConv2dBackward(p, x, w, dy, dx, dw, db)
+}
