@@ -4,7 +4,8 @@ import "fmt"
 
 // Layer is one block of a genome resolved to concrete shapes: what nn
 // builds, what [Genome.Cost] counts, and what a per-block latency table is
-// keyed on ([Layer.Key]).
+// keyed on ([Layer.Key]). In, Mid and Out are multiples of 8 in a valid
+// genome.
 type Layer struct {
 	Stage  int // index into Genome.Stages
 	Index  int // layer within the stage; 0 takes the stage's stride
@@ -12,7 +13,7 @@ type Layer struct {
 	H, W   int // input spatial size
 	In     int // input channels
 	Expand int // expansion ratio (an MBConv with 1 has no expand conv)
-	Mid    int // middle channels, MakeDiv(In·Expand)
+	Mid    int // middle channels, MakeDiv(In·Expand); = In when Expand is 1
 	Out    int // output channels
 	K      int // depthwise kernel size
 	Stride int

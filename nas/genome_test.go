@@ -165,6 +165,12 @@ func TestSampleValid(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, g, p)
 			seen[g.ID()] = true
+			for _, l := range g.Layers() {
+				require.Zero(t, l.In%8+l.Mid%8+l.Out%8, "%+v", l)
+				if l.Expand == 1 {
+					require.Equal(t, l.In, l.Mid)
+				}
+			}
 			c := g.Cost()
 			require.Positive(t, c.MACs)
 			require.Positive(t, c.Params)
