@@ -33,6 +33,7 @@ type engine struct {
 	cmd  *exec.Cmd
 	in   io.WriteCloser
 	out  *bufio.Scanner
+	dead bool // it exited or misbehaved; no more queries
 }
 
 // startEngine starts argv in serve mode with extra environment variables.

@@ -137,17 +137,23 @@ func run() error {
 	var noise foreign
 	for round := range *flagRounds {
 		fmt.Fprintf(os.Stderr, "compare: round %d/%d (%s)\n", round+1, *flagRounds, time.Since(start).Round(time.Second))
+		noise.endRound()
 		for _, r := range rows {
 			for _, t := range threads {
 				for i := range engines {
 					e := engines[(i+round)%len(engines)]
+					if e.dead {
+						continue
+					}
 					var res result
 					err := noise.measure(e, func() (err error) {
 						res, err = e.query(r.ID, t)
 						return err
 					})
 					if err != nil {
-						return err
+						note("%s stopped at row %s, %d thread(s): %v; its later rows are missing", e.name, r.ID, t, err)
+						e.dead = true
+						continue
 					}
 					e.waitIdle(500 * time.Millisecond)
 					tab.add(round, r.ID, t, e.name, res)
@@ -155,12 +161,13 @@ func run() error {
 			}
 		}
 	}
+	noise.endRound()
 	if rf != nil {
 		if again, err := runRoofline(rfBin, threads, 15); err == nil {
 			rf.merge(again)
 		}
 	}
-	notes = append(notes, fmt.Sprintf("Other processes used %.0f%% of a core on average while the engines ran (at worst %.0f%%): "+
+	notes = append(notes, fmt.Sprintf("Other processes used %.0f%% of a core on average while the engines ran (%.0f%% in the worst round): "+
 		"the machine is shared, so figures at %d threads are the most disturbed.", 100*noise.mean(), 100*noise.peak, threads[len(threads)-1]))
 	md := tab.markdown(rf, machineLine(engines, start), commandLine(), notes)
 	fmt.Print(md)

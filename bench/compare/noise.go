@@ -27,26 +27,34 @@ func busyNs() int64 {
 	return busy * int64(time.Second) / 100 // USER_HZ is 100 on Linux
 }
 
-// foreign measures how much CPU the rest of the machine used while an
-// engine ran: busy time of the machine minus the engine's own CPU time,
-// as a fraction of one core.
+// foreign measures how much CPU the rest of the machine used while the
+// engines ran: busy time of the machine minus the engine's own CPU time, as
+// a fraction of one core, over all measurements and per round (/proc/stat
+// counts in 10 ms ticks, too coarse for one short measurement).
 type foreign struct {
-	sum, peak float64
-	n         int
+	other, wall           int64 // all rounds, ns
+	roundOther, roundWall int64
+	peak                  float64 // the worst round
 }
 
 func (f *foreign) measure(e *engine, run func() error) error {
 	b0, c0, t0 := busyNs(), e.cpuTime(), time.Now()
 	err := run()
-	wall := time.Since(t0)
-	other := float64(busyNs()-b0-(e.cpuTime()-c0)) / float64(wall)
-	if other < 0 {
-		other = 0
-	}
-	f.sum += other
-	f.peak = max(f.peak, other)
-	f.n++
+	wall := int64(time.Since(t0))
+	other := max(0, busyNs()-b0-(e.cpuTime()-c0))
+	f.other += other
+	f.wall += wall
+	f.roundOther += other
+	f.roundWall += wall
 	return err
 }
 
-func (f *foreign) mean() float64 { return f.sum / float64(max(f.n, 1)) }
+// endRound closes a round's account.
+func (f *foreign) endRound() {
+	if f.roundWall > 0 {
+		f.peak = max(f.peak, float64(f.roundOther)/float64(f.roundWall))
+	}
+	f.roundOther, f.roundWall = 0, 0
+}
+
+func (f *foreign) mean() float64 { return float64(f.other) / float64(max(f.wall, 1)) }

@@ -86,13 +86,17 @@ static const row_t *find_row(const char *id) {
 typedef struct {
   xnn_operator_t ops[4];
   int nops;
-  float *bufs[8];
+  float *bufs[16];
   int nbufs;
   pthreadpool_t pool;
 } case_t;
 
 /* buf returns n random floats in [-1, 1), owned by the case. */
 static float *buf(case_t *cs, size_t n) {
+  if (cs->nbufs == (int)(sizeof cs->bufs / sizeof cs->bufs[0])) {
+    fprintf(stderr, "bench_xnnpack: too many buffers in one case\n");
+    exit(1);
+  }
   float *p = aligned_alloc(64, (n * sizeof(float) + 63) / 64 * 64);
   uint32_t s = 2463534242u ^ (uint32_t)n;
   for (size_t i = 0; i < n; i++) {
