@@ -3,13 +3,12 @@
  * bench/cmd/nasbench (Go) and bench/peers/torch/bench_torch.py implement the
  * same steps, so the three engines are measured alike:
  *
- *   1. warm up: call until at least 2 calls and one sample time have passed
- *      (first calls pay for allocation, packing, primitive creation);
- *      calibrate: double the number of calls per sample (reps) until one
- *      sample takes at least a quarter of the sample time, then scale reps
- *      so that a sample takes about sample_ms;
- *      a caller that measured the case before passes its reps back in, and
- *      then one untimed sample is the warm-up;
+ *   1. warm up: call at least twice and for at least one sample time (the
+ *      first calls pay for allocation, packing, primitive creation), timing
+ *      each call; calls per sample (reps) = sample time / the fastest call
+ *      (the fastest, as a preempted call must not shrink reps); a caller
+ *      that measured the case before passes its reps back in, and then one
+ *      untimed sample is the warm-up;
  *   2. take nsamp timed samples of reps calls; time per call = sample / reps;
  *   3. report the median and the minimum time per call.
  */
@@ -47,12 +46,12 @@ static double peer_time(peer_fn fn, void *ctx, long reps) {
 /* peer_measure times fn; reps <= 0 means calibrate (see above). */
 static peer_result peer_measure(peer_fn fn, void *ctx, long reps, int nsamp, double sample_s) {
   if (reps <= 0) {
-    double t0 = peer_now();
-    for (int i = 0; i < 2 || peer_now() - t0 < sample_s; i++) fn(ctx, 1);
-    double t;
-    for (reps = 1; (t = peer_time(fn, ctx, reps)) < 0.25 * sample_s && reps < (1L << 40);)
-      reps *= 2;
-    reps = (long)(reps * sample_s / t + 0.5);
+    double t0 = peer_now(), fastest = 1e30;
+    for (int i = 0; i < 2 || peer_now() - t0 < sample_s; i++) {
+      double t = peer_time(fn, ctx, 1);
+      if (t < fastest) fastest = t;
+    }
+    reps = (long)(sample_s / (fastest > 1e-9 ? fastest : 1e-9) + 0.5);
     if (reps < 1) reps = 1;
   }
   peer_time(fn, ctx, reps); /* warm-up sample */

@@ -12,11 +12,11 @@ type result struct {
 }
 
 // measure times fn with the method every engine of the compare harness uses
-// (bench/peers/peer.h): warm up until at least 2 calls and one sample time
-// have passed; calibrate reps (calls per sample) by doubling until a sample
-// takes a quarter of sample, then scale it to one sample; or, when reps > 0
-// from an earlier measurement of the same case, run one untimed sample. Then
-// nsamp timed samples; time per call = sample / reps.
+// (bench/peers/peer.h): warm up with at least 2 calls and one sample time
+// of calls, timing each; reps (calls per sample) = sample / the fastest call,
+// so that a preempted call cannot shrink it. When reps > 0 comes from an
+// earlier measurement of the same case, one untimed sample is the warm-up.
+// Then nsamp timed samples; time per call = sample / reps.
 func measure(fn func(), reps, nsamp int, sample time.Duration) result {
 	timeReps := func(n int) time.Duration {
 		t0 := time.Now()
@@ -26,17 +26,11 @@ func measure(fn func(), reps, nsamp int, sample time.Duration) result {
 		return time.Since(t0)
 	}
 	if reps <= 0 {
-		t0 := time.Now()
-		for i := 0; i < 2 || time.Since(t0) < sample; i++ {
-			fn()
+		fastest := time.Duration(1 << 62)
+		for t0, i := time.Now(), 0; i < 2 || time.Since(t0) < sample; i++ {
+			fastest = min(fastest, timeReps(1))
 		}
-		var t time.Duration
-		for reps = 1; ; reps *= 2 {
-			if t = timeReps(reps); t >= sample/4 || reps >= 1<<30 {
-				break
-			}
-		}
-		reps = max(1, int(float64(reps)*float64(sample)/float64(t)+0.5))
+		reps = max(1, int(float64(sample)/float64(max(fastest, 1))+0.5))
 	}
 	timeReps(reps) // warm-up sample
 	s := make([]time.Duration, nsamp)

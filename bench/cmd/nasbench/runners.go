@@ -10,9 +10,9 @@ import (
 // A runner prepares one suite row on nasrun's kernels: it allocates the
 // row's buffers and returns the call to time. Each op of the suite gets a
 // runner here once its kernel is on main; rows of other ops are skipped with
-// a note (see skipNote). Model-level rows (op "model-train", "model-latency":
-// training images/s and batch-1 latency of the reference nets) get theirs
-// once package nn exists.
+// a note. Model-level rows (op "model-train", "model-latency": training
+// images/s and batch-1 latency of the reference nets) get theirs once
+// package nn exists.
 type runner func(r suite.Row) func()
 
 var runners = map[string]runner{
@@ -20,25 +20,57 @@ var runners = map[string]runner{
 		a, b, c := randBuf(r.M*r.KK), randBuf(r.KK*r.NN), make([]float32, r.M*r.NN)
 		return func() { kernels.Sgemm(false, false, r.M, r.NN, r.KK, 1, a, r.KK, b, r.NN, 0, c, r.NN) }
 	},
-	"conv": convRunner,
+	"dwconv": func(r suite.Row) func() {
+		p, x, w, y := dwconv(r)
+		return func() { kernels.DepthwiseConv2d(p, x, w, nil, y) }
+	},
+	"train-dw": func(r suite.Row) func() { // forward, then input and weight gradients
+		p, x, w, y := dwconv(r)
+		dy, dx, dw := randBuf(len(y)), make([]float32, len(x)), make([]float32, len(w))
+		return func() {
+			kernels.DepthwiseConv2d(p, x, w, nil, y)
+			kernels.DepthwiseConv2dBackward(p, x, w, dy, dx, dw, nil)
+		}
+	},
+	"conv": func(r suite.Row) func() {
+		p, x, w, y := conv(r)
+		return func() { kernels.Conv2d(p, x, w, nil, y) }
+	},
+	"train-conv": func(r suite.Row) func() {
+		p, x, w, y := conv(r)
+		dy, dx, dw := randBuf(len(y)), make([]float32, len(x)), make([]float32, len(w))
+		return func() {
+			kernels.Conv2d(p, x, w, nil, y)
+			kernels.Conv2dBackward(p, x, w, dy, dx, dw, nil)
+		}
+	},
+	"maxpool": func(r suite.Row) func() {
+		p, x, y := pool(r)
+		return func() { kernels.MaxPool2d(p, x, y) }
+	},
+	"avgpool": func(r suite.Row) func() {
+		p, x, y := pool(r)
+		return func() { kernels.AvgPool2d(p, x, y) }
+	},
 }
 
-// convRunner runs a 1×1 convolution as the GEMM [N·H·W, C] × [C, Cout] it is
-// in NHWC; other kernel sizes wait for kernels.Conv2d.
-func convRunner(r suite.Row) func() {
-	if r.K != 1 || r.S != 1 || r.P != 0 {
-		return nil
-	}
-	m := r.N * r.H * r.W
-	x, w, y := randBuf(m*r.C), randBuf(r.C*r.Cout), make([]float32, m*r.Cout)
-	return func() { kernels.Sgemm(false, false, m, r.Cout, r.C, 1, x, r.C, w, r.Cout, 0, y, r.Cout) }
+func dwconv(r suite.Row) (kernels.DWConv, []float32, []float32, []float32) {
+	p := kernels.DWConv{N: r.N, H: r.H, W: r.W, C: r.C, K: r.K, Stride: r.S, Pad: r.P}
+	return p, randBuf(r.Size()), randBuf(r.K * r.K * r.C), make([]float32, r.N*p.OutH()*p.OutW()*r.C)
+}
+
+func conv(r suite.Row) (kernels.Conv, []float32, []float32, []float32) {
+	p := kernels.Conv{N: r.N, H: r.H, W: r.W, Cin: r.C, Cout: r.Cout, KH: r.K, KW: r.K, Stride: r.S, Pad: r.P}
+	return p, randBuf(r.Size()), randBuf(r.K * r.K * r.C * r.Cout), make([]float32, r.N*p.OutH()*p.OutW()*r.Cout)
+}
+
+func pool(r suite.Row) (kernels.Pool, []float32, []float32) {
+	p := kernels.Pool{N: r.N, H: r.H, W: r.W, C: r.C, K: r.K, Stride: r.S, Pad: r.P}
+	return p, randBuf(r.Size()), make([]float32, r.N*r.OutH()*r.OutW()*r.C)
 }
 
 // skipNote says why a row has no runner.
 func skipNote(r suite.Row) string {
-	if r.Op == "conv" {
-		return "kernels.Conv2d is not on main yet (only 1×1 runs, as a GEMM)"
-	}
 	return "no nasrun kernel for op " + r.Op + " on main yet"
 }
 

@@ -134,14 +134,11 @@ def sample(fn, reps):
 def measure(fn, reps, nsamp, sample_s):
     """peer.h's method: reps <= 0 calibrates; returns (median s, min s, reps)."""
     if reps <= 0:
-        t0, i = time.perf_counter(), 0
+        t0, i, fastest = time.perf_counter(), 0, float("inf")
         while i < 2 or time.perf_counter() - t0 < sample_s:  # warm-up
-            fn()
+            fastest = min(fastest, sample(fn, 1))
             i += 1
-        reps = 1
-        while (t := sample(fn, reps)) < 0.25 * sample_s and reps < 1 << 40:
-            reps *= 2
-        reps = max(1, round(reps * sample_s / t))
+        reps = max(1, round(sample_s / max(fastest, 1e-9)))
     sample(fn, reps)  # warm-up sample
     s = sorted(sample(fn, reps) / reps for _ in range(nsamp))
     med = s[nsamp // 2] if nsamp % 2 else 0.5 * (s[nsamp // 2 - 1] + s[nsamp // 2])
