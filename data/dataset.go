@@ -44,19 +44,24 @@ func (r *Raw) Stats(idx []int) Stats {
 			count(i)
 		}
 	}
-	var n, sum, sq float64
+	var n, sum float64
 	for v, c := range hist {
-		x := float64(v) / 255
 		n += float64(c)
-		sum += float64(c) * x
-		sq += float64(c) * x * x
+		sum += float64(c) * float64(v) / 255
 	}
 	if n == 0 {
 		return Stats{Mean: 0, Std: 1}
 	}
 	mean := sum / n
-	std := math.Sqrt(max(sq/n-mean*mean, 0))
-	if std == 0 {
+	var ss float64 // two passes: exactly 0 for constant images
+	for v, c := range hist {
+		if c != 0 {
+			d := float64(v)/255 - mean
+			ss += float64(c) * d * d
+		}
+	}
+	std := math.Sqrt(ss / n)
+	if std < 1e-6 { // constant images: avoid dividing by (almost) 0
 		std = 1
 	}
 	return Stats{Mean: float32(mean), Std: float32(std)}
