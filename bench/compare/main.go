@@ -44,6 +44,7 @@ var (
 	flagSample  = flag.Float64("sample-ms", 10, "duration of one sample, ms")
 	flagOut     = flag.String("out", "bench/results", "directory for the table file (empty: do not write)")
 	flagScale   = flag.Bool("scale", false, "time nasrun's kernels at growing batch and image size instead")
+	flagNasb    = flag.String("nasbench", "", "a prebuilt nasbench binary to use (default: go build ./bench/cmd/nasbench)")
 )
 
 func main() {
@@ -70,9 +71,12 @@ func run() error {
 			rows = append(rows, r)
 		}
 	}
-	nasbench := filepath.Join(buildDir, "nasbench")
-	if out, err := exec.Command("go", "build", "-o", nasbench, "./bench/cmd/nasbench").CombinedOutput(); err != nil {
-		return fmt.Errorf("building nasbench: %v\n%s", err, out)
+	nasbench := *flagNasb
+	if nasbench == "" {
+		nasbench = filepath.Join(buildDir, "nasbench")
+		if out, err := exec.Command("go", "build", "-o", nasbench, "./bench/cmd/nasbench").CombinedOutput(); err != nil {
+			return fmt.Errorf("building nasbench: %v\n%s", err, out)
+		}
 	}
 	common := []string{"--serve", "--suite", suiteFile, "--samples", strconv.Itoa(*flagSamples),
 		"--sample-ms", fmt.Sprint(*flagSample)}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,40 +33,62 @@ func scale(nasbench string, rows []suite.Row, threads []int) error {
 	for _, t := range threads {
 		ts = append(ts, strconv.Itoa(t))
 	}
-	cmd := exec.Command(nasbench, "--scale", "--rows", strings.Join(ids, ","), "--threads", strings.Join(ts, ","),
-		"--samples", strconv.Itoa(*flagSamples), "--sample-ms", fmt.Sprint(*flagSample))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return err
+	type variant struct {
+		row, scale string
+		threads    int
+		work       float64
 	}
-	fmt.Printf("Command: `%s`\n\n| row | threads | variant | work | nasrun ms | ms ÷ work, relative to ×1 |\n|---|--:|---|--:|--:|--:|\n", commandLine())
-	base := map[string]float64{}
-	var skipped []string
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	for sc.Scan() {
-		var l struct {
-			Row, Scale, Skip string
-			Threads          int
-			Ms, Work         float64
-		}
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+	var order []variant
+	ms := map[variant][]float64{}
+	skipped := map[string]bool{}
+	for round := range *flagRounds {
+		fmt.Fprintf(os.Stderr, "compare: scale round %d/%d\n", round+1, *flagRounds)
+		cmd := exec.Command(nasbench, "--scale", "--rows", strings.Join(ids, ","), "--threads", strings.Join(ts, ","),
+			"--samples", strconv.Itoa(*flagSamples), "--sample-ms", fmt.Sprint(*flagSample))
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
 			return err
 		}
-		if l.Skip != "" {
-			if s := l.Row + ": " + l.Skip; !strings.Contains(strings.Join(skipped, "\n"), s) {
-				skipped = append(skipped, s)
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		for sc.Scan() {
+			var l struct {
+				Row, Scale, Skip string
+				Threads          int
+				Ms, Work         float64
 			}
-			continue
+			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+				return err
+			}
+			if l.Skip != "" {
+				skipped[l.Row+": "+l.Skip] = true
+				continue
+			}
+			v := variant{l.Row, l.Scale, l.Threads, l.Work}
+			if ms[v] == nil {
+				order = append(order, v)
+			}
+			ms[v] = append(ms[v], l.Ms)
 		}
-		k := fmt.Sprint(l.Row, "/", l.Threads)
-		if l.Work == 1 {
-			base[k] = l.Ms
-		}
-		fmt.Printf("| %s | %d | %s | ×%g | %s | %.2f |\n", l.Row, l.Threads, l.Scale, l.Work, fmtMs(l.Ms), l.Ms/l.Work/base[k])
 	}
-	for _, s := range skipped {
-		fmt.Println("- skipped", s)
+	fmt.Printf("Command: `%s` (median of %d rounds)\n\n", commandLine(), *flagRounds)
+	fmt.Println("| row | threads | variant | work | nasrun ms | ms ÷ work, relative to ×1 |\n|---|--:|---|--:|--:|--:|")
+	base := map[string]float64{}
+	for _, v := range order {
+		m, k := median(ms[v]), fmt.Sprint(v.row, "/", v.threads)
+		if v.work == 1 {
+			base[k] = m
+		}
+		fmt.Printf("| %s | %d | %s | ×%g | %s | %.2f |\n", v.row, v.threads, v.scale, v.work, fmtMs(m), m/v.work/base[k])
+	}
+	var notes []string
+	for s := range skipped {
+		notes = append(notes, "- skipped "+s)
+	}
+	slices.Sort(notes)
+	fmt.Print(strings.Join(notes, "\n"))
+	if len(notes) > 0 {
+		fmt.Println()
 	}
 	return nil
 }
