@@ -204,9 +204,9 @@ func machineLine(engines []*engine, at time.Time) string {
 	for _, e := range engines {
 		switch e.name {
 		case "XNNPACK":
-			s += ", XNNPACK " + debVersion("libxnnpack0") + " (Debian)"
+			s += ", XNNPACK" + debVersion("libxnnpack0")
 		case "PyTorch":
-			s += ", PyTorch " + debVersion("python3-torch") + " (Debian)"
+			s += ", PyTorch" + debVersion("python3-torch")
 			var info struct{ BLAS []string }
 			if json.Unmarshal(e.info, &info) == nil {
 				for _, l := range info.BLAS {
@@ -220,12 +220,13 @@ func machineLine(engines []*engine, at time.Time) string {
 	return s
 }
 
+// debVersion is " VERSION (Debian)" for an installed Debian package, else "".
 func debVersion(pkg string) string {
 	out, err := exec.Command("dpkg-query", "-W", "-f", "${Version}", pkg).Output()
-	if err != nil {
+	if err != nil || len(out) == 0 {
 		return ""
 	}
-	return string(out)
+	return " " + string(out) + " (Debian)"
 }
 
 // commandLine is how this table was made.
