@@ -25,19 +25,21 @@ const (
 // function of the run's settings, seed and trial index, so an interrupted and
 // resumed run logs the same trials as an uninterrupted one.
 type Trial struct {
-	Index   int             `json:"trial"`
-	ID      string          `json:"id"`               // the genome's stable hash
-	Genome  json.RawMessage `json:"genome"`           // canonical genome JSON
-	Parent  int             `json:"parent"`           // trial index of the parent, −1 for a random sample
-	Status  string          `json:"status"`           // TrialOK or TrialFailed
-	Reason  string          `json:"reason,omitempty"` // why a trial failed
-	Acc     float64         `json:"acc"`              // proxy validation accuracy, 0..1
-	LatMs   float64         `json:"latency_ms"`       // batch-1 latency
-	LatFrom string          `json:"latency_from"`     // how the latency was obtained
-	MACs    int64           `json:"macs"`
-	Params  int64           `json:"params"`
-	Reward  float64         `json:"reward"`
-	Timing  Timing          `json:"timing"`
+	Index    int       `json:"trial"`
+	ID       string    `json:"id"` // the genome's stable hash
+	Genome   Genome    `json:"genome"`
+	Parent   int       `json:"parent"` // trial index of the parent, −1 for a random sample
+	Mutation *Mutation `json:"mutation,omitempty"`
+	DupOf    *int      `json:"dup_of,omitempty"` // an earlier trial of the same architecture whose results were reused
+	Status   string    `json:"status"`           // TrialOK or TrialFailed
+	Reason   string    `json:"reason,omitempty"` // why a trial failed
+	Acc      float64   `json:"acc"`              // proxy validation accuracy, 0..1
+	LatMs    float64   `json:"latency_ms"`       // batch-1 latency
+	LatFrom  string    `json:"latency_from"`     // how the latency was obtained
+	MACs     int64     `json:"macs"`
+	Params   int64     `json:"params"`
+	Reward   float64   `json:"reward"`
+	Timing   Timing    `json:"timing"`
 }
 
 // Timing holds a trial's wall-clock costs; unlike the rest of a Trial they

@@ -1,0 +1,193 @@
+package nas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// Strategies of a search.
+const (
+	StrategyEvolution = "evolution" // regularized (aging) evolution
+	StrategyRandom    = "random"    // random search, the baseline
+)
+
+// SearchConfig is what determines a search's trials. Together with the
+// evaluator's settings it must be the same when a run is resumed.
+type SearchConfig struct {
+	Strategy   string `json:"strategy"`
+	Trials     int    `json:"trials"`     // total number of trials
+	Population int    `json:"population"` // P: the population is the P most recent trials
+	SampleSize int    `json:"sample"`     // S: tournament size for picking a parent
+	Seed       uint64 `json:"seed"`
+	Reward     Reward `json:"reward"`
+	Space      *Space `json:"space"`
+}
+
+// Validate reports the first setting that cannot work, naming it.
+func (c SearchConfig) Validate() error {
+	switch {
+	case c.Strategy != StrategyEvolution && c.Strategy != StrategyRandom:
+		return fmt.Errorf("strategy %q: want %q or %q", c.Strategy, StrategyEvolution, StrategyRandom)
+	case c.Trials < 1:
+		return fmt.Errorf("trials must be at least 1, got %d", c.Trials)
+	case c.Population < 2:
+		return fmt.Errorf("population must be at least 2, got %d", c.Population)
+	case c.SampleSize < 1 || c.SampleSize > c.Population:
+		return fmt.Errorf("sample must be between 1 and the population (%d), got %d", c.Population, c.SampleSize)
+	case c.Space == nil:
+		return errors.New("no search space")
+	}
+	if err := c.Reward.Validate(); err != nil {
+		return err
+	}
+	return c.Space.Validate()
+}
+
+// Evaluator estimates a candidate network. Both methods must be
+// deterministic functions of their arguments (for a fixed machine and
+// settings) for a resumed run to repeat an uninterrupted one; Latency is
+// called only after Accuracy has returned, so measurement never shares the
+// cores with training.
+type Evaluator interface {
+	// Accuracy proxy-trains g from a seed (and from the parent's weights
+	// when the evaluator inherits them; parent is nil for random samples)
+	// and returns its validation accuracy in [0, 1]. An error fails the
+	// trial (a diverged run, say), except a context error, which stops
+	// the search.
+	Accuracy(ctx context.Context, trial int, g Genome, seed uint64, parent *Trial) (float64, error)
+	// Latency returns g's batch-1 latency in milliseconds and how it was
+	// obtained (e.g. "measured", "server", "table").
+	Latency(ctx context.Context, g Genome) (ms float64, from string, err error)
+}
+
+// Progress is reported after each finished trial.
+type Progress struct {
+	Done, Total int
+	Last        Trial
+	Best        Trial // highest reward so far (zero before the first ok trial)
+	Elapsed     time.Duration
+	ETA         time.Duration // estimate for the remaining trials of this session
+}
+
+// Search runs trials from len(done) up to cfg.Trials, appending each to log
+// as soon as it finishes, and returns all trials. done must be the trials
+// already in the log (see OpenTrialLog): the search continues exactly where
+// they end. Every random choice of trial i derives from (cfg.Seed, i) and
+// the earlier trials, so a resumed search makes the same choices as an
+// uninterrupted one.
+func Search(ctx context.Context, cfg SearchConfig, ev Evaluator, log *TrialLog, done []Trial, progress func(Progress)) ([]Trial, error) {
+	if err := cfg.Validate(); err != nil {
+		return done, err
+	}
+	trials := append([]Trial(nil), done...)
+	start, startN := time.Now(), len(trials)
+	for i := len(trials); i < cfg.Trials; i++ {
+		t, err := runTrial(ctx, cfg, ev, trials, i)
+		if err != nil {
+			return trials, err
+		}
+		if err := log.Append(t); err != nil {
+			return trials, err
+		}
+		trials = append(trials, t)
+		if progress != nil {
+			el := time.Since(start)
+			n := len(trials) - startN
+			progress(Progress{Done: len(trials), Total: cfg.Trials, Last: t, Best: bestTrial(trials),
+				Elapsed: el, ETA: el / time.Duration(n) * time.Duration(cfg.Trials-len(trials))})
+		}
+	}
+	return trials, nil
+}
+
+// TrialRand returns the random source of trial i of a run with the given
+// seed: the only randomness a trial's choices use.
+func TrialRand(seed uint64, i int) *rand.Rand {
+	return rand.New(rand.NewPCG(seed, uint64(i)^0x6e617372756e)) // "nasrun"
+}
+
+// runTrial chooses trial i's genome and evaluates it. It returns an error
+// only when the search must stop (the context ended); a failing candidate
+// becomes a failed trial.
+func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Trial, i int) (Trial, error) {
+	rng := TrialRand(cfg.Seed, i)
+	t := Trial{Index: i, Parent: -1}
+	var parent *Trial
+	if cfg.Strategy == StrategyRandom || i < cfg.Population {
+		t.Genome = cfg.Space.Sample(rng)
+	} else {
+		parent = tournament(trials[i-cfg.Population:i], cfg.SampleSize, rng)
+		child, m := cfg.Space.Mutate(parent.Genome, rng)
+		t.Genome, t.Parent, t.Mutation = child, parent.Index, &m
+	}
+	trainSeed := rng.Uint64()
+	t.ID = t.Genome.ID()
+	c := t.Genome.Cost()
+	t.MACs, t.Params = c.MACs, c.Params
+
+	// The same architecture again (evolution revisits): reuse its results
+	// rather than spend a trial's budget on a second estimate.
+	for k := range trials {
+		if prev := &trials[k]; prev.ID == t.ID && prev.Status == TrialOK {
+			dup := prev.Index
+			t.DupOf = &dup
+			t.Status, t.Acc, t.LatMs, t.LatFrom = TrialOK, prev.Acc, prev.LatMs, "cached"
+			t.Reward = cfg.Reward.Of(t.Acc, t.LatMs)
+			return t, nil
+		}
+	}
+
+	t0 := time.Now()
+	acc, err := ev.Accuracy(ctx, i, t.Genome, trainSeed, parent)
+	t.Timing.TrainS = time.Since(t0).Seconds()
+	if ctx.Err() != nil {
+		return t, ctx.Err()
+	}
+	if err != nil {
+		t.Status, t.Reason = TrialFailed, err.Error()
+		return t, nil
+	}
+	t1 := time.Now()
+	lat, from, err := ev.Latency(ctx, t.Genome)
+	t.Timing.LatencyS = time.Since(t1).Seconds()
+	if ctx.Err() != nil {
+		return t, ctx.Err()
+	}
+	if err != nil {
+		t.Status, t.Reason = TrialFailed, "latency: "+err.Error()
+		return t, nil
+	}
+	t.Status, t.Acc, t.LatMs, t.LatFrom = TrialOK, acc, lat, from
+	t.Reward = cfg.Reward.Of(acc, lat)
+	return t, nil
+}
+
+// tournament samples s distinct members of pop uniformly and returns the
+// one with the highest reward (the earliest on ties; failed trials have
+// reward 0).
+func tournament(pop []Trial, s int, rng *rand.Rand) *Trial {
+	perm := rng.Perm(len(pop))[:s]
+	best := &pop[perm[0]]
+	for _, j := range perm[1:] {
+		if c := &pop[j]; c.Reward > best.Reward || (c.Reward == best.Reward && c.Index < best.Index) {
+			best = c
+		}
+	}
+	return best
+}
+
+// bestTrial returns the ok trial with the highest reward, the earliest on
+// ties, or a zero Trial.
+func bestTrial(trials []Trial) Trial {
+	var best Trial
+	found := false
+	for _, t := range trials {
+		if t.Status == TrialOK && (!found || t.Reward > best.Reward) {
+			best, found = t, true
+		}
+	}
+	return best
+}

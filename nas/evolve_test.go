@@ -1,0 +1,210 @@
+package nas
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// fakeEval is a deterministic evaluator: accuracy grows with log(MACs) plus
+// seeded noise, latency is proportional to MACs. It fails genomes with a
+// given ID, and can sleep to give a killer something to interrupt.
+type fakeEval struct {
+	failID string
+	delay  time.Duration
+	calls  int
+}
+
+func (f *fakeEval) Accuracy(ctx context.Context, trial int, g Genome, seed uint64, parent *Trial) (float64, error) {
+	f.calls++
+	time.Sleep(f.delay)
+	if g.ID() == f.failID {
+		return 0, errors.New("loss is NaN at step 3")
+	}
+	noise := rand.New(rand.NewPCG(seed, 1)).Float64() * 0.01
+	return math.Min(0.99, 0.5+0.025*math.Log(float64(g.Cost().MACs))+noise), nil
+}
+
+func (f *fakeEval) Latency(ctx context.Context, g Genome) (float64, string, error) {
+	return float64(g.Cost().MACs) / 1e7, "fake", nil
+}
+
+func testConfig(strategy string, trials int, seed uint64) SearchConfig {
+	return SearchConfig{Strategy: strategy, Trials: trials, Population: 8, SampleSize: 3, Seed: seed,
+		Reward: SoftReward(1.5), Space: DefaultSpace()}
+}
+
+func runSearch(t *testing.T, dir string, cfg SearchConfig, ev Evaluator) []Trial {
+	t.Helper()
+	log, done, err := OpenTrialLog(dir)
+	require.NoError(t, err)
+	defer log.Close()
+	out, err := Search(context.Background(), cfg, ev, log, done, nil)
+	require.NoError(t, err)
+	return out
+}
+
+// withoutTiming blanks the wall-clock fields, the only ones that may differ
+// between two runs.
+func withoutTiming(ts []Trial) []Trial {
+	out := append([]Trial(nil), ts...)
+	for i := range out {
+		out[i].Timing = Timing{}
+	}
+	return out
+}
+
+func TestSearchIsReproducibleAndResumes(t *testing.T) {
+	cfg := testConfig(StrategyEvolution, 30, 7)
+	full := runSearch(t, t.TempDir(), cfg, &fakeEval{})
+	require.Len(t, full, 30)
+	again := runSearch(t, t.TempDir(), cfg, &fakeEval{})
+	require.Equal(t, withoutTiming(full), withoutTiming(again))
+
+	// Stop after 11 trials, then resume to 30: same log.
+	dir := t.TempDir()
+	part := cfg
+	part.Trials = 11
+	runSearch(t, dir, part, &fakeEval{})
+	ev := &fakeEval{}
+	resumed := runSearch(t, dir, cfg, ev)
+	require.Equal(t, withoutTiming(full), withoutTiming(resumed))
+	onDisk, err := ReadTrials(dir)
+	require.NoError(t, err)
+	require.Equal(t, withoutTiming(full), withoutTiming(onDisk))
+	require.LessOrEqual(t, ev.calls, 19, "resume trains only the missing trials")
+}
+
+func TestEvolutionStructure(t *testing.T) {
+	cfg := testConfig(StrategyEvolution, 40, 3)
+	trials := runSearch(t, t.TempDir(), cfg, &fakeEval{})
+	for _, tr := range trials {
+		require.Equal(t, tr.Genome.ID(), tr.ID)
+		if tr.Index < cfg.Population {
+			require.Equal(t, -1, tr.Parent, "the first P trials are random samples")
+			continue
+		}
+		// Aging: the parent comes from the P most recent trials.
+		require.GreaterOrEqual(t, tr.Parent, tr.Index-cfg.Population)
+		require.Less(t, tr.Parent, tr.Index)
+		require.NotNil(t, tr.Mutation)
+		// Exactly one decision differs from the parent.
+		p := trials[tr.Parent].Genome
+		diff := 0
+		for s := range p.Stages {
+			if p.Stages[s] != tr.Genome.Stages[s] {
+				diff++
+				require.Equal(t, tr.Mutation.Stage, s)
+			}
+		}
+		require.Equal(t, 1, diff)
+		if tr.DupOf != nil {
+			require.Equal(t, trials[*tr.DupOf].ID, tr.ID)
+			require.Equal(t, "cached", tr.LatFrom)
+		}
+	}
+	random := runSearch(t, t.TempDir(), testConfig(StrategyRandom, 20, 3), &fakeEval{})
+	for _, tr := range random {
+		require.Equal(t, -1, tr.Parent)
+	}
+}
+
+func TestSearchLogsFailedTrialsAndGoesOn(t *testing.T) {
+	cfg := testConfig(StrategyEvolution, 12, 5)
+	probe := runSearch(t, t.TempDir(), cfg, &fakeEval{})
+	bad := probe[2].ID
+	trials := runSearch(t, t.TempDir(), cfg, &fakeEval{failID: bad})
+	require.Len(t, trials, 12)
+	require.Equal(t, TrialFailed, trials[2].Status)
+	require.Contains(t, trials[2].Reason, "NaN")
+	require.Zero(t, trials[2].Reward)
+}
+
+func TestSearchConfigValidate(t *testing.T) {
+	cfg := testConfig(StrategyEvolution, 10, 1)
+	for _, c := range []struct {
+		edit func(*SearchConfig)
+		want string
+	}{
+		{func(c *SearchConfig) { c.Strategy = "rl" }, `strategy "rl"`},
+		{func(c *SearchConfig) { c.Trials = 0 }, "trials"},
+		{func(c *SearchConfig) { c.Population = 1 }, "population"},
+		{func(c *SearchConfig) { c.SampleSize = 9 }, "sample"},
+		{func(c *SearchConfig) { c.Reward.TargetMs = -1 }, "target latency"},
+	} {
+		bad := cfg
+		c.edit(&bad)
+		require.ErrorContains(t, bad.Validate(), c.want)
+	}
+}
+
+// TestSearchSurvivesSIGKILL runs the search in a child process, kills it
+// with SIGKILL at random moments (also in the middle of appending to the
+// log), resumes each time, and checks the final log equals an uninterrupted
+// run's.
+func TestSearchSurvivesSIGKILL(t *testing.T) {
+	if os.Getenv("NASRUN_KILL_CHILD") != "" {
+		return // the child's work happens in TestMain
+	}
+	const trials = 24
+	cfg := testConfig(StrategyEvolution, trials, 11)
+	want := runSearch(t, t.TempDir(), cfg, &fakeEval{})
+
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(42, 0))
+	kills := 0
+	for attempt := 0; attempt < 60; attempt++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestSearchSurvivesSIGKILL$")
+		cmd.Env = append(os.Environ(), "NASRUN_KILL_CHILD="+dir, "NASRUN_KILL_TRIALS="+strconv.Itoa(trials))
+		if err := cmd.Start(); err != nil {
+			if errors.Is(err, syscall.ENOEXEC) {
+				// Under qemu user emulation without binfmt_misc the test
+				// binary cannot start itself; amd64 runs cover this.
+				t.Skipf("cannot re-execute the test binary here: %v", err)
+			}
+			require.NoError(t, err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			require.NoError(t, err, "child finished with an error")
+		case <-time.After(time.Duration(rng.IntN(60)) * time.Millisecond):
+			require.NoError(t, cmd.Process.Kill())
+			<-done
+			kills++
+			continue
+		}
+		break
+	}
+	require.Greater(t, kills, 2, "the child was never interrupted: the test proves nothing")
+	got, err := ReadTrials(dir)
+	require.NoError(t, err)
+	require.Equal(t, withoutTiming(want), withoutTiming(got), "after %d kills", kills)
+}
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("NASRUN_KILL_CHILD"); dir != "" {
+		n, _ := strconv.Atoi(os.Getenv("NASRUN_KILL_TRIALS"))
+		log, done, err := OpenTrialLog(dir)
+		if err == nil {
+			_, err = Search(context.Background(), testConfig(StrategyEvolution, n, 11), &fakeEval{delay: 3 * time.Millisecond}, log, done, nil)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
