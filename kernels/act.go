@@ -1,6 +1,9 @@
 package kernels
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // Act is an activation function, applied elementwise (Activate) or fused
 // into a convolution's output.
@@ -78,4 +81,142 @@ func ActGradScalar(a Act, v float32) float32 {
 		return s * (1 - s)
 	}
 	return 1
+}
+
+// Activate sets y = act(x) elementwise. y may alias x (in place).
+func Activate(a Act, x, y []float32) {
+	checkLen("Activate", "y", len(y), len(x))
+	if a >= numActs {
+		panic(fmt.Sprintf("kernels.Activate: unknown activation %d", a))
+	}
+	k := elt()
+	if serial(len(y)) {
+		activate(k, a, x, y)
+		return
+	}
+	parallelFor(len(y), parGrain, func(lo, hi int) { activate(k, a, x[lo:hi], y[lo:hi]) })
+}
+
+func activate(k *eltKernels, a Act, x, y []float32) {
+	if f := k.act[a]; f != nil {
+		k.flat1(f, actRef[a], x, y)
+		return
+	}
+	actRef[a](x, y)
+}
+
+// ActivateBackward sets dx = dy·act'(x) elementwise, from the activation's
+// input x (ActGradScalar gives the choices at the kinks). dx may alias dy.
+func ActivateBackward(a Act, x, dy, dx []float32) {
+	checkLen("ActivateBackward", "dy", len(dy), len(x))
+	checkLen("ActivateBackward", "dx", len(dx), len(x))
+	if a >= numActs {
+		panic(fmt.Sprintf("kernels.ActivateBackward: unknown activation %d", a))
+	}
+	k := elt()
+	if serial(len(dx)) {
+		activateBackward(k, a, x, dy, dx)
+		return
+	}
+	parallelFor(len(dx), parGrain, func(lo, hi int) { activateBackward(k, a, x[lo:hi], dy[lo:hi], dx[lo:hi]) })
+}
+
+func activateBackward(k *eltKernels, a Act, x, dy, dx []float32) {
+	if f := k.grad[a]; f != nil {
+		k.flat2(f, gradRef[a], x, dy, dx)
+		return
+	}
+	gradRef[a](x, dy, dx)
+}
+
+// actRef holds the pure-Go activation loops (one loop per activation, the
+// formulas of ActScalar), used by Ref and for the tails of the assembly.
+var actRef = [numActs]func(x, y []float32){
+	ActNone: func(x, y []float32) { copy(y, x) },
+	ActReLU: func(x, y []float32) {
+		x = x[:len(y)]
+		for i, v := range x {
+			y[i] = max(v, 0)
+		}
+	},
+	ActReLU6: func(x, y []float32) {
+		x = x[:len(y)]
+		for i, v := range x {
+			y[i] = min(max(v, 0), 6)
+		}
+	},
+	ActHardswish: func(x, y []float32) {
+		x = x[:len(y)]
+		for i, v := range x {
+			y[i] = v * min(max(v+3, 0), 6) * (1.0 / 6)
+		}
+	},
+	ActHardsigmoid: func(x, y []float32) {
+		x = x[:len(y)]
+		for i, v := range x {
+			y[i] = min(max(v+3, 0), 6) * (1.0 / 6)
+		}
+	},
+	ActSigmoid: func(x, y []float32) {
+		x = x[:len(y)]
+		for i, v := range x {
+			y[i] = float32(1 / (1 + math.Exp(-float64(v))))
+		}
+	},
+}
+
+// gradRef holds the pure-Go gradient loops (ActGradScalar's choices).
+var gradRef = [numActs]func(x, dy, dx []float32){
+	ActNone: func(x, dy, dx []float32) { copy(dx, dy) },
+	ActReLU: func(x, dy, dx []float32) {
+		x, dy = x[:len(dx)], dy[:len(dx)]
+		for i, v := range x {
+			g := dy[i]
+			if !(v > 0) {
+				g = 0
+			}
+			dx[i] = g
+		}
+	},
+	ActReLU6: func(x, dy, dx []float32) {
+		x, dy = x[:len(dx)], dy[:len(dx)]
+		for i, v := range x {
+			g := dy[i]
+			if !(v > 0 && v < 6) {
+				g = 0
+			}
+			dx[i] = g
+		}
+	},
+	ActHardswish: func(x, dy, dx []float32) {
+		x, dy = x[:len(dx)], dy[:len(dx)]
+		for i, v := range x {
+			var g float32
+			switch {
+			case v < -3:
+			case v > 3:
+				g = dy[i]
+			default:
+				g = dy[i] * (2*v + 3) * (1.0 / 6)
+			}
+			dx[i] = g
+		}
+	},
+	ActHardsigmoid: func(x, dy, dx []float32) {
+		x, dy = x[:len(dx)], dy[:len(dx)]
+		for i, v := range x {
+			var g float32
+			if v > -3 && v < 3 {
+				g = dy[i] * (1.0 / 6)
+			}
+			dx[i] = g
+		}
+	},
+	ActSigmoid: func(x, dy, dx []float32) {
+		x, dy = x[:len(dx)], dy[:len(dx)]
+		for i, v := range x {
+			s := 1 / (1 + math.Exp(-float64(v)))
+			dx[i] = float32(float64(dy[i]) * s * (1 - s))
+		}
+	},
 }

@@ -1,0 +1,193 @@
+package kernels_test
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/nasrun/nasrun/internal/kerneltest"
+	"github.com/nasrun/nasrun/kernels"
+)
+
+const bnEps = 1e-5
+
+// bnOracle is batch-norm training forward in float64: y, batch mean and
+// biased variance.
+func bnOracle(rows, c int, x, gamma, beta []float64) (y, mean, variance []float64) {
+	y, mean, variance = make([]float64, rows*c), make([]float64, c), make([]float64, c)
+	for ch := range c {
+		var s float64
+		for r := range rows {
+			s += x[r*c+ch]
+		}
+		m := s / float64(rows)
+		var v float64
+		for r := range rows {
+			d := x[r*c+ch] - m
+			v += d * d
+		}
+		v /= float64(rows)
+		mean[ch], variance[ch] = m, v
+		for r := range rows {
+			y[r*c+ch] = (x[r*c+ch]-m)/math.Sqrt(v+bnEps)*gamma[ch] + beta[ch]
+		}
+	}
+	return y, mean, variance
+}
+
+// bnGradOracle is the analytic batch-norm gradient in float64.
+func bnGradOracle(rows, c int, x, gamma, dy []float64) (dx, dgamma, dbeta []float64) {
+	_, mean, variance := bnOracle(rows, c, x, gamma, make([]float64, c))
+	dx, dgamma, dbeta = make([]float64, rows*c), make([]float64, c), make([]float64, c)
+	n := float64(rows)
+	for ch := range c {
+		inv := 1 / math.Sqrt(variance[ch]+bnEps)
+		for r := range rows {
+			dbeta[ch] += dy[r*c+ch]
+			dgamma[ch] += dy[r*c+ch] * (x[r*c+ch] - mean[ch]) * inv
+		}
+		for r := range rows {
+			xh := (x[r*c+ch] - mean[ch]) * inv
+			dx[r*c+ch] = gamma[ch] * inv / n * (n*dy[r*c+ch] - dbeta[ch] - xh*dgamma[ch])
+		}
+	}
+	return dx, dgamma, dbeta
+}
+
+// bnInput is activations with a per-channel offset and spread, so that the
+// variance must not cancel against the mean.
+func bnInput(rng *rand.Rand, rows, c int) *kerneltest.Buf {
+	x := kerneltest.NewBuf(rows * c)
+	off, spread := make([]float32, c), make([]float32, c)
+	for ch := range c {
+		off[ch], spread[ch] = rng.Float32()*20-10, 0.1+rng.Float32()*3
+	}
+	for i := range x.Data {
+		x.Data[i] = off[i%max(c, 1)] + spread[i%max(c, 1)]*(rng.Float32()*2-1)
+	}
+	return x
+}
+
+func TestBatchNorm(t *testing.T) {
+	kerneltest.ForEachImpl(t, func(t *testing.T) {
+		rng := kerneltest.Rng(61)
+		for _, sh := range append(rowShapes(rng), [2]int{2000, 16}, [2]int{1, 5}) {
+			checkBatchNorm(t, rng, sh[0], sh[1])
+		}
+	})
+}
+
+func checkBatchNorm(t *testing.T, rng *rand.Rand, rows, c int) {
+	t.Helper()
+	if rows == 0 {
+		return
+	}
+	name := kerneltest.Name("rows", rows, "c", c)
+	x, gamma, beta, dy := bnInput(rng, rows, c), kerneltest.RandBuf(rng, c), kerneltest.RandBuf(rng, c), kerneltest.RandBuf(rng, rows*c)
+	wy, wmean, wvar := bnOracle(rows, c, x.F64(), gamma.F64(), beta.F64())
+	y, mean, variance := kerneltest.NewBuf(rows*c), kerneltest.NewBuf(c), kerneltest.NewBuf(c)
+	kernels.BatchNormTrain(rows, c, bnEps, x.Data, gamma.Data, beta.Data, y.Data, mean.Data, variance.Data)
+	for _, b := range []*kerneltest.Buf{x, y, mean, variance} {
+		b.Check(t, name)
+	}
+	kerneltest.AssertClose(t, "BN mean "+name, wmean, mean.Data, 1e-6)
+	kerneltest.AssertClose(t, "BN variance "+name, wvar, variance.Data, 1e-5)
+	// y = x·s + t with s = gamma/σ, t = beta − mean·s (PyTorch's folded
+	// form) loses about ε32·|mean|/σ to cancellation: σ = √eps when rows is 1.
+	// The same holds for the gradient: tolerances grow with κ = max |mean|/σ.
+	// (x − mean) itself carries ε32·|mean|/σ relative error, σ = √variance
+	// without eps; a batch of two close values is ill-conditioned.
+	kappa := 0.0
+	for ch := range c {
+		kappa = math.Max(kappa, math.Abs(wmean[ch])/math.Max(math.Sqrt(wvar[ch]), 1e-30))
+	}
+	ytol, dxtol := math.Min(1e-2, math.Max(3e-5, 1e-6*kappa)), math.Min(1e-2, math.Max(1e-4, 3e-6*kappa))
+	kerneltest.AssertClose(t, "BN y "+name, wy, y.Data, ytol)
+
+	x64 := x.F64() // before BatchNormInfer below overwrites x
+	wdx, wdg, wdb := bnGradOracle(rows, c, x64, gamma.F64(), dy.F64())
+	dx, dg, db := kerneltest.NewBuf(rows*c), kerneltest.NewBuf(c), kerneltest.NewBuf(c)
+	kernels.BatchNormBackward(rows, c, bnEps, x.Data, gamma.Data, mean.Data, variance.Data, dy.Data, dx.Data, dg.Data, db.Data)
+	for _, b := range []*kerneltest.Buf{dx, dg, db, dy} {
+		b.Check(t, name)
+	}
+	dbMag, dgMag := make([]float64, c), make([]float64, c)
+	for i, v := range dy.Data {
+		ch := i % c
+		dbMag[ch] += abs(float64(v))
+		dgMag[ch] += abs(float64(v)*(x64[i]-wmean[ch])) / math.Sqrt(wvar[ch]+bnEps)
+	}
+	assertSums(t, "BN dbeta "+name, wdb, dbMag, db.Data, 1e-6)
+	assertSums(t, "BN dgamma "+name, wdg, dgMag, dg.Data, dxtol)
+	// dx is a difference of terms of size |gamma·dy|/σ, nearly cancelling
+	// for few rows (exactly zero for one row): the tolerance is relative to
+	// those terms.
+	for i := range wdx {
+		ch := i % c
+		inv := 1 / math.Sqrt(wvar[ch]+bnEps)
+		xh := (float64(x.Data[i]) - wmean[ch]) * inv
+		term := math.Abs(float64(gamma.Data[ch])) * inv * (math.Abs(float64(dy.Data[i])) +
+			dbMag[ch]/float64(rows) + math.Abs(xh)*dgMag[ch]/float64(rows))
+		require.InDelta(t, wdx[i], dx.Data[i], dxtol*(math.Abs(wdx[i])+term)+1e-30, "BN dx %s[%d]", name, i)
+	}
+
+	// Inference with the batch statistics reproduces the training output;
+	// in place.
+	kernels.BatchNormInfer(rows, c, bnEps, x.Data, gamma.Data, beta.Data, mean.Data, variance.Data, x.Data)
+	x.Check(t, name)
+	kerneltest.AssertClose(t, "BN infer "+name, wy, x.Data, ytol)
+}
+
+// BatchNormBackward against float64 central differences of the float64
+// forward, on L = Σ g·y.
+func TestBatchNormFiniteDifferences(t *testing.T) {
+	rows, c := 6, 5
+	rng := kerneltest.Rng(71)
+	x, gamma, beta, g := bnInput(rng, rows, c), kerneltest.RandBuf(rng, c), kerneltest.RandBuf(rng, c), kerneltest.RandBuf(rng, rows*c)
+	loss := func(x, gamma, beta []float64) float64 {
+		y, _, _ := bnOracle(rows, c, x, gamma, beta)
+		var l float64
+		for i, v := range y {
+			l += float64(g.Data[i]) * v
+		}
+		return l
+	}
+	diff := func(v []float64, x, gamma, beta []float64) []float64 {
+		out := make([]float64, len(v))
+		for i := range v {
+			h := 1e-6 * (1 + math.Abs(v[i]))
+			o := v[i]
+			v[i] = o + h
+			lp := loss(x, gamma, beta)
+			v[i] = o - h
+			lm := loss(x, gamma, beta)
+			v[i] = o
+			out[i] = (lp - lm) / (2 * h)
+		}
+		return out
+	}
+	x64, g64, b64 := x.F64(), gamma.F64(), beta.F64()
+	wdx, wdg, wdb := diff(x64, x64, g64, b64), diff(g64, x64, g64, b64), diff(b64, x64, g64, b64)
+	kerneltest.ForEachImpl(t, func(t *testing.T) {
+		y, mean, variance := make([]float32, rows*c), make([]float32, c), make([]float32, c)
+		kernels.BatchNormTrain(rows, c, bnEps, x.Data, gamma.Data, beta.Data, y, mean, variance)
+		dx, dg, db := make([]float32, rows*c), make([]float32, c), make([]float32, c)
+		kernels.BatchNormBackward(rows, c, bnEps, x.Data, gamma.Data, mean, variance, g.Data, dx, dg, db)
+		kerneltest.AssertClose(t, "dx", wdx, dx, 1e-4)
+		kerneltest.AssertClose(t, "dgamma", wdg, dg, 1e-4)
+		kerneltest.AssertClose(t, "dbeta", wdb, db, 1e-4)
+	})
+}
+
+func TestBatchNormPanics(t *testing.T) {
+	require.PanicsWithValue(t, "kernels.BatchNormTrain: y has 5 elements, want 6", func() {
+		v := make([]float32, 3)
+		kernels.BatchNormTrain(2, 3, bnEps, make([]float32, 6), v, v, make([]float32, 5), v, v)
+	})
+	require.Panics(t, func() {
+		v := make([]float32, 3)
+		kernels.BatchNormBackward(2, 3, bnEps, make([]float32, 6), v, v, v[:2], make([]float32, 6), make([]float32, 6), v, v)
+	})
+}

@@ -1,0 +1,421 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/nasrun/nasrun/kernels/asm"
+)
+
+// The elementwise and per-channel ops (activations, bias, residual add, SE
+// scaling, batch norm, global average pooling) are composed from a handful
+// of primitives per implementation: flat loops (add, axpy, scale, the
+// activations) and NHWC row loops vectorised across the C contiguous
+// channels of each row (Affine: y = x·s + t per channel; Affine2: the
+// batch-norm input gradient; ColSum/ColDot: per-channel sums over rows).
+
+// eltKernels is one implementation's set of primitives. The assembly ones
+// take lengths and row widths rounded down to a multiple of mask+1 and the
+// Go references (package asm) do the rest.
+type eltKernels struct {
+	mask    int
+	add     func(a, b, y []float32)
+	axpy    func(alpha float32, x, y []float32)
+	scale   func(alpha float32, x, y []float32)
+	affine  func(rows, w, ld int, x, s, t, y []float32)
+	affine2 func(rows, w, ld int, a, b, m, sa, sb, t, y []float32)
+	colSum  func(rows, w, ld int, x, acc []float32)
+	colDot  func(rows, w, ld int, a, ma, b, mb, acc []float32)
+	act     [numActs]func(x, y []float32)      // nil: the Go reference
+	grad    [numActs]func(x, dy, dx []float32) // nil: the Go reference
+}
+
+var eltImpls = [numImpls]*eltKernels{
+	Ref: {
+		add: asm.AddRef, axpy: asm.AxpyRef, scale: asm.ScaleRef,
+		affine: asm.AffineRef, affine2: asm.Affine2Ref,
+		colSum: asm.ColSumRef, colDot: asm.ColDotRef,
+	},
+	AVX2: {
+		mask: 7,
+		add:  asm.AddAVX2, axpy: asm.AxpyAVX2, scale: asm.ScaleAVX2,
+		affine: asm.AffineAVX2, affine2: asm.Affine2AVX2,
+		colSum: asm.ColSumAVX2, colDot: asm.ColDotAVX2,
+		act: [numActs]func(x, y []float32){
+			ActReLU: asm.ReluAVX2, ActReLU6: asm.Relu6AVX2,
+			ActHardsigmoid: asm.HardsigmoidAVX2, ActHardswish: asm.HardswishAVX2,
+		},
+		grad: [numActs]func(x, dy, dx []float32){
+			ActReLU: asm.ReluGradAVX2, ActReLU6: asm.Relu6GradAVX2,
+			ActHardsigmoid: asm.HardsigmoidGradAVX2, ActHardswish: asm.HardswishGradAVX2,
+		},
+	},
+	AVX512: {
+		add: asm.AddAVX512, axpy: asm.AxpyAVX512, scale: asm.ScaleAVX512,
+		affine: asm.AffineAVX512, affine2: asm.Affine2AVX512,
+		colSum: asm.ColSumAVX512, colDot: asm.ColDotAVX512,
+		act: [numActs]func(x, y []float32){
+			ActReLU: asm.ReluAVX512, ActReLU6: asm.Relu6AVX512,
+			ActHardsigmoid: asm.HardsigmoidAVX512, ActHardswish: asm.HardswishAVX512,
+		},
+		grad: [numActs]func(x, dy, dx []float32){
+			ActReLU: asm.ReluGradAVX512, ActReLU6: asm.Relu6GradAVX512,
+			ActHardsigmoid: asm.HardsigmoidGradAVX512, ActHardswish: asm.HardswishGradAVX512,
+		},
+	},
+}
+
+// elt returns the active implementation's primitives (the reference where
+// an implementation, e.g. NEON, has none of its own yet).
+func elt() *eltKernels {
+	if k := eltImpls[active]; k != nil {
+		return k
+	}
+	return eltImpls[Ref]
+}
+
+// flat1 runs f on the vectorised prefix of y and ref on the rest.
+func (k *eltKernels) flat1(f, ref func(x, y []float32), x, y []float32) {
+	n := len(y) &^ k.mask
+	if n > 0 {
+		f(x[:n], y[:n])
+	}
+	if n < len(y) {
+		ref(x[n:], y[n:])
+	}
+}
+
+// flat2 is flat1 for two inputs.
+func (k *eltKernels) flat2(f, ref func(a, b, y []float32), a, b, y []float32) {
+	n := len(y) &^ k.mask
+	if n > 0 {
+		f(a[:n], b[:n], y[:n])
+	}
+	if n < len(y) {
+		ref(a[n:], b[n:], y[n:])
+	}
+}
+
+// rowAffine sets y[r,ch] = x[r,ch]·s[ch] + t[ch] over rows of c channels.
+func (k *eltKernels) rowAffine(rows, c int, x, s, t, y []float32) {
+	if rows == 0 || c == 0 {
+		return
+	}
+	w := c &^ k.mask
+	if w > 0 {
+		k.affine(rows, w, c, x, s, t, y)
+	}
+	if w < c {
+		asm.AffineRef(rows, c-w, c, x[w:], s[w:], t[w:], y[w:])
+	}
+}
+
+// rowAffine2 sets y[r,ch] = a[r,ch]·sa[ch] + (b[r,ch] − m[ch])·sb[ch] + t[ch].
+func (k *eltKernels) rowAffine2(rows, c int, a, b, m, sa, sb, t, y []float32) {
+	if rows == 0 || c == 0 {
+		return
+	}
+	w := c &^ k.mask
+	if w > 0 {
+		k.affine2(rows, w, c, a, b, m, sa, sb, t, y)
+	}
+	if w < c {
+		asm.Affine2Ref(rows, c-w, c, a[w:], b[w:], m[w:], sa[w:], sb[w:], t[w:], y[w:])
+	}
+}
+
+// colAcc adds Σ_r a[r,ch] (b == nil) or Σ_r (a[r,ch] − ma[ch])·(b[r,ch] −
+// mb[ch]) to acc[ch], in float32: callers bound rows (redBlock).
+func (k *eltKernels) colAcc(rows, c int, a, ma, b, mb, acc []float32) {
+	if rows == 0 || c == 0 {
+		return
+	}
+	w := c &^ k.mask
+	if b == nil {
+		if w > 0 {
+			k.colSum(rows, w, c, a, acc)
+		}
+		if w < c {
+			asm.ColSumRef(rows, c-w, c, a[w:], acc[w:])
+		}
+		return
+	}
+	if w > 0 {
+		k.colDot(rows, w, c, a, ma, b, mb, acc)
+	}
+	if w < c {
+		asm.ColDotRef(rows, c-w, c, a[w:], ma[w:], b[w:], mb[w:], acc[w:])
+	}
+}
+
+// Threading: ops over fewer than 2·parGrain elements run on the caller;
+// larger ones are split over the pool in chunks of at least parGrain.
+const parGrain = 1 << 15
+
+// serial reports whether an op over n elements runs on the calling goroutine.
+func serial(n int) bool { return n < 2*parGrain || Threads() == 1 }
+
+// redBlock is how many rows the per-channel sums accumulate in float32
+// before adding into float64, so that long reductions stay accurate.
+const redBlock = 256
+
+// scratch is per-call working memory, recycled through scratchPool so that
+// kernel calls do not allocate in the steady state.
+type scratch struct {
+	f32 []float32
+	f64 []float64
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// getScratch returns scratch with n32 float32s and n64 float64s (contents
+// undefined). Release it with put.
+func getScratch(n32, n64 int) *scratch {
+	s := scratchPool.Get().(*scratch)
+	if cap(s.f32) < n32 {
+		s.f32 = make([]float32, n32)
+	}
+	if cap(s.f64) < n64 {
+		s.f64 = make([]float64, n64)
+	}
+	s.f32, s.f64 = s.f32[:n32], s.f64[:n64]
+	return s
+}
+
+func (s *scratch) put() { scratchPool.Put(s) }
+
+// colReduce sets out[ch] = scale·Σ_r a[r,ch] when b is nil, else
+// scale·Σ_r (a[r,ch] − ma[ch])·(b[r,ch] − mb[ch]), over rows of c channels.
+// Blocks of redBlock rows are summed in float32 and added in float64; large
+// inputs are split by rows over the pool, one partial sum per chunk.
+func colReduce(k *eltKernels, rows, c int, a, ma, b, mb []float32, scale float64, out []float32) {
+	out = out[:c]
+	t := 1
+	if !serial(rows * c) {
+		t = min(Threads(), rows*c/parGrain, rows)
+	}
+	if t == 1 && rows <= redBlock {
+		clear(out)
+		k.colAcc(rows, c, a, ma, b, mb, out)
+		if scale != 1 {
+			for i := range out {
+				out[i] = float32(float64(out[i]) * scale)
+			}
+		}
+		return
+	}
+	sc := getScratch(t*c, t*c)
+	if t == 1 {
+		reduceChunk(k, 0, rows, c, a, ma, b, mb, sc.f32, sc.f64)
+	} else {
+		parallelFor(t, 1, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				reduceChunk(k, i*rows/t, (i+1)*rows/t, c, a, ma, b, mb, sc.f32[i*c:(i+1)*c], sc.f64[i*c:(i+1)*c])
+			}
+		})
+	}
+	for ch := range out {
+		s := 0.0
+		for i := range t {
+			s += sc.f64[i*c+ch]
+		}
+		out[ch] = float32(s * scale)
+	}
+	sc.put()
+}
+
+// reduceChunk sums rows [r0, r1) into acc64 (overwritten), redBlock rows at a
+// time through part.
+func reduceChunk(k *eltKernels, r0, r1, c int, a, ma, b, mb, part []float32, acc64 []float64) {
+	acc64 = acc64[:c]
+	clear(acc64)
+	for r := r0; r < r1; r += redBlock {
+		n := min(redBlock, r1-r)
+		clear(part[:c])
+		var br []float32
+		if b != nil {
+			br = b[r*c:]
+		}
+		k.colAcc(n, c, a[r*c:], ma, br, mb, part)
+		for ch, v := range part[:c] {
+			acc64[ch] += float64(v)
+		}
+	}
+}
+
+// affineRows is rowAffine split over the pool for large inputs.
+func affineRows(k *eltKernels, rows, c int, x, s, t, y []float32) {
+	if serial(rows * c) {
+		k.rowAffine(rows, c, x, s, t, y)
+		return
+	}
+	parallelFor(rows, max(1, parGrain/max(c, 1)), func(lo, hi int) {
+		k.rowAffine(hi-lo, c, x[lo*c:hi*c], s, t, y[lo*c:hi*c])
+	})
+}
+
+// fill returns s's float32 scratch of n elements set to v.
+func (s *scratch) fill(off, n int, v float32) []float32 {
+	b := s.f32[off : off+n]
+	for i := range b {
+		b[i] = v
+	}
+	return b
+}
+
+// checkLen panics unless a slice has exactly the length an op needs.
+func checkLen(op, name string, got, want int) {
+	if got != want {
+		panic(fmt.Sprintf("kernels.%s: %s has %d elements, want %d", op, name, got, want))
+	}
+}
+
+// checkDims panics on negative sizes.
+func checkDims(op string, dims ...int) {
+	for _, d := range dims {
+		if d < 0 {
+			panic(fmt.Sprintf("kernels.%s: negative size in %v", op, append([]int(nil), dims...)))
+		}
+	}
+}
+
+// Add sets y = a + b elementwise (the residual add). y may alias a or b.
+func Add(a, b, y []float32) {
+	checkLen("Add", "b", len(b), len(a))
+	checkLen("Add", "y", len(y), len(a))
+	k := elt()
+	if serial(len(y)) {
+		k.flat2(k.add, asm.AddRef, a, b, y)
+		return
+	}
+	parallelFor(len(y), parGrain, func(lo, hi int) {
+		k.flat2(k.add, asm.AddRef, a[lo:hi], b[lo:hi], y[lo:hi])
+	})
+}
+
+// Axpy sets y += alpha·x elementwise.
+func Axpy(alpha float32, x, y []float32) {
+	checkLen("Axpy", "y", len(y), len(x))
+	k := elt()
+	if serial(len(y)) {
+		axpy(k, alpha, x, y)
+		return
+	}
+	parallelFor(len(y), parGrain, func(lo, hi int) { axpy(k, alpha, x[lo:hi], y[lo:hi]) })
+}
+
+func axpy(k *eltKernels, alpha float32, x, y []float32) {
+	n := len(y) &^ k.mask
+	if n > 0 {
+		k.axpy(alpha, x[:n], y[:n])
+	}
+	asm.AxpyRef(alpha, x[n:], y[n:])
+}
+
+// Scale sets y = alpha·x elementwise. y may alias x.
+func Scale(alpha float32, x, y []float32) {
+	checkLen("Scale", "y", len(y), len(x))
+	k := elt()
+	if serial(len(y)) {
+		scale(k, alpha, x, y)
+		return
+	}
+	parallelFor(len(y), parGrain, func(lo, hi int) { scale(k, alpha, x[lo:hi], y[lo:hi]) })
+}
+
+func scale(k *eltKernels, alpha float32, x, y []float32) {
+	n := len(y) &^ k.mask
+	if n > 0 {
+		k.scale(alpha, x[:n], y[:n])
+	}
+	asm.ScaleRef(alpha, x[n:], y[n:])
+}
+
+// Sum returns the sum of x, accumulated in float64 (four interleaved
+// partial sums), rounded once to float32.
+func Sum(x []float32) float32 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i])
+		s1 += float64(x[i+1])
+		s2 += float64(x[i+2])
+		s3 += float64(x[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i])
+	}
+	return float32((s0 + s1) + (s2 + s3))
+}
+
+// AddBias adds bias[ch] to every row of y (rows × c, channels last).
+func AddBias(rows, c int, y, bias []float32) {
+	checkDims("AddBias", rows, c)
+	checkLen("AddBias", "y", len(y), rows*c)
+	checkLen("AddBias", "bias", len(bias), c)
+	k := elt()
+	sc := getScratch(c, 0)
+	affineRows(k, rows, c, y, sc.fill(0, c, 1), bias, y)
+	sc.put()
+}
+
+// BiasGrad sets db[ch] = Σ_r dy[r,ch] (the bias gradient; db is overwritten).
+func BiasGrad(rows, c int, dy, db []float32) {
+	checkDims("BiasGrad", rows, c)
+	checkLen("BiasGrad", "dy", len(dy), rows*c)
+	checkLen("BiasGrad", "db", len(db), c)
+	colReduce(elt(), rows, c, dy, nil, nil, nil, 1, db)
+}
+
+// ScaleChannels sets y[b,p,ch] = x[b,p,ch]·s[b,ch] for n images of hw
+// positions and c channels (the squeeze-and-excitation multiply). y may alias x.
+func ScaleChannels(n, hw, c int, x, s, y []float32) {
+	checkDims("ScaleChannels", n, hw, c)
+	checkLen("ScaleChannels", "x", len(x), n*hw*c)
+	checkLen("ScaleChannels", "s", len(s), n*c)
+	checkLen("ScaleChannels", "y", len(y), n*hw*c)
+	k := elt()
+	sc := getScratch(c, 0)
+	zero := sc.fill(0, c, 0)
+	if serial(n * hw * c) {
+		scaleChannels(k, 0, n*hw, hw, c, x, s, zero, y)
+	} else {
+		parallelFor(n*hw, max(1, parGrain/max(c, 1)), func(lo, hi int) {
+			scaleChannels(k, lo, hi, hw, c, x, s, zero, y)
+		})
+	}
+	sc.put()
+}
+
+// scaleChannels runs ScaleChannels over the rows [lo, hi) of all images.
+func scaleChannels(k *eltKernels, lo, hi, hw, c int, x, s, zero, y []float32) {
+	for lo < hi {
+		b := lo / hw
+		end := min(hi, (b+1)*hw)
+		k.rowAffine(end-lo, c, x[lo*c:end*c], s[b*c:(b+1)*c], zero, y[lo*c:end*c])
+		lo = end
+	}
+}
+
+// ScaleChannelsBackward is the gradient of ScaleChannels: dx = dy·s and
+// ds[b,ch] = Σ_p dy[b,p,ch]·x[b,p,ch]. dx or ds may be nil (not wanted).
+func ScaleChannelsBackward(n, hw, c int, x, s, dy, dx, ds []float32) {
+	checkDims("ScaleChannelsBackward", n, hw, c)
+	checkLen("ScaleChannelsBackward", "dy", len(dy), n*hw*c)
+	if dx != nil {
+		ScaleChannels(n, hw, c, dy, s, dx)
+	}
+	if ds == nil {
+		return
+	}
+	checkLen("ScaleChannelsBackward", "x", len(x), n*hw*c)
+	checkLen("ScaleChannelsBackward", "ds", len(ds), n*c)
+	k := elt()
+	sc := getScratch(c, 0)
+	zero := sc.fill(0, c, 0)
+	m := hw * c
+	for b := range n {
+		colReduce(k, hw, c, dy[b*m:(b+1)*m], zero, x[b*m:(b+1)*m], zero, 1, ds[b*c:(b+1)*c])
+	}
+	sc.put()
+}

@@ -1,0 +1,56 @@
+package kernels
+
+// GlobalAvgPool sets y[b,ch] = mean over the hw positions of x[b,·,ch], for
+// n images of hw positions and c channels (NHWC). Large batches are split
+// over the pool by image.
+func GlobalAvgPool(n, hw, c int, x, y []float32) {
+	checkDims("GlobalAvgPool", n, hw, c)
+	checkLen("GlobalAvgPool", "x", len(x), n*hw*c)
+	checkLen("GlobalAvgPool", "y", len(y), n*c)
+	if hw == 0 {
+		clear(y)
+		return
+	}
+	k := elt()
+	if n == 1 || serial(n*hw*c) {
+		gap(k, 0, n, hw, c, x, y)
+		return
+	}
+	parallelFor(n, 1, func(lo, hi int) { gap(k, lo, hi, hw, c, x, y) })
+}
+
+func gap(k *eltKernels, lo, hi, hw, c int, x, y []float32) {
+	m := hw * c
+	for b := lo; b < hi; b++ {
+		colReduce(k, hw, c, x[b*m:(b+1)*m], nil, nil, nil, 1/float64(hw), y[b*c:(b+1)*c])
+	}
+}
+
+// GlobalAvgPoolBackward sets dx[b,p,ch] = dy[b,ch]/hw (overwrite).
+func GlobalAvgPoolBackward(n, hw, c int, dy, dx []float32) {
+	checkDims("GlobalAvgPoolBackward", n, hw, c)
+	checkLen("GlobalAvgPoolBackward", "dy", len(dy), n*c)
+	checkLen("GlobalAvgPoolBackward", "dx", len(dx), n*hw*c)
+	if hw == 0 {
+		return
+	}
+	k := elt()
+	if n == 1 || serial(n*hw*c) {
+		gapBackward(k, 0, n, hw, c, dy, dx)
+		return
+	}
+	parallelFor(n, 1, func(lo, hi int) { gapBackward(k, lo, hi, hw, c, dy, dx) })
+}
+
+// gapBackward writes the scaled gradient into each image's first row and
+// copies that row to the others.
+func gapBackward(k *eltKernels, lo, hi, hw, c int, dy, dx []float32) {
+	m := hw * c
+	for b := lo; b < hi; b++ {
+		row := dx[b*m : b*m+c]
+		scale(k, 1/float32(hw), dy[b*c:(b+1)*c], row)
+		for p := 1; p < hw; p++ {
+			copy(dx[b*m+p*c:b*m+(p+1)*c], row)
+		}
+	}
+}
