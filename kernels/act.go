@@ -91,13 +91,13 @@ func Activate(a Act, x, y []float32) {
 	}
 	k := elt()
 	if serial(len(y)) {
-		activate(k, a, x, y)
+		activateSeq(k, a, x, y)
 		return
 	}
-	parallelFor(len(y), parGrain, func(lo, hi int) { activate(k, a, x[lo:hi], y[lo:hi]) })
+	parallelFor(len(y), parGrain, func(lo, hi int) { activateSeq(k, a, x[lo:hi], y[lo:hi]) })
 }
 
-func activate(k *eltKernels, a Act, x, y []float32) {
+func activateSeq(k *eltKernels, a Act, x, y []float32) {
 	if f := k.act[a]; f != nil {
 		k.flat1(f, actRef[a], x, y)
 		return

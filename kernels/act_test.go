@@ -165,7 +165,7 @@ func TestActivateThreaded(t *testing.T) {
 }
 
 func TestActivatePanics(t *testing.T) {
-	require.PanicsWithValue(t, "kernels.Activate: y has 3 elements, want 4", func() {
+	require.PanicsWithValue(t, "kernels.Activate: len(y) = 3, want 4", func() {
 		kernels.Activate(kernels.ActReLU, make([]float32, 4), make([]float32, 3))
 	})
 	require.Panics(t, func() {

@@ -1,6 +1,9 @@
 package kernels
 
-import "math"
+import (
+	"math"
+	"strings"
+)
 
 // Batch norm over rows = N·H·W rows of C channels (NHWC). Statistics are
 // per channel: sums over rows of C contiguous floats, vectorised across
@@ -8,12 +11,15 @@ import "math"
 // (rowAffine). Sums accumulate in float32 blocks added in float64, and the
 // variance is the two-pass Σ(x − mean)², so large means do not cancel.
 
-func checkBN(op string, rows, c int, x, gamma []float32, vecs ...[]float32) {
+// checkBN checks x (rows×c) and the per-channel vectors named, in order,
+// by the comma-separated names.
+func checkBN(op string, rows, c int, x []float32, names string, vecs ...[]float32) {
 	checkDims(op, rows, c)
 	checkLen(op, "x", len(x), rows*c)
-	checkLen(op, "gamma", len(gamma), c)
-	for _, v := range vecs {
-		checkLen(op, "a per-channel vector", len(v), c)
+	for i, v := range vecs {
+		if len(v) != c {
+			checkLen(op, strings.Split(names, ",")[i], len(v), c)
+		}
 	}
 }
 
@@ -21,7 +27,7 @@ func checkBN(op string, rows, c int, x, gamma []float32, vecs ...[]float32) {
 // mean[ch] and variance[ch] (biased, divided by rows) are written, and
 // y = (x − mean)/√(variance + eps)·gamma + beta. y may alias x.
 func BatchNormTrain(rows, c int, eps float32, x, gamma, beta, y, mean, variance []float32) {
-	checkBN("BatchNormTrain", rows, c, x, gamma, beta, mean, variance)
+	checkBN("BatchNormTrain", rows, c, x, "gamma,beta,mean,variance", gamma, beta, mean, variance)
 	checkLen("BatchNormTrain", "y", len(y), rows*c)
 	if rows == 0 {
 		clear(mean)
@@ -38,7 +44,7 @@ func BatchNormTrain(rows, c int, eps float32, x, gamma, beta, y, mean, variance 
 // BatchNormInfer normalises x with running statistics:
 // y = (x − runMean)/√(runVar + eps)·gamma + beta. y may alias x.
 func BatchNormInfer(rows, c int, eps float32, x, gamma, beta, runMean, runVar, y []float32) {
-	checkBN("BatchNormInfer", rows, c, x, gamma, beta, runMean, runVar)
+	checkBN("BatchNormInfer", rows, c, x, "gamma,beta,runMean,runVar", gamma, beta, runMean, runVar)
 	checkLen("BatchNormInfer", "y", len(y), rows*c)
 	bnNormalize(elt(), rows, c, eps, x, gamma, beta, runMean, runVar, y)
 }
@@ -46,7 +52,7 @@ func BatchNormInfer(rows, c int, eps float32, x, gamma, beta, runMean, runVar, y
 // bnNormalize folds the statistics into one scale and shift per channel
 // (in float64) and applies them.
 func bnNormalize(k *eltKernels, rows, c int, eps float32, x, gamma, beta, mean, variance, y []float32) {
-	sc := getScratch(2*c, 0)
+	sc := getEltScratch(2*c, 0)
 	s, t := sc.f32[:c], sc.f32[c:]
 	for ch := range s {
 		g := float64(gamma[ch]) / math.Sqrt(float64(variance[ch])+float64(eps))
@@ -63,7 +69,7 @@ func bnNormalize(k *eltKernels, rows, c int, eps float32, x, gamma, beta, mean, 
 // dx = gamma/σ·(dy − dbeta/rows − x̂·dgamma/rows), with σ = √(variance+eps)
 // and x̂ = (x − mean)/σ. dx may alias dy.
 func BatchNormBackward(rows, c int, eps float32, x, gamma, mean, variance, dy, dx, dgamma, dbeta []float32) {
-	checkBN("BatchNormBackward", rows, c, x, gamma, mean, variance, dgamma, dbeta)
+	checkBN("BatchNormBackward", rows, c, x, "gamma,mean,variance,dgamma,dbeta", gamma, mean, variance, dgamma, dbeta)
 	checkLen("BatchNormBackward", "dy", len(dy), rows*c)
 	checkLen("BatchNormBackward", "dx", len(dx), rows*c)
 	if rows == 0 {
@@ -72,7 +78,7 @@ func BatchNormBackward(rows, c int, eps float32, x, gamma, mean, variance, dy, d
 		return
 	}
 	k := elt()
-	sc := getScratch(4*c, 0)
+	sc := getEltScratch(4*c, 0)
 	zero := sc.fill(0, c, 0)
 	colReduce(k, rows, c, dy, nil, nil, nil, 1, dbeta)
 	colReduce(k, rows, c, dy, zero, x, mean, 1, dgamma) // Σ dy·(x − mean), scaled below

@@ -182,11 +182,11 @@ func TestBatchNormFiniteDifferences(t *testing.T) {
 }
 
 func TestBatchNormPanics(t *testing.T) {
-	require.PanicsWithValue(t, "kernels.BatchNormTrain: y has 5 elements, want 6", func() {
+	require.PanicsWithValue(t, "kernels.BatchNormTrain: len(y) = 5, want 6", func() {
 		v := make([]float32, 3)
 		kernels.BatchNormTrain(2, 3, bnEps, make([]float32, 6), v, v, make([]float32, 5), v, v)
 	})
-	require.Panics(t, func() {
+	require.PanicsWithValue(t, "kernels.BatchNormBackward: len(variance) = 2, want 3", func() {
 		v := make([]float32, 3)
 		kernels.BatchNormBackward(2, 3, bnEps, make([]float32, 6), v, v, v[:2], make([]float32, 6), make([]float32, 6), v, v)
 	})

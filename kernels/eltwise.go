@@ -159,19 +159,19 @@ func serial(n int) bool { return n < 2*parGrain || Threads() == 1 }
 // before adding into float64, so that long reductions stay accurate.
 const redBlock = 256
 
-// scratch is per-call working memory, recycled through scratchPool so that
+// eltScratch is per-call working memory, recycled through eltScratchPool so that
 // kernel calls do not allocate in the steady state.
-type scratch struct {
+type eltScratch struct {
 	f32 []float32
 	f64 []float64
 }
 
-var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+var eltScratchPool = sync.Pool{New: func() any { return new(eltScratch) }}
 
-// getScratch returns scratch with n32 float32s and n64 float64s (contents
+// getEltScratch returns scratch with n32 float32s and n64 float64s (contents
 // undefined). Release it with put.
-func getScratch(n32, n64 int) *scratch {
-	s := scratchPool.Get().(*scratch)
+func getEltScratch(n32, n64 int) *eltScratch {
+	s := eltScratchPool.Get().(*eltScratch)
 	if cap(s.f32) < n32 {
 		s.f32 = make([]float32, n32)
 	}
@@ -182,7 +182,7 @@ func getScratch(n32, n64 int) *scratch {
 	return s
 }
 
-func (s *scratch) put() { scratchPool.Put(s) }
+func (s *eltScratch) put() { eltScratchPool.Put(s) }
 
 // colReduce sets out[ch] = scale·Σ_r a[r,ch] when b is nil, else
 // scale·Σ_r (a[r,ch] − ma[ch])·(b[r,ch] − mb[ch]), over rows of c channels.
@@ -204,7 +204,7 @@ func colReduce(k *eltKernels, rows, c int, a, ma, b, mb []float32, scale float64
 		}
 		return
 	}
-	sc := getScratch(t*c, t*c)
+	sc := getEltScratch(t*c, t*c)
 	if t == 1 {
 		reduceChunk(k, 0, rows, c, a, ma, b, mb, sc.f32, sc.f64)
 	} else {
@@ -255,19 +255,12 @@ func affineRows(k *eltKernels, rows, c int, x, s, t, y []float32) {
 }
 
 // fill returns s's float32 scratch of n elements set to v.
-func (s *scratch) fill(off, n int, v float32) []float32 {
+func (s *eltScratch) fill(off, n int, v float32) []float32 {
 	b := s.f32[off : off+n]
 	for i := range b {
 		b[i] = v
 	}
 	return b
-}
-
-// checkLen panics unless a slice has exactly the length an op needs.
-func checkLen(op, name string, got, want int) {
-	if got != want {
-		panic(fmt.Sprintf("kernels.%s: %s has %d elements, want %d", op, name, got, want))
-	}
 }
 
 // checkDims panics on negative sizes.
@@ -354,7 +347,7 @@ func AddBias(rows, c int, y, bias []float32) {
 	checkLen("AddBias", "y", len(y), rows*c)
 	checkLen("AddBias", "bias", len(bias), c)
 	k := elt()
-	sc := getScratch(c, 0)
+	sc := getEltScratch(c, 0)
 	affineRows(k, rows, c, y, sc.fill(0, c, 1), bias, y)
 	sc.put()
 }
@@ -375,7 +368,7 @@ func ScaleChannels(n, hw, c int, x, s, y []float32) {
 	checkLen("ScaleChannels", "s", len(s), n*c)
 	checkLen("ScaleChannels", "y", len(y), n*hw*c)
 	k := elt()
-	sc := getScratch(c, 0)
+	sc := getEltScratch(c, 0)
 	zero := sc.fill(0, c, 0)
 	if serial(n * hw * c) {
 		scaleChannels(k, 0, n*hw, hw, c, x, s, zero, y)
@@ -411,7 +404,7 @@ func ScaleChannelsBackward(n, hw, c int, x, s, dy, dx, ds []float32) {
 	checkLen("ScaleChannelsBackward", "x", len(x), n*hw*c)
 	checkLen("ScaleChannelsBackward", "ds", len(ds), n*c)
 	k := elt()
-	sc := getScratch(c, 0)
+	sc := getEltScratch(c, 0)
 	zero := sc.fill(0, c, 0)
 	m := hw * c
 	for b := range n {

@@ -182,7 +182,7 @@ func TestChannelOpsThreaded(t *testing.T) {
 }
 
 func TestChannelOpsPanic(t *testing.T) {
-	require.PanicsWithValue(t, "kernels.AddBias: bias has 3 elements, want 4", func() {
+	require.PanicsWithValue(t, "kernels.AddBias: len(bias) = 3, want 4", func() {
 		kernels.AddBias(2, 4, make([]float32, 8), make([]float32, 3))
 	})
 	require.Panics(t, func() { kernels.ScaleChannels(2, 3, 4, make([]float32, 24), make([]float32, 7), make([]float32, 24)) })
