@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"syscall"
 	"testing"
@@ -161,9 +162,18 @@ func TestSearchSurvivesSIGKILL(t *testing.T) {
 	want := runSearch(t, t.TempDir(), cfg, &fakeEval{})
 
 	dir := t.TempDir()
+	logPath := filepath.Join(dir, TrialLogName)
+	size := func() int64 {
+		st, err := os.Stat(logPath)
+		if err != nil {
+			return 0
+		}
+		return st.Size()
+	}
 	rng := rand.New(rand.NewPCG(42, 0))
 	kills := 0
-	for attempt := 0; attempt < 60; attempt++ {
+	for attempt := 0; ; attempt++ {
+		require.Less(t, attempt, 200, "the search makes no progress between kills")
 		cmd := exec.Command(os.Args[0], "-test.run=^TestSearchSurvivesSIGKILL$")
 		cmd.Env = append(os.Environ(), "NASRUN_KILL_CHILD="+dir, "NASRUN_KILL_TRIALS="+strconv.Itoa(trials))
 		if err := cmd.Start(); err != nil {
@@ -176,18 +186,35 @@ func TestSearchSurvivesSIGKILL(t *testing.T) {
 		}
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			require.NoError(t, err, "child finished with an error")
-		case <-time.After(time.Duration(rng.IntN(60)) * time.Millisecond):
-			require.NoError(t, cmd.Process.Kill())
-			<-done
-			kills++
-			continue
+		// Let the child finish at least one more trial, then kill it a
+		// random moment later: between trials, inside one, or mid-append.
+		before := size()
+		var exited bool
+		for !exited && size() == before {
+			select {
+			case err := <-done:
+				require.NoError(t, err, "child failed")
+				exited = true
+			case <-time.After(time.Millisecond):
+			}
 		}
-		break
+		if !exited {
+			select {
+			case err := <-done:
+				require.NoError(t, err, "child failed")
+				exited = true
+			case <-time.After(time.Duration(rng.IntN(8000)) * time.Microsecond):
+				require.NoError(t, cmd.Process.Kill())
+				<-done
+				kills++
+			}
+		}
+		if exited {
+			break
+		}
 	}
 	require.Greater(t, kills, 2, "the child was never interrupted: the test proves nothing")
+	t.Logf("%d kills", kills)
 	got, err := ReadTrials(dir)
 	require.NoError(t, err)
 	require.Equal(t, withoutTiming(want), withoutTiming(got), "after %d kills", kills)
