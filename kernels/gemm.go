@@ -75,52 +75,74 @@ func gemmScaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemmSub is a micro-kernel of one tile width.
-type gemmSub struct {
-	w int
-	// masked: the kernel writes only the first nr ≤ w columns, so narrow
-	// edge tiles need no tile buffer.
-	masked bool
-	// packed computes a tile from packed A and B micro-panels (asm.GemmRef
-	// documents the contract).
-	packed func(kc int, a, b, c []float32, ldc int, beta float32, nr int)
-	// direct reads MR rows of A in place (stride lda); nil: always pack A.
-	direct func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
-}
+// gemmPackedFn computes a tile from packed A and B micro-panels;
+// asm.GemmRef documents the contract.
+type gemmPackedFn = func(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
 
-// gemmKernel is the micro-kernel set of one implementation: MR rows, and
-// tile widths from NR = subs[0].w down; an edge panel of w columns is
-// packed and computed at the narrowest width ≥ w.
+// gemmDirectFn computes a full-height tile reading the A rows in place
+// (stride lda).
+type gemmDirectFn = func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+
+// gemmKernel is the micro-kernel set of one implementation. Tiles are
+// mr rows (the A panel height) by one of widths (NR = widths[0] first,
+// narrower ones for the last columns: a panel of w columns is packed and
+// computed at the narrowest width ≥ w). The last rows of C run a kernel
+// of fewer rows (rows, mr first), packed at that height.
 type gemmKernel struct {
-	mr   int
-	subs []gemmSub
+	mr     int
+	rows   []int
+	widths []int
+	// masked: the kernels store only the first nr columns of their width,
+	// so narrow edge tiles need no tile buffer.
+	masked bool
+	packed [][]gemmPackedFn // [rows variant][width]
+	direct []gemmDirectFn   // [width]; nil: A is always packed
 }
 
-func (kr *gemmKernel) nr() int { return kr.subs[0].w }
+func (kr *gemmKernel) nr() int { return kr.widths[0] }
 
-// sub returns the narrowest micro-kernel at least w columns wide.
-func (kr *gemmKernel) sub(w int) *gemmSub {
-	s := &kr.subs[0]
-	for i := range kr.subs {
-		if kr.subs[i].w >= w {
-			s = &kr.subs[i]
+// width returns the index of the narrowest width ≥ w.
+func (kr *gemmKernel) width(w int) int {
+	x := 0
+	for i, v := range kr.widths {
+		if v >= w {
+			x = i
 		}
 	}
-	return s
+	return x
+}
+
+// height returns the index of the shortest row variant ≥ h.
+func (kr *gemmKernel) height(h int) int {
+	x := 0
+	for i, v := range kr.rows {
+		if v >= h {
+			x = i
+		}
+	}
+	return x
 }
 
 var (
-	gemmRef  = gemmKernel{mr: asm.GemmRefMR, subs: []gemmSub{{w: asm.GemmRefNR, masked: true, packed: asm.GemmRef}}}
-	gemmAVX2 = gemmKernel{mr: asm.GemmAVX2MR, subs: []gemmSub{
-		{w: 16, packed: asm.GemmAVX2_6x16, direct: asm.GemmAVX2_6x16Direct},
-		{w: 8, packed: asm.GemmAVX2_6x8, direct: asm.GemmAVX2_6x8Direct},
-	}}
-	gemmAVX512 = gemmKernel{mr: asm.GemmAVX512MR, subs: []gemmSub{
-		{w: 32, masked: true, packed: asm.GemmAVX512_12x32, direct: asm.GemmAVX512_12x32Direct},
-		{w: 24, masked: true, packed: asm.GemmAVX512_12x24, direct: asm.GemmAVX512_12x24Direct},
-		{w: 16, masked: true, packed: asm.GemmAVX512_12x16, direct: asm.GemmAVX512_12x16Direct},
-		{w: 8, masked: true, packed: asm.GemmAVX512_12x8, direct: asm.GemmAVX512_12x8Direct},
-	}}
+	gemmRef = gemmKernel{mr: asm.GemmRefMR, rows: []int{asm.GemmRefMR}, widths: []int{asm.GemmRefNR},
+		masked: true, packed: [][]gemmPackedFn{{asm.GemmRef}}}
+	gemmAVX2 = gemmKernel{mr: 6, rows: []int{6, 4, 2}, widths: []int{16, 8},
+		packed: [][]gemmPackedFn{
+			{asm.GemmAVX2_6x16, asm.GemmAVX2_6x8},
+			{asm.GemmAVX2_4x16, asm.GemmAVX2_4x8},
+			{asm.GemmAVX2_2x16, asm.GemmAVX2_2x8},
+		},
+		direct: []gemmDirectFn{asm.GemmAVX2_6x16Direct, asm.GemmAVX2_6x8Direct},
+	}
+	gemmAVX512 = gemmKernel{mr: 12, rows: []int{12, 8, 4}, widths: []int{32, 24, 16, 8}, masked: true,
+		packed: [][]gemmPackedFn{
+			{asm.GemmAVX512_12x32, asm.GemmAVX512_12x24, asm.GemmAVX512_12x16, asm.GemmAVX512_12x8},
+			{asm.GemmAVX512_8x32, asm.GemmAVX512_8x24, asm.GemmAVX512_8x16, asm.GemmAVX512_8x8},
+			{asm.GemmAVX512_4x32, asm.GemmAVX512_4x24, asm.GemmAVX512_4x16, asm.GemmAVX512_4x8},
+		},
+		direct: []gemmDirectFn{asm.GemmAVX512_12x32Direct, asm.GemmAVX512_12x24Direct,
+			asm.GemmAVX512_12x16Direct, asm.GemmAVX512_12x8Direct},
+	}
 )
 
 func gemmKernels(i Impl) *gemmKernel {
@@ -230,7 +252,7 @@ func (g *gemmCtx) run(kr *gemmKernel, transA, transB bool, m, n, k int, alpha fl
 		packFn: g.packFn, rowsFn: g.rowsFn, colsFn: g.colsFn}
 	mr, nr := kr.mr, kr.nr()
 	nc, kc := gemmSplit(n, gemmNC, nr), gemmSplit(k, gemmKC, 4)
-	g.direct = !transA && kr.subs[0].direct != nil && gemmDirectA >= 0
+	g.direct = !transA && kr.direct != nil && gemmDirectA >= 0
 	g.mPanels = (m + mr - 1) / mr
 	t := Threads()
 	bbuf := gemmBufPool.Get().(*gemmBuf)
@@ -261,7 +283,8 @@ func (g *gemmCtx) packB(lo, hi int) {
 	nr := g.kr.nr()
 	for q := lo; q < hi; q++ {
 		w := min(nr, g.ncb-q*nr)
-		gemmPackBPanel(g.bp[q*nr*g.kcb:], g.b, g.ldb, g.transB, g.pc, g.kcb, g.jc+q*nr, w, g.kr.sub(w).w, g.alpha)
+		sw := g.kr.widths[g.kr.width(w)]
+		gemmPackBPanel(g.bp[q*nr*g.kcb:], g.b, g.ldb, g.transB, g.pc, g.kcb, g.jc+q*nr, w, sw, g.alpha)
 	}
 }
 
@@ -280,37 +303,43 @@ func (g *gemmCtx) tiles(i0, i1, q0, q1 int) {
 	for ip := i0; ip < i1; ip++ {
 		row := ip * mr
 		h := min(mr, g.m-row)
-		var ap, aRow []float32
-		if g.direct && h == mr {
+		direct := g.direct && h == mr
+		var aRow, ap []float32
+		var packed []gemmPackedFn
+		hv := mr
+		if direct {
 			aRow = g.a[row*g.lda+g.pc:]
 		} else {
-			ap = buf.grow(mr * kcb)
-			gemmPackAPanel(ap, g.a, g.lda, g.transA, row, h, g.pc, kcb, mr)
+			x := kr.height(h)
+			hv, packed = kr.rows[x], kr.packed[x]
+			ap = buf.grow(hv * kcb)
+			gemmPackAPanel(ap, g.a, g.lda, g.transA, row, h, g.pc, kcb, hv)
 		}
 		for q := q0; q < q1; q++ {
 			w := min(nr, g.ncb-q*nr)
-			s := kr.sub(w)
+			x := kr.width(w)
+			sw := kr.widths[x]
 			bp := g.bp[q*nr*kcb:]
 			cOff := row*ldc + g.jc + q*nr
-			if h == mr && (w == s.w || s.masked) {
-				if ap == nil {
-					s.direct(kcb, aRow, g.lda, bp, g.c[cOff:], ldc, g.betaBlk, w)
+			if w == sw || kr.masked {
+				if direct {
+					kr.direct[x](kcb, aRow, g.lda, bp, g.c[cOff:], ldc, g.betaBlk, w)
 				} else {
-					s.packed(kcb, ap, bp, g.c[cOff:], ldc, g.betaBlk, w)
+					packed[x](kcb, ap, bp, g.c[cOff:], ldc, g.betaBlk, h, w)
 				}
 				continue
 			}
-			// Edge tile: compute the whole tile into the buffer, then merge
-			// its valid h×w corner into C.
-			tile := buf.tile[:mr*s.w]
-			if ap == nil {
-				s.direct(kcb, aRow, g.lda, bp, tile, s.w, 0, s.w)
+			// A kernel that cannot mask columns: compute the whole tile
+			// into the buffer, then merge its valid h×w corner into C.
+			tile := buf.tile[:hv*sw]
+			if direct {
+				kr.direct[x](kcb, aRow, g.lda, bp, tile, sw, 0, sw)
 			} else {
-				s.packed(kcb, ap, bp, tile, s.w, 0, s.w)
+				packed[x](kcb, ap, bp, tile, sw, 0, h, sw)
 			}
 			for i := range h {
 				dst := g.c[cOff+i*ldc : cOff+i*ldc+w]
-				src := tile[i*s.w : i*s.w+w]
+				src := tile[i*sw : i*sw+w]
 				if g.betaBlk == 0 {
 					copy(dst, src)
 					continue

@@ -6,10 +6,12 @@ package asm
 //
 // from packed panels: Ap holds kc steps of MR values of op(A) (ap[p*MR+i]),
 // Bp holds kc steps of NR values of op(B) (bp[p*NR+j]); alpha is folded
-// into Bp by the packing. beta == 0 means C is not read. The Direct
-// variants read A in place instead of packed: a[i*lda+p], row-major with
-// stride lda, which saves packing when each A row is used by few tiles.
-// Package kernels does the blocking, packing, edges and threading.
+// into Bp by the packing. beta == 0 means C is not read. Only the first
+// `rows` (1..MR) rows and `nr` columns are stored; kernels that cannot mask
+// columns (AVX2) require nr = NR. The Direct variants read all MR rows of
+// A in place instead: a[i*lda+p], row-major with stride lda, which saves
+// the packing. Package kernels does the blocking, packing, edges and
+// threading.
 
 // Tile shapes of the micro-kernels: MR rows; the widths are in the names
 // of the assembly kernels (GemmAVX512_12x32 is 12 rows × 32 columns).
@@ -19,9 +21,8 @@ const (
 	GemmAVX512MR         = 12
 )
 
-// GemmRef is the pure-Go micro-kernel (tile 4×4). It writes the first nr
-// (1..4) columns of the tile; c rows past nr are not touched.
-func GemmRef(kc int, a, b, c []float32, ldc int, beta float32, nr int) {
+// GemmRef is the pure-Go micro-kernel, tile 4×4.
+func GemmRef(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int) {
 	const mr, nr4 = GemmRefMR, GemmRefNR
 	a = a[:kc*mr]
 	b = b[:kc*nr4]
@@ -58,7 +59,7 @@ func GemmRef(kc int, a, b, c []float32, ldc int, beta float32, nr int) {
 		{c20, c21, c22, c23},
 		{c30, c31, c32, c33},
 	}
-	for i := range mr {
+	for i := range rows {
 		row := c[i*ldc : i*ldc+nr]
 		if beta == 0 {
 			copy(row, acc[i][:nr])

@@ -4,11 +4,11 @@
 
 #include "textflag.h"
 
-// func GemmAVX2_6x16(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX2_6x16(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
 //
 // One 6×16 tile of C = beta·C + A·B from a packed B micro-panel:
 //
-//	for i := 0; i < 6; i++ { for j := 0; j < 16; j++ {
+//	for i := 0; i < rows; i++ { for j := 0; j < 16; j++ {
 //		s := 0; for p := 0; p < kc; p++ { s += ap[p*6+i] · b[p*16+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
@@ -17,8 +17,9 @@
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
 // DI B, DX C, R8 ldc in bytes.
 // A: SI.
+// R9 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
-TEXT ·GemmAVX2_6x16(SB), NOSPLIT, $0-104
+TEXT ·GemmAVX2_6x16(SB), NOSPLIT, $0-112
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ b_base+32(FP), DI
@@ -156,32 +157,43 @@ kone:
 kdone:
 	MOVL beta+88(FP), AX
 	VBROADCASTSS beta+88(FP), Y12
+	MOVQ rows+96(FP), R9
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
 	VMOVUPS Y0, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y1
 	VMOVUPS Y1, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y2
 	VMOVUPS Y2, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y3
 	VMOVUPS Y3, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y4
 	VMOVUPS Y4, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y5
 	VMOVUPS Y5, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y6
 	VMOVUPS Y6, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y7
 	VMOVUPS Y7, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y8
 	VMOVUPS Y8, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y9
 	VMOVUPS Y9, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y10
 	VMOVUPS Y10, 0(DX)
@@ -192,21 +204,322 @@ kdone:
 store0:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y2, 0(DX)
 	VMOVUPS Y3, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y4, 0(DX)
 	VMOVUPS Y5, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y6, 0(DX)
 	VMOVUPS Y7, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y8, 0(DX)
 	VMOVUPS Y9, 32(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y10, 0(DX)
 	VMOVUPS Y11, 32(DX)
+	VZEROUPPER
+	RET
+done:
+	VZEROUPPER
+	RET
+
+// func GemmAVX2_4x16(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+//
+// One 4×16 tile of C = beta·C + A·B from a packed B micro-panel:
+//
+//	for i := 0; i < rows; i++ { for j := 0; j < 16; j++ {
+//		s := 0; for p := 0; p < kc; p++ { s += ap[p*4+i] · b[p*16+j] }
+//		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
+//	}}
+//
+// Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
+// B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
+// DI B, DX C, R8 ldc in bytes.
+// A: SI.
+// R9 counts the rows left to store.
+// nr is ignored: the tile is always 16 wide.
+TEXT ·GemmAVX2_4x16(SB), NOSPLIT, $0-112
+	MOVQ kc+0(FP), CX
+	MOVQ a_base+8(FP), SI
+	MOVQ b_base+32(FP), DI
+	MOVQ c_base+56(FP), DX
+	MOVQ ldc+80(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ ktail
+kloop:
+	VMOVUPS 0(DI), Y12
+	VMOVUPS 32(DI), Y13
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VMOVUPS 64(DI), Y12
+	VMOVUPS 96(DI), Y13
+	VBROADCASTSS 16(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 20(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS 24(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS 28(SI), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VMOVUPS 128(DI), Y12
+	VMOVUPS 160(DI), Y13
+	VBROADCASTSS 32(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 36(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS 40(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS 44(SI), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	VMOVUPS 192(DI), Y12
+	VMOVUPS 224(DI), Y13
+	VBROADCASTSS 48(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 52(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS 56(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS 60(SI), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	ADDQ $64, SI
+	ADDQ $256, DI
+	DECQ BX
+	JNZ kloop
+ktail:
+	ANDQ $3, CX
+	JZ kdone
+kone:
+	VMOVUPS 0(DI), Y12
+	VMOVUPS 32(DI), Y13
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS Y12, Y14, Y4
+	VFMADD231PS Y13, Y14, Y5
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS Y12, Y15, Y6
+	VFMADD231PS Y13, Y15, Y7
+	ADDQ $16, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ kone
+kdone:
+	MOVL beta+88(FP), AX
+	VBROADCASTSS beta+88(FP), Y12
+	MOVQ rows+96(FP), R9
+	TESTL $0x7fffffff, AX
+	JZ store0
+	VFMADD231PS 0(DX), Y12, Y0
+	VMOVUPS Y0, 0(DX)
+	VFMADD231PS 32(DX), Y12, Y1
+	VMOVUPS Y1, 32(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y2
+	VMOVUPS Y2, 0(DX)
+	VFMADD231PS 32(DX), Y12, Y3
+	VMOVUPS Y3, 32(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y4
+	VMOVUPS Y4, 0(DX)
+	VFMADD231PS 32(DX), Y12, Y5
+	VMOVUPS Y5, 32(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y6
+	VMOVUPS Y6, 0(DX)
+	VFMADD231PS 32(DX), Y12, Y7
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
+store0:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VMOVUPS Y2, 0(DX)
+	VMOVUPS Y3, 32(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VMOVUPS Y4, 0(DX)
+	VMOVUPS Y5, 32(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VMOVUPS Y6, 0(DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
+done:
+	VZEROUPPER
+	RET
+
+// func GemmAVX2_2x16(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+//
+// One 2×16 tile of C = beta·C + A·B from a packed B micro-panel:
+//
+//	for i := 0; i < rows; i++ { for j := 0; j < 16; j++ {
+//		s := 0; for p := 0; p < kc; p++ { s += ap[p*2+i] · b[p*16+j] }
+//		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
+//	}}
+//
+// Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
+// B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
+// DI B, DX C, R8 ldc in bytes.
+// A: SI.
+// R9 counts the rows left to store.
+// nr is ignored: the tile is always 16 wide.
+TEXT ·GemmAVX2_2x16(SB), NOSPLIT, $0-112
+	MOVQ kc+0(FP), CX
+	MOVQ a_base+8(FP), SI
+	MOVQ b_base+32(FP), DI
+	MOVQ c_base+56(FP), DX
+	MOVQ ldc+80(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ ktail
+kloop:
+	VMOVUPS 0(DI), Y12
+	VMOVUPS 32(DI), Y13
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VMOVUPS 64(DI), Y12
+	VMOVUPS 96(DI), Y13
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VMOVUPS 128(DI), Y12
+	VMOVUPS 160(DI), Y13
+	VBROADCASTSS 16(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 20(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	VMOVUPS 192(DI), Y12
+	VMOVUPS 224(DI), Y13
+	VBROADCASTSS 24(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 28(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	ADDQ $32, SI
+	ADDQ $256, DI
+	DECQ BX
+	JNZ kloop
+ktail:
+	ANDQ $3, CX
+	JZ kdone
+kone:
+	VMOVUPS 0(DI), Y12
+	VMOVUPS 32(DI), Y13
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VFMADD231PS Y13, Y14, Y1
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y2
+	VFMADD231PS Y13, Y15, Y3
+	ADDQ $8, SI
+	ADDQ $64, DI
+	DECQ CX
+	JNZ kone
+kdone:
+	MOVL beta+88(FP), AX
+	VBROADCASTSS beta+88(FP), Y12
+	MOVQ rows+96(FP), R9
+	TESTL $0x7fffffff, AX
+	JZ store0
+	VFMADD231PS 0(DX), Y12, Y0
+	VMOVUPS Y0, 0(DX)
+	VFMADD231PS 32(DX), Y12, Y1
+	VMOVUPS Y1, 32(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y2
+	VMOVUPS Y2, 0(DX)
+	VFMADD231PS 32(DX), Y12, Y3
+	VMOVUPS Y3, 32(DX)
+	VZEROUPPER
+	RET
+store0:
+	VMOVUPS Y0, 0(DX)
+	VMOVUPS Y1, 32(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VMOVUPS Y2, 0(DX)
+	VMOVUPS Y3, 32(DX)
+	VZEROUPPER
+	RET
+done:
 	VZEROUPPER
 	RET
 
@@ -422,11 +735,11 @@ store0:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_6x8(kc int, a, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX2_6x8(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
 //
 // One 6×8 tile of C = beta·C + A·B from a packed B micro-panel:
 //
-//	for i := 0; i < 6; i++ { for j := 0; j < 8; j++ {
+//	for i := 0; i < rows; i++ { for j := 0; j < 8; j++ {
 //		s := 0; for p := 0; p < kc; p++ { s += ap[p*6+i] · b[p*8+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
@@ -435,8 +748,9 @@ store0:
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
 // DI B, DX C, R8 ldc in bytes.
 // A: SI.
+// R9 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
-TEXT ·GemmAVX2_6x8(SB), NOSPLIT, $0-104
+TEXT ·GemmAVX2_6x8(SB), NOSPLIT, $0-112
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ b_base+32(FP), DI
@@ -533,22 +847,33 @@ kone:
 kdone:
 	MOVL beta+88(FP), AX
 	VBROADCASTSS beta+88(FP), Y12
+	MOVQ rows+96(FP), R9
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
 	VMOVUPS Y0, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y1
 	VMOVUPS Y1, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y2
 	VMOVUPS Y2, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y3
 	VMOVUPS Y3, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y4
 	VMOVUPS Y4, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y5
 	VMOVUPS Y5, 0(DX)
@@ -556,16 +881,253 @@ kdone:
 	RET
 store0:
 	VMOVUPS Y0, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y1, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y2, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y3, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y4, 0(DX)
+	DECQ R9
+	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y5, 0(DX)
+	VZEROUPPER
+	RET
+done:
+	VZEROUPPER
+	RET
+
+// func GemmAVX2_4x8(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+//
+// One 4×8 tile of C = beta·C + A·B from a packed B micro-panel:
+//
+//	for i := 0; i < rows; i++ { for j := 0; j < 8; j++ {
+//		s := 0; for p := 0; p < kc; p++ { s += ap[p*4+i] · b[p*8+j] }
+//		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
+//	}}
+//
+// Registers: accumulators row i in Y0..., the next row 1 registers on;
+// B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
+// DI B, DX C, R8 ldc in bytes.
+// A: SI.
+// R9 counts the rows left to store.
+// nr is ignored: the tile is always 8 wide.
+TEXT ·GemmAVX2_4x8(SB), NOSPLIT, $0-112
+	MOVQ kc+0(FP), CX
+	MOVQ a_base+8(FP), SI
+	MOVQ b_base+32(FP), DI
+	MOVQ c_base+56(FP), DX
+	MOVQ ldc+80(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ ktail
+kloop:
+	VMOVUPS 0(DI), Y12
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VMOVUPS 32(DI), Y12
+	VBROADCASTSS 16(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 20(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 24(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 28(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VMOVUPS 64(DI), Y12
+	VBROADCASTSS 32(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 36(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 40(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 44(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	VMOVUPS 96(DI), Y12
+	VBROADCASTSS 48(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 52(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 56(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 60(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	ADDQ $64, SI
+	ADDQ $128, DI
+	DECQ BX
+	JNZ kloop
+ktail:
+	ANDQ $3, CX
+	JZ kdone
+kone:
+	VMOVUPS 0(DI), Y12
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS Y12, Y14, Y2
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS Y12, Y15, Y3
+	ADDQ $16, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ kone
+kdone:
+	MOVL beta+88(FP), AX
+	VBROADCASTSS beta+88(FP), Y12
+	MOVQ rows+96(FP), R9
+	TESTL $0x7fffffff, AX
+	JZ store0
+	VFMADD231PS 0(DX), Y12, Y0
+	VMOVUPS Y0, 0(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y1
+	VMOVUPS Y1, 0(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y2
+	VMOVUPS Y2, 0(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y3
+	VMOVUPS Y3, 0(DX)
+	VZEROUPPER
+	RET
+store0:
+	VMOVUPS Y0, 0(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VMOVUPS Y1, 0(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VMOVUPS Y2, 0(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VMOVUPS Y3, 0(DX)
+	VZEROUPPER
+	RET
+done:
+	VZEROUPPER
+	RET
+
+// func GemmAVX2_2x8(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+//
+// One 2×8 tile of C = beta·C + A·B from a packed B micro-panel:
+//
+//	for i := 0; i < rows; i++ { for j := 0; j < 8; j++ {
+//		s := 0; for p := 0; p < kc; p++ { s += ap[p*2+i] · b[p*8+j] }
+//		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
+//	}}
+//
+// Registers: accumulators row i in Y0..., the next row 1 registers on;
+// B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
+// DI B, DX C, R8 ldc in bytes.
+// A: SI.
+// R9 counts the rows left to store.
+// nr is ignored: the tile is always 8 wide.
+TEXT ·GemmAVX2_2x8(SB), NOSPLIT, $0-112
+	MOVQ kc+0(FP), CX
+	MOVQ a_base+8(FP), SI
+	MOVQ b_base+32(FP), DI
+	MOVQ c_base+56(FP), DX
+	MOVQ ldc+80(FP), R8
+	SHLQ $2, R8
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ ktail
+kloop:
+	VMOVUPS 0(DI), Y12
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VMOVUPS 32(DI), Y12
+	VBROADCASTSS 8(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 12(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VMOVUPS 64(DI), Y12
+	VBROADCASTSS 16(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 20(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	VMOVUPS 96(DI), Y12
+	VBROADCASTSS 24(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 28(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	ADDQ $32, SI
+	ADDQ $128, DI
+	DECQ BX
+	JNZ kloop
+ktail:
+	ANDQ $3, CX
+	JZ kdone
+kone:
+	VMOVUPS 0(DI), Y12
+	VBROADCASTSS 0(SI), Y14
+	VFMADD231PS Y12, Y14, Y0
+	VBROADCASTSS 4(SI), Y15
+	VFMADD231PS Y12, Y15, Y1
+	ADDQ $8, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ kone
+kdone:
+	MOVL beta+88(FP), AX
+	VBROADCASTSS beta+88(FP), Y12
+	MOVQ rows+96(FP), R9
+	TESTL $0x7fffffff, AX
+	JZ store0
+	VFMADD231PS 0(DX), Y12, Y0
+	VMOVUPS Y0, 0(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VFMADD231PS 0(DX), Y12, Y1
+	VMOVUPS Y1, 0(DX)
+	VZEROUPPER
+	RET
+store0:
+	VMOVUPS Y0, 0(DX)
+	DECQ R9
+	JZ done
+	ADDQ R8, DX
+	VMOVUPS Y1, 0(DX)
+	VZEROUPPER
+	RET
+done:
 	VZEROUPPER
 	RET
 
