@@ -3,7 +3,7 @@ package autograd
 import (
 	"math/rand/v2"
 
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 )
 
 // Act applies activation a elementwise; ActNone returns x itself.

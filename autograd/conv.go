@@ -1,7 +1,7 @@
 package autograd
 
 import (
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 )
 
 // convOut returns the output size of a window of k over in with stride s

@@ -9,7 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/nasrun/nasrun/internal/kerneltest"
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 	"github.com/nasrun/nasrun/tensor"
 )
 

@@ -1,7 +1,7 @@
 package autograd
 
 import (
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 )
 
 // Linear is x·W + b: x [..., In] (rows are all leading dimensions),

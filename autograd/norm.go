@@ -3,7 +3,7 @@ package autograd
 import (
 	"math"
 
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 )
 
 // checkBN validates x [N,H,W,C] (or [N,C]) against gamma and beta [C] and
@@ -50,7 +50,18 @@ func batchNormBackward(tp *Tape, n *node) {
 	c := len(gamma.Value.Data)
 	rows := len(x.Value.Data) / max(c, 1)
 	dx, dg, db := tp.sink(x), tp.sink(gamma), tp.sink(beta)
-	kernels.BatchNormBackward(rows, c, n.f, x.Value.Data, gamma.Value.Data, n.saved[0], n.saved[1], n.out.Grad.Data, dx, dg, db)
+	// The kernel writes all three: unwanted ones go to scratch.
+	kx, kg, kb := dx, dg, db
+	if kx == nil {
+		kx = tp.buf(len(x.Value.Data))
+	}
+	if kg == nil {
+		kg = tp.buf(c)
+	}
+	if kb == nil {
+		kb = tp.buf(c)
+	}
+	kernels.BatchNormBackward(rows, c, n.f, x.Value.Data, gamma.Value.Data, n.saved[0], n.saved[1], n.out.Grad.Data, kx, kg, kb)
 	tp.flush(x, dx)
 	tp.flush(gamma, dg)
 	tp.flush(beta, db)

@@ -1,7 +1,7 @@
 package autograd
 
 import (
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 )
 
 // pool2d is the shared forward of MaxPool2d and AvgPool2d.

@@ -3,7 +3,7 @@ package autograd
 import (
 	"slices"
 
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 	"github.com/nasrun/nasrun/tensor"
 )
 

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"fmt"
 
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 	"github.com/nasrun/nasrun/tensor"
 )
 

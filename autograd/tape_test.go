@@ -9,7 +9,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 	"github.com/nasrun/nasrun/tensor"
 )
 
@@ -237,4 +237,22 @@ func BenchmarkSmallStep(b *testing.B) {
 	for b.Loop() {
 		m.step(tp)
 	}
+}
+
+// Kernels that write every gradient get scratch for the unwanted ones.
+func TestPartialGradients(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	gamma, beta := NewParam(randn(rng, 4)), NewParam(randn(rng, 4))
+	tp := NewTape()
+	y, _, _ := tp.BatchNorm2d(tp.Input(randn(rng, 2, 3, 3, 4)), gamma, beta, 1e-5)
+	require.NoError(t, tp.Backward(tp.Mean(tp.Sigmoid(y))))
+	require.NotZero(t, tensor.SumSquares(gamma.Grad))
+
+	beta.SetRequiresGrad(false)
+	defer beta.SetRequiresGrad(true)
+	x := NewParam(randn(rng, 2, 3, 3, 4))
+	tp.Reset()
+	y, _, _ = tp.BatchNorm2d(x, gamma, beta, 1e-5)
+	require.NoError(t, tp.Backward(tp.Mean(tp.Sigmoid(y))))
+	require.NotZero(t, tensor.SumSquares(x.Grad))
 }

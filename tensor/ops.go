@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	kernels "github.com/nasrun/nasrun/internal/kshim"
+	"github.com/nasrun/nasrun/kernels"
 )
 
 // same3 checks that dst, a and b share one shape.
