@@ -38,6 +38,7 @@ type engine struct {
 
 // startEngine starts argv in serve mode with extra environment variables.
 func startEngine(name string, env []string, argv ...string) (*engine, error) {
+	argv = niced(argv)
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
@@ -81,6 +82,16 @@ func (e *engine) query(row string, t int) (result, error) {
 		err = io.ErrUnexpectedEOF
 	}
 	return result{}, fmt.Errorf("%s exited: %w", e.name, err)
+}
+
+// niced prefixes argv with `nice -n N` when --nice asks for it: a higher
+// priority (N < 0, root only) shields every engine alike from the other
+// processes of a shared machine.
+func niced(argv []string) []string {
+	if *flagNice == 0 {
+		return argv
+	}
+	return append([]string{"nice", "-n", strconv.Itoa(*flagNice)}, argv...)
 }
 
 // cpuTime is the CPU time all of the engine's threads have used, from

@@ -44,6 +44,7 @@ var (
 	flagSample  = flag.Float64("sample-ms", 10, "duration of one sample, ms")
 	flagOut     = flag.String("out", "bench/results", "directory for the table file (empty: do not write)")
 	flagScale   = flag.Bool("scale", false, "time nasrun's kernels at growing batch and image size instead")
+	flagNice    = flag.Int("nice", 0, "run the engines and the roofline probe at this nice level (negative: higher priority, needs root)")
 	flagNasb    = flag.String("nasbench", "", "a prebuilt nasbench binary to use (default: go build ./bench/cmd/nasbench)")
 )
 

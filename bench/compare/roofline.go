@@ -27,8 +27,8 @@ func runRoofline(bin string, threads []int, samples int) (*roofline, error) {
 	for i, t := range threads {
 		ts[i] = strconv.Itoa(t)
 	}
-	out, err := exec.Command(bin, "--threads", strings.Join(ts, ","), "--samples", strconv.Itoa(samples),
-		"--sample-ms", "5").Output()
+	argv := niced([]string{bin, "--threads", strings.Join(ts, ","), "--samples", strconv.Itoa(samples), "--sample-ms", "5"})
+	out, err := exec.Command(argv[0], argv[1:]...).Output()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", bin, err)
 	}
