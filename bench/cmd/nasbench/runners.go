@@ -52,6 +52,43 @@ var runners = map[string]runner{
 		p, x, y := pool(r)
 		return func() { kernels.AvgPool2d(p, x, y) }
 	},
+	"gap": func(r suite.Row) func() {
+		x, y := randBuf(r.Size()), make([]float32, r.N*r.C)
+		return func() { kernels.GlobalAvgPool(r.N, r.H*r.W, r.C, x, y) }
+	},
+	"hardsigmoid": activation(kernels.ActHardsigmoid),
+	"hardswish":   activation(kernels.ActHardswish),
+	"sigmoid":     activation(kernels.ActSigmoid),
+	"se":          se,
+}
+
+func activation(a kernels.Act) runner {
+	return func(r suite.Row) func() {
+		x, y := randBuf(r.Size()), make([]float32, r.Size())
+		for i := range x {
+			x[i] *= 4 // cover every branch of the piecewise activations
+		}
+		return func() { kernels.Activate(a, x, y) }
+	}
+}
+
+// se is the squeeze-and-excitation block as the nets use it: global average
+// pool, FC C→C/R with ReLU, FC C/R→C with hardsigmoid, per-channel scale.
+func se(r suite.Row) func() {
+	n, hw, c, cr := r.N, r.H*r.W, r.C, r.C/r.R
+	x, y := randBuf(r.Size()), make([]float32, r.Size())
+	w1, b1, w2, b2 := randBuf(c*cr), randBuf(cr), randBuf(cr*c), randBuf(c)
+	pooled, mid, s := make([]float32, n*c), make([]float32, n*cr), make([]float32, n*c)
+	return func() {
+		kernels.GlobalAvgPool(n, hw, c, x, pooled)
+		kernels.Sgemm(false, false, n, cr, c, 1, pooled, c, w1, cr, 0, mid, cr)
+		kernels.AddBias(n, cr, mid, b1)
+		kernels.Activate(kernels.ActReLU, mid, mid)
+		kernels.Sgemm(false, false, n, c, cr, 1, mid, cr, w2, c, 0, s, c)
+		kernels.AddBias(n, c, s, b2)
+		kernels.Activate(kernels.ActHardsigmoid, s, s)
+		kernels.ScaleChannels(n, hw, c, x, s, y)
+	}
 }
 
 func dwconv(r suite.Row) (kernels.DWConv, []float32, []float32, []float32) {
