@@ -25,7 +25,7 @@ func (tp *Tape) Act(x *Var, a kernels.Act) *Var {
 // actBackward: in = x; act = the activation.
 func actBackward(tp *Tape, n *node) {
 	x := n.in[0]
-	dx := tp.sink(x)
+	dx := tp.sinkInPlace(x, n.out.Grad.Data)
 	kernels.ActivateBackward(n.act, x.Value.Data, n.out.Grad.Data, dx)
 	tp.flush(x, dx)
 }
@@ -108,11 +108,11 @@ func (tp *Tape) Dropout(x *Var, p float32, rng *rand.Rand) *Var {
 // dropoutBackward: in = x; saved[0] = the scaled mask.
 func dropoutBackward(tp *Tape, n *node) {
 	x := n.in[0]
-	dx := tp.sink(x)
+	dy := n.out.Grad.Data
+	dx := tp.sinkInPlace(x, dy)
 	if dx == nil {
 		return
 	}
-	dy := n.out.Grad.Data
 	for i, m := range n.saved[0] {
 		dx[i] = dy[i] * m
 	}

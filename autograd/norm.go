@@ -49,7 +49,7 @@ func batchNormBackward(tp *Tape, n *node) {
 	x, gamma, beta := n.in[0], n.in[1], n.in[2]
 	c := len(gamma.Value.Data)
 	rows := len(x.Value.Data) / max(c, 1)
-	dx, dg, db := tp.sink(x), tp.sink(gamma), tp.sink(beta)
+	dx, dg, db := tp.sinkInPlace(x, n.out.Grad.Data), tp.sink(gamma), tp.sink(beta)
 	// The kernel writes all three: unwanted ones go to scratch.
 	kx, kg, kb := dx, dg, db
 	if kx == nil {

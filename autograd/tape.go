@@ -310,6 +310,21 @@ func (tp *Tape) sink(v *Var) []float32 {
 	return tp.buf(len(v.Grad.Data))
 }
 
+// sinkInPlace is sink for kernels that may write the input gradient over
+// the output gradient dy (elementwise ones): when v has no gradient yet
+// and is not a parameter, v.Grad takes dy's storage, which no one reads
+// after this node, saving a buffer.
+func (tp *Tape) sinkInPlace(v *Var, dy []float32) []float32 {
+	if v.requiresGrad && v.Grad == nil && !v.param && len(dy) == len(v.Value.Data) {
+		v.grad.Shape = v.Value.Shape
+		v.grad.Data = dy
+		v.Grad = &v.grad
+		v.gradFresh = true
+		return dy
+	}
+	return tp.sink(v)
+}
+
 // flush completes a sink: it adds a scratch contribution into v.Grad, or
 // marks v.Grad as holding one.
 func (tp *Tape) flush(v *Var, g []float32) {
