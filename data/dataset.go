@@ -308,15 +308,26 @@ func Load(cfg Config) (*Splits, error) {
 		return nil, fmt.Errorf("data: image size %d must not be negative", cfg.Size)
 	}
 	dir := Dir(cfg.Dir)
+	// The test split decodes on another goroutine meanwhile.
+	var rawTest *Raw
+	testErr := make(chan error, 1)
+	if cfg.SkipTest {
+		testErr <- nil
+	} else {
+		go func() {
+			var err error
+			rawTest, err = ReadSplit(dir, Test)
+			testErr <- err
+		}()
+	}
 	raw, err := ReadSplit(dir, Train)
+	if terr := <-testErr; err == nil {
+		err = terr
+	}
 	if err != nil {
 		return nil, err
 	}
-	var rawTest *Raw
-	if !cfg.SkipTest {
-		if rawTest, err = ReadSplit(dir, Test); err != nil {
-			return nil, err
-		}
+	if rawTest != nil {
 		if rawTest.H != raw.H || rawTest.W != raw.W {
 			return nil, fmt.Errorf("data: %w: test images are %dx%d, training images %dx%d",
 				ErrCorrupt, rawTest.H, rawTest.W, raw.H, raw.W)

@@ -16,6 +16,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 )
 
 // ErrCorrupt is wrapped by every error about a file that exists but cannot be
@@ -69,20 +70,24 @@ func ReadIDX(r io.Reader, name string) (*IDX, error) {
 func readIDX(r io.Reader, name string, size int64) (*IDX, error) {
 	br := bufio.NewReaderSize(r, 1<<16)
 	magic, err := br.Peek(2)
-	if err != nil {
+	switch {
+	case err == io.EOF:
 		return nil, corrupt(name, "file too short for a header (%d bytes)", len(magic))
+	case err != nil:
+		return nil, fmt.Errorf("data: reading %s: %w", name, err)
 	}
 	var src io.Reader = br
 	if magic[0] == 0x1f && magic[1] == 0x8b {
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return nil, corrupt(name, "gzip: %v", err)
+			return nil, corrupt(name, "%s", gzipMessage(err))
 		}
 		defer zr.Close()
 		src = zr
 		if size >= 0 {
-			// Deflate expands at most 1032:1; beyond that the header lies.
-			size = min(size*1032, maxIDXBytes)
+			// Preallocate at most 8 times the compressed size (MNIST files
+			// compress about 2:1); more memory comes only with more data.
+			size = min(size*8, maxIDXBytes)
 		}
 	}
 	idx, err := decodeIDX(src, size)
@@ -96,7 +101,7 @@ func readIDX(r io.Reader, name string, size int64) (*IDX, error) {
 	case src != io.Reader(br) && isShort(err):
 		return nil, corrupt(name, "gzip: compressed stream truncated")
 	case src != io.Reader(br):
-		return nil, corrupt(name, "gzip: %v", err)
+		return nil, corrupt(name, "%s", gzipMessage(err))
 	default:
 		return nil, fmt.Errorf("data: reading %s: %w", name, err)
 	}
@@ -177,6 +182,15 @@ func decodeIDX(r io.Reader, size int64) (*IDX, error) {
 		return nil, headerErrorf("truncated: header declares dimensions %v = %d bytes of data, file has %d", dims, want, len(data))
 	}
 	return &IDX{Dims: dims, Data: data}, nil
+}
+
+// gzipMessage words a decompression error, prefixed "gzip: " once.
+func gzipMessage(err error) string {
+	msg := err.Error()
+	if strings.HasPrefix(msg, "gzip: ") {
+		return msg
+	}
+	return "gzip: " + msg
 }
 
 // readFull is io.ReadFull that keeps the reader's own error: io.EOF means

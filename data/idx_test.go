@@ -89,9 +89,10 @@ func TestReadIDXCorrupt(t *testing.T) {
 		{"huge header", idxBytes([]uint32{0xffffffff, 0xffffffff, 0xffffffff}, []byte{1}), "more than"},
 		{"big claim small data", idxBytes([]uint32{60000, 28, 28}, []byte{1, 2, 3}), "47040000 bytes of data, file has 3"},
 		{"gzip truncated", packed[:len(packed)-12], "gzip: compressed stream truncated"},
-		{"gzip bad checksum", badCRC, "gzip: gzip: invalid checksum"},
+		{"gzip bad checksum", badCRC, "gzip: invalid checksum"},
+		{"gzip trailing garbage", append(bytes.Clone(packed), "junk after the gzip member"...), "gzip: invalid header"},
 		{"gzip bad header", packed[:5], "gzip:"},
-		{"gzip corrupt deflate", badDeflate, "gzip:"},
+		{"gzip corrupt deflate", badDeflate, "gzip: flate: corrupt input"},
 		{"gzip of garbage", gzipBytes(t, []byte("hello world")), "bad magic"},
 	}
 	dir := t.TempDir()
@@ -109,9 +110,15 @@ func TestReadIDXCorrupt(t *testing.T) {
 }
 
 func TestReadIDXMissingFile(t *testing.T) {
-	_, err := ReadIDXFile(filepath.Join(t.TempDir(), "nope"))
+	dir := t.TempDir()
+	_, err := ReadIDXFile(filepath.Join(dir, "nope"))
 	require.Error(t, err)
 	require.True(t, errors.Is(err, os.ErrNotExist))
+	// A directory is an I/O error, not a corrupt file.
+	_, err = ReadIDXFile(dir)
+	require.Error(t, err)
+	require.NotErrorIs(t, err, ErrCorrupt)
+	require.Contains(t, err.Error(), dir)
 }
 
 // FuzzIDX feeds hostile bytes, raw and gzip-wrapped, to the reader: it must
@@ -139,7 +146,7 @@ func FuzzIDX(f *testing.F) {
 			n *= d
 		}
 		require.Equal(t, n, len(idx.Data))
-		require.LessOrEqual(t, cap(idx.Data), len(in)*1032+1)
+		require.LessOrEqual(t, cap(idx.Data), 2*len(idx.Data)+8*len(in)+64)
 		var buf bytes.Buffer
 		require.NoError(t, EncodeIDX(&buf, idx.Dims, idx.Data))
 		if !wrap && b[0] == 0 {
