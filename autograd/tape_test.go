@@ -178,6 +178,13 @@ func TestStepAllocatesNothing(t *testing.T) {
 	own := ownAllocs(t, 20, func() { m.step(tp) })
 	require.Zero(t, own, "allocations per steady-state step made by packages autograd and tensor")
 	require.Equal(t, first, m.step(tp), "a step is deterministic")
+
+	// The MBConv block adds depthwise conv, hardswish, SE, residual add.
+	mb := newMBConv(rand.New(rand.NewPCG(5, 5)), 2, 8, 8, 16)
+	tp2 := NewTape()
+	mb.step(tp2)
+	mb.step(tp2)
+	require.Zero(t, ownAllocs(t, 20, func() { mb.step(tp2) }), "allocations per MBConv step made by packages autograd and tensor")
 }
 
 // ownAllocs returns the objects allocated per run of f whose allocating
