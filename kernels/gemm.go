@@ -75,9 +75,10 @@ func gemmScaleC(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// gemmPackedFn computes a tile from packed A and B micro-panels;
-// asm.GemmRef documents the contract.
-type gemmPackedFn = func(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+// gemmPackedFn computes a tile from a packed B micro-panel and A
+// column-major (packed, or transposed in place); package asm documents the
+// contract.
+type gemmPackedFn = func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
 
 // gemmDirectFn computes a full-height tile reading the A rows in place
 // (stride lda).
@@ -215,7 +216,7 @@ type gemmCtx struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
-	direct         bool // read A in place
+	direct         bool // read whole A panels in place
 
 	// The current block: columns jc..jc+ncb, k range pc..pc+kcb, its B
 	// packed in bp as nPanels micro-panels.
@@ -236,10 +237,11 @@ var gemmCtxPool = sync.Pool{New: func() any {
 }}
 
 // gemmDirectA forces reading A in place (1) or packing it (-1); 0 lets
-// run decide: in place whenever A is row-major. Packing an MR-row panel of
-// A (a transpose, in Go) costs more than it saves, even at 512³ with the
-// cache-set conflicts of a power-of-two stride (measured on Zen 4: in
-// place 5–15% faster from 3136×144×24 to 512³).
+// run decide: in place whenever a whole MR-row panel exists. Packing a
+// row-major A panel (a transpose, in Go) costs more than it saves, even at
+// 512³ with the cache-set conflicts of a power-of-two stride (measured on
+// Zen 4: in place 5–15% faster from 3136×144×24 to 512³); a transposed A
+// panel is already laid out as the kernels read it, lda apart.
 var gemmDirectA = 0
 
 // run is the blocked product. Loop order (outer to inner): jc over nc-wide
@@ -252,7 +254,7 @@ func (g *gemmCtx) run(kr *gemmKernel, transA, transB bool, m, n, k int, alpha fl
 		packFn: g.packFn, rowsFn: g.rowsFn, colsFn: g.colsFn}
 	mr, nr := kr.mr, kr.nr()
 	nc, kc := gemmSplit(n, gemmNC, nr), gemmSplit(k, gemmKC, 4)
-	g.direct = !transA && kr.direct != nil && gemmDirectA >= 0
+	g.direct = gemmDirectA >= 0
 	g.mPanels = (m + mr - 1) / mr
 	t := Threads()
 	bbuf := gemmBufPool.Get().(*gemmBuf)
@@ -303,15 +305,19 @@ func (g *gemmCtx) tiles(i0, i1, q0, q1 int) {
 	for ip := i0; ip < i1; ip++ {
 		row := ip * mr
 		h := min(mr, g.m-row)
-		direct := g.direct && h == mr
+		// direct: row-major A in place; else ap, lda apart: transposed A in
+		// place, or a packed panel of height hv.
+		direct := g.direct && h == mr && !g.transA && kr.direct != nil
 		var aRow, ap []float32
-		var packed []gemmPackedFn
-		hv := mr
-		if direct {
+		packed, hv, lda := kr.packed[0], mr, g.lda
+		switch {
+		case direct:
 			aRow = g.a[row*g.lda+g.pc:]
-		} else {
+		case g.direct && h == mr && g.transA:
+			ap = g.a[g.pc*g.lda+row:]
+		default:
 			x := kr.height(h)
-			hv, packed = kr.rows[x], kr.packed[x]
+			hv, packed, lda = kr.rows[x], kr.packed[x], kr.rows[x]
 			ap = buf.grow(hv * kcb)
 			gemmPackAPanel(ap, g.a, g.lda, g.transA, row, h, g.pc, kcb, hv)
 		}
@@ -325,7 +331,7 @@ func (g *gemmCtx) tiles(i0, i1, q0, q1 int) {
 				if direct {
 					kr.direct[x](kcb, aRow, g.lda, bp, g.c[cOff:], ldc, g.betaBlk, w)
 				} else {
-					packed[x](kcb, ap, bp, g.c[cOff:], ldc, g.betaBlk, h, w)
+					packed[x](kcb, ap, lda, bp, g.c[cOff:], ldc, g.betaBlk, h, w)
 				}
 				continue
 			}
@@ -335,7 +341,7 @@ func (g *gemmCtx) tiles(i0, i1, q0, q1 int) {
 			if direct {
 				kr.direct[x](kcb, aRow, g.lda, bp, tile, sw, 0, sw)
 			} else {
-				packed[x](kcb, ap, bp, tile, sw, 0, h, sw)
+				packed[x](kcb, ap, lda, bp, tile, sw, 0, h, sw)
 			}
 			for i := range h {
 				dst := g.c[cOff+i*ldc : cOff+i*ldc+w]

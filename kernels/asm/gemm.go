@@ -4,14 +4,15 @@ package asm
 //
 //	C = beta·C + Ap·Bp
 //
-// from packed panels: Ap holds kc steps of MR values of op(A) (ap[p*MR+i]),
-// Bp holds kc steps of NR values of op(B) (bp[p*NR+j]); alpha is folded
-// into Bp by the packing. beta == 0 means C is not read. Only the first
-// `rows` (1..MR) rows and `nr` columns are stored; kernels that cannot mask
-// columns (AVX2) require nr = NR. The Direct variants read all MR rows of
-// A in place instead: a[i*lda+p], row-major with stride lda, which saves
-// the packing. Package kernels does the blocking, packing, edges and
-// threading.
+// where Bp is a packed micro-panel of kc steps of NR values of op(B)
+// (bp[p*NR+j], alpha folded in by the packing) and Ap holds kc steps of MR
+// values of op(A), lda apart: ap[p*lda+i]. That is a packed A panel
+// (lda = MR) or a transposed A read in place (A stored k×m, lda its row
+// stride). beta == 0 means C is not read. Only the first `rows` (1..MR)
+// rows and `nr` columns are stored; kernels that cannot mask columns
+// (AVX2) require nr = NR. The Direct variants read all MR rows of a
+// row-major A in place instead: a[i*lda+p]. Package kernels does the
+// blocking, packing, edges and threading.
 
 // Tile shapes of the micro-kernels: MR rows; the widths are in the names
 // of the assembly kernels (GemmAVX512_12x32 is 12 rows × 32 columns).
@@ -22,14 +23,14 @@ const (
 )
 
 // GemmRef is the pure-Go micro-kernel, tile 4×4.
-func GemmRef(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int) {
+func GemmRef(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int) {
 	const mr, nr4 = GemmRefMR, GemmRefNR
-	a = a[:kc*mr]
+	a = a[:(kc-1)*lda+mr] // kc ≥ 1
 	b = b[:kc*nr4]
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	var c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for p := 0; p < kc; p++ {
-		ap := a[p*mr : p*mr+mr : p*mr+mr]
+		ap := a[p*lda : p*lda+mr : p*lda+mr]
 		bp := b[p*nr4 : p*nr4+nr4 : p*nr4+nr4]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		a0 := ap[0]

@@ -4,27 +4,29 @@
 
 #include "textflag.h"
 
-// func GemmAVX2_6x16(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_6x16(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
 //
 // One 6×16 tile of C = beta·C + A·B from a packed B micro-panel:
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 16; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += ap[p*6+i] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*16+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
 // DI B, DX C, R8 ldc in bytes.
-// A: SI.
-// R9 counts the rows left to store.
+// A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
-TEXT ·GemmAVX2_6x16(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX2_6x16(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
-	MOVQ b_base+32(FP), DI
-	MOVQ c_base+56(FP), DX
-	MOVQ ldc+80(FP), R8
+	MOVQ lda+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R11
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -64,65 +66,65 @@ kloop:
 	VFMADD231PS Y13, Y15, Y11
 	VMOVUPS 64(DI), Y12
 	VMOVUPS 96(DI), Y13
-	VBROADCASTSS 24(SI), Y14
+	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 28(SI), Y15
+	VBROADCASTSS 4(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 32(SI), Y14
+	VBROADCASTSS 8(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y4
 	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 36(SI), Y15
+	VBROADCASTSS 12(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 40(SI), Y14
+	VBROADCASTSS 16(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y8
 	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 44(SI), Y15
+	VBROADCASTSS 20(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
 	VMOVUPS 128(DI), Y12
 	VMOVUPS 160(DI), Y13
-	VBROADCASTSS 48(SI), Y14
+	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 52(SI), Y15
+	VBROADCASTSS 4(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 56(SI), Y14
+	VBROADCASTSS 8(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y4
 	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 60(SI), Y15
+	VBROADCASTSS 12(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 64(SI), Y14
+	VBROADCASTSS 16(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y8
 	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 68(SI), Y15
+	VBROADCASTSS 20(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
 	VMOVUPS 192(DI), Y12
 	VMOVUPS 224(DI), Y13
-	VBROADCASTSS 72(SI), Y14
+	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 76(SI), Y15
+	VBROADCASTSS 4(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 80(SI), Y14
+	VBROADCASTSS 8(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y4
 	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 84(SI), Y15
+	VBROADCASTSS 12(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 88(SI), Y14
+	VBROADCASTSS 16(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y8
 	VFMADD231PS Y13, Y14, Y9
-	VBROADCASTSS 92(SI), Y15
+	VBROADCASTSS 20(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	ADDQ $96, SI
+	LEAQ (SI)(R9*4), SI
 	ADDQ $256, DI
 	DECQ BX
 	JNZ kloop
@@ -150,49 +152,49 @@ kone:
 	VBROADCASTSS 20(SI), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	ADDQ $24, SI
+	ADDQ R9, SI
 	ADDQ $64, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+88(FP), AX
-	VBROADCASTSS beta+88(FP), Y12
-	MOVQ rows+96(FP), R9
+	MOVL beta+96(FP), AX
+	VBROADCASTSS beta+96(FP), Y12
+	MOVQ rows+104(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
 	VMOVUPS Y0, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y1
 	VMOVUPS Y1, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y2
 	VMOVUPS Y2, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y3
 	VMOVUPS Y3, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y4
 	VMOVUPS Y4, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y5
 	VMOVUPS Y5, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y6
 	VMOVUPS Y6, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y7
 	VMOVUPS Y7, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y8
 	VMOVUPS Y8, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y9
 	VMOVUPS Y9, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y10
@@ -204,27 +206,27 @@ kdone:
 store0:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y2, 0(DX)
 	VMOVUPS Y3, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y4, 0(DX)
 	VMOVUPS Y5, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y6, 0(DX)
 	VMOVUPS Y7, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y8, 0(DX)
 	VMOVUPS Y9, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y10, 0(DX)
@@ -235,27 +237,29 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_4x16(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_4x16(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
 //
 // One 4×16 tile of C = beta·C + A·B from a packed B micro-panel:
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 16; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += ap[p*4+i] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*16+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
 // DI B, DX C, R8 ldc in bytes.
-// A: SI.
-// R9 counts the rows left to store.
+// A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
-TEXT ·GemmAVX2_4x16(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX2_4x16(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
-	MOVQ b_base+32(FP), DI
-	MOVQ c_base+56(FP), DX
-	MOVQ ldc+80(FP), R8
+	MOVQ lda+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R11
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -285,47 +289,47 @@ kloop:
 	VFMADD231PS Y13, Y15, Y7
 	VMOVUPS 64(DI), Y12
 	VMOVUPS 96(DI), Y13
-	VBROADCASTSS 16(SI), Y14
+	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 20(SI), Y15
+	VBROADCASTSS 4(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 24(SI), Y14
+	VBROADCASTSS 8(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y4
 	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 28(SI), Y15
+	VBROADCASTSS 12(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
 	VMOVUPS 128(DI), Y12
 	VMOVUPS 160(DI), Y13
-	VBROADCASTSS 32(SI), Y14
+	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 36(SI), Y15
+	VBROADCASTSS 4(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 40(SI), Y14
+	VBROADCASTSS 8(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y4
 	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 44(SI), Y15
+	VBROADCASTSS 12(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
 	VMOVUPS 192(DI), Y12
 	VMOVUPS 224(DI), Y13
-	VBROADCASTSS 48(SI), Y14
+	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 52(SI), Y15
+	VBROADCASTSS 4(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 56(SI), Y14
+	VBROADCASTSS 8(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y4
 	VFMADD231PS Y13, Y14, Y5
-	VBROADCASTSS 60(SI), Y15
+	VBROADCASTSS 12(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	ADDQ $64, SI
+	LEAQ (SI)(R9*4), SI
 	ADDQ $256, DI
 	DECQ BX
 	JNZ kloop
@@ -347,35 +351,35 @@ kone:
 	VBROADCASTSS 12(SI), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	ADDQ $16, SI
+	ADDQ R9, SI
 	ADDQ $64, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+88(FP), AX
-	VBROADCASTSS beta+88(FP), Y12
-	MOVQ rows+96(FP), R9
+	MOVL beta+96(FP), AX
+	VBROADCASTSS beta+96(FP), Y12
+	MOVQ rows+104(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
 	VMOVUPS Y0, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y1
 	VMOVUPS Y1, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y2
 	VMOVUPS Y2, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y3
 	VMOVUPS Y3, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y4
 	VMOVUPS Y4, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y5
 	VMOVUPS Y5, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y6
@@ -387,17 +391,17 @@ kdone:
 store0:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y2, 0(DX)
 	VMOVUPS Y3, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y4, 0(DX)
 	VMOVUPS Y5, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y6, 0(DX)
@@ -408,27 +412,29 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_2x16(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_2x16(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
 //
 // One 2×16 tile of C = beta·C + A·B from a packed B micro-panel:
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 16; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += ap[p*2+i] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*16+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
 // DI B, DX C, R8 ldc in bytes.
-// A: SI.
-// R9 counts the rows left to store.
+// A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
-TEXT ·GemmAVX2_2x16(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX2_2x16(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
-	MOVQ b_base+32(FP), DI
-	MOVQ c_base+56(FP), DX
-	MOVQ ldc+80(FP), R8
+	MOVQ lda+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R11
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -448,29 +454,29 @@ kloop:
 	VFMADD231PS Y13, Y15, Y3
 	VMOVUPS 64(DI), Y12
 	VMOVUPS 96(DI), Y13
-	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 12(SI), Y15
+	VBROADCASTSS 4(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
 	VMOVUPS 128(DI), Y12
 	VMOVUPS 160(DI), Y13
-	VBROADCASTSS 16(SI), Y14
+	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 20(SI), Y15
+	VBROADCASTSS 4(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
 	VMOVUPS 192(DI), Y12
 	VMOVUPS 224(DI), Y13
-	VBROADCASTSS 24(SI), Y14
+	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
-	VBROADCASTSS 28(SI), Y15
+	VBROADCASTSS 4(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	ADDQ $32, SI
+	LEAQ (SI)(R9*4), SI
 	ADDQ $256, DI
 	DECQ BX
 	JNZ kloop
@@ -486,21 +492,21 @@ kone:
 	VBROADCASTSS 4(SI), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	ADDQ $8, SI
+	ADDQ R9, SI
 	ADDQ $64, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+88(FP), AX
-	VBROADCASTSS beta+88(FP), Y12
-	MOVQ rows+96(FP), R9
+	MOVL beta+96(FP), AX
+	VBROADCASTSS beta+96(FP), Y12
+	MOVQ rows+104(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
 	VMOVUPS Y0, 0(DX)
 	VFMADD231PS 32(DX), Y12, Y1
 	VMOVUPS Y1, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y2
@@ -512,7 +518,7 @@ kdone:
 store0:
 	VMOVUPS Y0, 0(DX)
 	VMOVUPS Y1, 32(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y2, 0(DX)
@@ -735,27 +741,29 @@ store0:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_6x8(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_6x8(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
 //
 // One 6×8 tile of C = beta·C + A·B from a packed B micro-panel:
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 8; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += ap[p*6+i] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*8+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
 // DI B, DX C, R8 ldc in bytes.
-// A: SI.
-// R9 counts the rows left to store.
+// A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
-TEXT ·GemmAVX2_6x8(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX2_6x8(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
-	MOVQ b_base+32(FP), DI
-	MOVQ c_base+56(FP), DX
-	MOVQ ldc+80(FP), R8
+	MOVQ lda+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R11
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -781,45 +789,45 @@ kloop:
 	VBROADCASTSS 20(SI), Y15
 	VFMADD231PS Y12, Y15, Y5
 	VMOVUPS 32(DI), Y12
-	VBROADCASTSS 24(SI), Y14
+	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
-	VBROADCASTSS 28(SI), Y15
+	VBROADCASTSS 4(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y1
-	VBROADCASTSS 32(SI), Y14
+	VBROADCASTSS 8(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y2
-	VBROADCASTSS 36(SI), Y15
+	VBROADCASTSS 12(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y3
-	VBROADCASTSS 40(SI), Y14
+	VBROADCASTSS 16(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y4
-	VBROADCASTSS 44(SI), Y15
+	VBROADCASTSS 20(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y5
 	VMOVUPS 64(DI), Y12
-	VBROADCASTSS 48(SI), Y14
+	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
-	VBROADCASTSS 52(SI), Y15
+	VBROADCASTSS 4(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y1
-	VBROADCASTSS 56(SI), Y14
+	VBROADCASTSS 8(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y2
-	VBROADCASTSS 60(SI), Y15
+	VBROADCASTSS 12(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y3
-	VBROADCASTSS 64(SI), Y14
+	VBROADCASTSS 16(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y4
-	VBROADCASTSS 68(SI), Y15
+	VBROADCASTSS 20(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y5
 	VMOVUPS 96(DI), Y12
-	VBROADCASTSS 72(SI), Y14
+	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
-	VBROADCASTSS 76(SI), Y15
+	VBROADCASTSS 4(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y1
-	VBROADCASTSS 80(SI), Y14
+	VBROADCASTSS 8(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y2
-	VBROADCASTSS 84(SI), Y15
+	VBROADCASTSS 12(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y3
-	VBROADCASTSS 88(SI), Y14
+	VBROADCASTSS 16(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y4
-	VBROADCASTSS 92(SI), Y15
+	VBROADCASTSS 20(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y5
-	ADDQ $96, SI
+	LEAQ (SI)(R9*4), SI
 	ADDQ $128, DI
 	DECQ BX
 	JNZ kloop
@@ -840,39 +848,39 @@ kone:
 	VFMADD231PS Y12, Y14, Y4
 	VBROADCASTSS 20(SI), Y15
 	VFMADD231PS Y12, Y15, Y5
-	ADDQ $24, SI
+	ADDQ R9, SI
 	ADDQ $32, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+88(FP), AX
-	VBROADCASTSS beta+88(FP), Y12
-	MOVQ rows+96(FP), R9
+	MOVL beta+96(FP), AX
+	VBROADCASTSS beta+96(FP), Y12
+	MOVQ rows+104(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
 	VMOVUPS Y0, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y1
 	VMOVUPS Y1, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y2
 	VMOVUPS Y2, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y3
 	VMOVUPS Y3, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y4
 	VMOVUPS Y4, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y5
@@ -881,23 +889,23 @@ kdone:
 	RET
 store0:
 	VMOVUPS Y0, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y1, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y2, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y3, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y4, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y5, 0(DX)
@@ -907,27 +915,29 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_4x8(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_4x8(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
 //
 // One 4×8 tile of C = beta·C + A·B from a packed B micro-panel:
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 8; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += ap[p*4+i] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*8+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
 // DI B, DX C, R8 ldc in bytes.
-// A: SI.
-// R9 counts the rows left to store.
+// A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
-TEXT ·GemmAVX2_4x8(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX2_4x8(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
-	MOVQ b_base+32(FP), DI
-	MOVQ c_base+56(FP), DX
-	MOVQ ldc+80(FP), R8
+	MOVQ lda+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R11
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -947,33 +957,33 @@ kloop:
 	VBROADCASTSS 12(SI), Y15
 	VFMADD231PS Y12, Y15, Y3
 	VMOVUPS 32(DI), Y12
-	VBROADCASTSS 16(SI), Y14
+	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
-	VBROADCASTSS 20(SI), Y15
+	VBROADCASTSS 4(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y1
-	VBROADCASTSS 24(SI), Y14
+	VBROADCASTSS 8(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y2
-	VBROADCASTSS 28(SI), Y15
+	VBROADCASTSS 12(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y3
 	VMOVUPS 64(DI), Y12
-	VBROADCASTSS 32(SI), Y14
+	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
-	VBROADCASTSS 36(SI), Y15
+	VBROADCASTSS 4(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y1
-	VBROADCASTSS 40(SI), Y14
+	VBROADCASTSS 8(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y2
-	VBROADCASTSS 44(SI), Y15
+	VBROADCASTSS 12(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y3
 	VMOVUPS 96(DI), Y12
-	VBROADCASTSS 48(SI), Y14
+	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
-	VBROADCASTSS 52(SI), Y15
+	VBROADCASTSS 4(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y1
-	VBROADCASTSS 56(SI), Y14
+	VBROADCASTSS 8(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y2
-	VBROADCASTSS 60(SI), Y15
+	VBROADCASTSS 12(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y3
-	ADDQ $64, SI
+	LEAQ (SI)(R9*4), SI
 	ADDQ $128, DI
 	DECQ BX
 	JNZ kloop
@@ -990,29 +1000,29 @@ kone:
 	VFMADD231PS Y12, Y14, Y2
 	VBROADCASTSS 12(SI), Y15
 	VFMADD231PS Y12, Y15, Y3
-	ADDQ $16, SI
+	ADDQ R9, SI
 	ADDQ $32, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+88(FP), AX
-	VBROADCASTSS beta+88(FP), Y12
-	MOVQ rows+96(FP), R9
+	MOVL beta+96(FP), AX
+	VBROADCASTSS beta+96(FP), Y12
+	MOVQ rows+104(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
 	VMOVUPS Y0, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y1
 	VMOVUPS Y1, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y2
 	VMOVUPS Y2, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y3
@@ -1021,15 +1031,15 @@ kdone:
 	RET
 store0:
 	VMOVUPS Y0, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y1, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y2, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y3, 0(DX)
@@ -1039,27 +1049,29 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_2x8(kc int, a, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_2x8(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
 //
 // One 2×8 tile of C = beta·C + A·B from a packed B micro-panel:
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 8; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += ap[p*2+i] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*8+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
 // DI B, DX C, R8 ldc in bytes.
-// A: SI.
-// R9 counts the rows left to store.
+// A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
-TEXT ·GemmAVX2_2x8(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX2_2x8(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
-	MOVQ b_base+32(FP), DI
-	MOVQ c_base+56(FP), DX
-	MOVQ ldc+80(FP), R8
+	MOVQ lda+32(FP), R9
+	SHLQ $2, R9
+	LEAQ (R9)(R9*2), R11
+	MOVQ b_base+40(FP), DI
+	MOVQ c_base+64(FP), DX
+	MOVQ ldc+88(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -1073,21 +1085,21 @@ kloop:
 	VBROADCASTSS 4(SI), Y15
 	VFMADD231PS Y12, Y15, Y1
 	VMOVUPS 32(DI), Y12
-	VBROADCASTSS 8(SI), Y14
+	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
-	VBROADCASTSS 12(SI), Y15
+	VBROADCASTSS 4(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y1
 	VMOVUPS 64(DI), Y12
-	VBROADCASTSS 16(SI), Y14
+	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
-	VBROADCASTSS 20(SI), Y15
+	VBROADCASTSS 4(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y1
 	VMOVUPS 96(DI), Y12
-	VBROADCASTSS 24(SI), Y14
+	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
-	VBROADCASTSS 28(SI), Y15
+	VBROADCASTSS 4(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y1
-	ADDQ $32, SI
+	LEAQ (SI)(R9*4), SI
 	ADDQ $128, DI
 	DECQ BX
 	JNZ kloop
@@ -1100,19 +1112,19 @@ kone:
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI), Y15
 	VFMADD231PS Y12, Y15, Y1
-	ADDQ $8, SI
+	ADDQ R9, SI
 	ADDQ $32, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+88(FP), AX
-	VBROADCASTSS beta+88(FP), Y12
-	MOVQ rows+96(FP), R9
+	MOVL beta+96(FP), AX
+	VBROADCASTSS beta+96(FP), Y12
+	MOVQ rows+104(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
 	VMOVUPS Y0, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VFMADD231PS 0(DX), Y12, Y1
@@ -1121,7 +1133,7 @@ kdone:
 	RET
 store0:
 	VMOVUPS Y0, 0(DX)
-	DECQ R9
+	DECQ R12
 	JZ done
 	ADDQ R8, DX
 	VMOVUPS Y1, 0(DX)

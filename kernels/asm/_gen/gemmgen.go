@@ -57,7 +57,8 @@ type gen struct{ bytes.Buffer }
 func (g *gen) p(format string, args ...any) { fmt.Fprintf(&g.Buffer, format+"\n", args...) }
 
 // kspec is one micro-kernel: mr rows × the vectors of one row (16 lanes =
-// zmm, 8 = ymm), reading A packed or in place. AVX-512 kernels mask the C
+// zmm, 8 = ymm), reading A column-major (a packed panel, lda = mr, or a
+// transposed A in place) or, direct, row-major in place. AVX-512 kernels mask the C
 // columns past nr; AVX2 kernels need nr = the full width. Packed kernels
 // store only the first rows (an argument, 1..mr) of the tile; direct
 // kernels always store mr rows.
@@ -116,7 +117,8 @@ func (s kspec) bcastLanes() int { return s.vecs[0] }
 // aAddr returns the address of A[row][k step kk] relative to the current position.
 func (s kspec) aAddr(row, kk int) string {
 	if !s.direct {
-		return fmt.Sprintf("%d(SI)", 4*(kk*s.mr+row))
+		// k steps kk = 0..3 at SI + kk·lda (R9 = lda, R11 = 3·lda in bytes).
+		return fmt.Sprintf("%d(SI)%s", 4*row, []string{"", "(R9*1)", "(R9*2)", "(R11*1)"}[kk])
 	}
 	// Rows 3q+r live at base register q plus r·lda (R9 = lda in bytes).
 	base := []string{"R10", "R11", "R12", "R13"}[row/3]
@@ -133,7 +135,11 @@ func (s kspec) aBases() []string { return []string{"R10", "R11", "R12", "R13"}[:
 
 func (s kspec) aAdvance(g *gen, steps int) {
 	if !s.direct {
-		g.p("\tADDQ $%d, SI", 4*steps*s.mr)
+		if steps == 4 {
+			g.p("\tLEAQ (SI)(R9*4), SI")
+		} else {
+			g.p("\tADDQ R9, SI")
+		}
 		return
 	}
 	for _, r := range s.aBases() {
@@ -143,12 +149,12 @@ func (s kspec) aAdvance(g *gen, steps int) {
 
 func (g *gen) kernel(s kspec) {
 	w, nv := s.width(), len(s.vecs)
-	args := "kc int, a, b, c []float32, ldc int, beta float32, rows, nr int"
-	fa, fb, frame := 8, 32, 112
-	aDesc := fmt.Sprintf("ap[p*%d+i]", s.mr)
+	args := "kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int"
+	fa, fb, frame := 8, 40, 120
+	aDesc := "a[p*lda+i]"
 	if s.direct {
 		args = "kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int"
-		fb, frame = 40, 112
+		frame = 112
 		aDesc = "a[i*lda+p]"
 	}
 	fc, fldc := fb+24, fb+48
@@ -184,10 +190,7 @@ func (g *gen) kernel(s kspec) {
 	if s.direct {
 		g.p("// A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).")
 	} else {
-		g.p("// A: SI.")
-	}
-	if !s.direct {
-		g.p("// R9 counts the rows left to store.")
+		g.p("// A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.")
 	}
 	if s.avx512 {
 		g.p("// nr < %d masks the C columns with K1 K2.", w)
@@ -207,6 +210,9 @@ func (g *gen) kernel(s kspec) {
 		}
 	} else {
 		g.p("\tMOVQ a_base+%d(FP), SI", fa)
+		g.p("\tMOVQ lda+%d(FP), R9", fa+24)
+		g.p("\tSHLQ $2, R9")
+		g.p("\tLEAQ (R9)(R9*2), R11")
 	}
 	g.p("\tMOVQ b_base+%d(FP), DI", fb)
 	g.p("\tMOVQ c_base+%d(FP), DX", fc)
@@ -269,7 +275,7 @@ func (g *gen) kernel(s kspec) {
 	g.p("\tMOVL beta+%d(FP), AX", fbeta)
 	g.p("\tVBROADCASTSS beta+%d(FP), %s", fbeta, betaReg(s.bcastLanes()))
 	if !s.direct {
-		g.p("\tMOVQ rows+%d(FP), R9", frows)
+		g.p("\tMOVQ rows+%d(FP), R12", frows)
 	}
 	stores := func(label string, mask bool) {
 		k := func(v int) string {
@@ -295,7 +301,7 @@ func (g *gen) kernel(s kspec) {
 				}
 				if i < s.mr-1 {
 					if !s.direct {
-						g.p("\tDECQ R9")
+						g.p("\tDECQ R12")
 						g.p("\tJZ done")
 					}
 					g.p("\tADDQ R8, DX")
