@@ -6,6 +6,11 @@ BENCHTIME ?= 1s
 
 .PHONY: help build test test-amd64 test-purego test-arm bench vet cross evolve clean
 
+DIST     ?= dist
+# Static, stripped binaries: nothing to install on the phone or board.
+CROSS_BUILD = CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w'
+EVOLVE_FLAGS ?=
+
 QEMU_ARM64 ?= $(shell command -v qemu-aarch64-static || command -v qemu-aarch64)
 QEMU_ARM   ?= $(shell command -v qemu-arm-static || command -v qemu-arm)
 # Tests under emulation check correctness only; they skip nothing but timing.
@@ -58,6 +63,18 @@ compare: ## nasrun vs XNNPACK and PyTorch, side by side (bench/results/compare-D
 	@$(MAKE) --no-print-directory bench/build/roofline
 	@$(MAKE) --no-print-directory bench/build/bench_xnnpack || echo "compare: XNNPACK peer not built; its column is skipped" >&2
 	$(GO) run ./bench/compare $(COMPARE_FLAGS)
+
+evolve: ## install the data set if missing, build nasrun, run the default search (runs/)
+	@scripts/ensure-data.sh
+	@$(MAKE) --no-print-directory build
+	$(BIN)/nasrun evolve $(EVOLVE_FLAGS)
+
+cross: ## static nasrun binaries for linux/arm64, linux/arm (v7), android/arm64, darwin/arm64 into dist/
+	GOOS=linux   GOARCH=arm64         $(CROSS_BUILD) -o $(DIST)/nasrun-linux-arm64   ./cmd/nasrun
+	GOOS=linux   GOARCH=arm   GOARM=7 $(CROSS_BUILD) -o $(DIST)/nasrun-linux-armv7   ./cmd/nasrun
+	GOOS=android GOARCH=arm64         $(CROSS_BUILD) -o $(DIST)/nasrun-android-arm64 ./cmd/nasrun
+	GOOS=darwin  GOARCH=arm64         $(CROSS_BUILD) -o $(DIST)/nasrun-darwin-arm64  ./cmd/nasrun
+	@ls -l $(DIST)
 
 clean: ## remove build outputs
 	rm -rf $(BIN) dist
