@@ -1,0 +1,142 @@
+package nas
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/nasrun/nasrun/autograd"
+	"github.com/nasrun/nasrun/nn"
+	"github.com/nasrun/nasrun/tensor"
+	"github.com/stretchr/testify/require"
+)
+
+// trainer is one reference network with its optimizer and a fixed batch.
+type trainer struct {
+	net    *nn.Network
+	tp     *autograd.Tape
+	ctx    *nn.Ctx
+	opt    *nn.SGD
+	x      *tensor.Tensor
+	labels []int
+}
+
+func newTrainer(tb testing.TB, name string, batch int) *trainer {
+	g, err := RefNet(name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	net, err := Build(g, rng)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tr := &trainer{net: net, tp: autograd.NewTape(), x: tensor.RandNormal(rng, 0, 1, batch, 28, 28, 1)}
+	tr.ctx = &nn.Ctx{Tape: tr.tp, Train: true, Rng: rng}
+	tr.opt = nn.NewSGD(net.ParamVars(), 0.1, 0.9, 4e-5, true)
+	for i := range batch {
+		tr.labels = append(tr.labels, i%10)
+	}
+	return tr
+}
+
+// step is one SGD training step (forward, loss, backward, update).
+func (tr *trainer) step(tb testing.TB) {
+	tr.tp.Reset()
+	logits := tr.net.Forward(tr.ctx, tr.tp.Input(tr.x))
+	loss := nn.CrossEntropy(tr.ctx, logits, tr.labels, 0.1)
+	tr.net.ZeroGrad()
+	if err := tr.tp.Backward(loss); err != nil {
+		tb.Fatal(err)
+	}
+	tr.opt.Step()
+}
+
+// BenchmarkTrainStep: one training step of each reference network at batch
+// 64 (PyTorch 1.13, 2 threads: mbv3-like 364 images/s, ghost-like 552).
+// Run with the thread count to compare, e.g. -cpu 2.
+func BenchmarkTrainStep(b *testing.B) {
+	for _, name := range []string{"mbv3-like", "ghost-like"} {
+		b.Run("net="+name+"/batch=64", func(b *testing.B) {
+			tr := newTrainer(b, name, 64)
+			tr.step(b)
+			tr.step(b)
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				tr.step(b)
+			}
+			b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "images/s")
+		})
+	}
+}
+
+// TestTrainStepAllocs: a steady-state training step allocates nothing in
+// nn, autograd and tensor (allocations inside package kernels, whose
+// worker-pool closures escape, are the kernels' and only logged).
+func TestTrainStepAllocs(t *testing.T) {
+	for _, name := range RefNetNames() {
+		tr := newTrainer(t, name, 2)
+		tr.step(t)
+		tr.step(t)
+		t.Logf("%s: allocations per step, kernels included: %v", name, testing.AllocsPerRun(3, func() { tr.step(t) }))
+		require.Zero(t, ownAllocs(t, 3, func() { tr.step(t) }), name)
+	}
+}
+
+// ownAllocs returns the objects allocated per run of f whose allocating
+// frame (the innermost one outside package runtime) is in nn, nas,
+// autograd or tensor, from a memory profile that samples every
+// allocation, and logs the sites.
+func ownAllocs(t *testing.T, runs int, f func()) int64 {
+	prev := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	defer func() { runtime.MemProfileRate = prev }()
+	own := func(fn string) bool {
+		for _, p := range []string{"nn.", "nas.", "autograd.", "tensor."} {
+			if strings.HasPrefix(fn, "github.com/nasrun/nasrun/"+p) {
+				return !strings.Contains(fn, "ownAllocs")
+			}
+		}
+		return false
+	}
+	sites := func() map[string]int64 {
+		runtime.GC() // the profile is published at the end of GC cycles
+		runtime.GC()
+		n, _ := runtime.MemProfile(nil, true)
+		recs := make([]runtime.MemProfileRecord, n+64)
+		n, ok := runtime.MemProfile(recs, true)
+		require.True(t, ok)
+		out := map[string]int64{}
+		for _, r := range recs[:n] {
+			frames := runtime.CallersFrames(r.Stack())
+			for {
+				fr, more := frames.Next()
+				if !strings.HasPrefix(fr.Function, "runtime.") {
+					if own(fr.Function) {
+						out[fmt.Sprintf("%s (%s:%d)", fr.Function, fr.File, fr.Line)] += r.AllocObjects
+					}
+					break
+				}
+				if !more {
+					break
+				}
+			}
+		}
+		return out
+	}
+	before := sites()
+	for range runs {
+		f()
+	}
+	var total int64
+	for site, n := range sites() {
+		if d := n - before[site]; d > 0 {
+			t.Logf("%d allocations in %d runs at %s", d, runs, site)
+			total += d
+		}
+	}
+	return total / int64(runs)
+}

@@ -1,0 +1,86 @@
+package nas
+
+import (
+	"math/rand/v2"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/nasrun/nasrun/autograd"
+	"github.com/nasrun/nasrun/nn"
+	"github.com/nasrun/nasrun/tensor"
+	"github.com/stretchr/testify/require"
+)
+
+// TestBuildRefNets: the built networks have the parameter count the cost
+// model (and PyTorch) gives, PyTorch-style names, and run forward and
+// backward to logits of the right shape.
+func TestBuildRefNets(t *testing.T) {
+	for _, name := range RefNetNames() {
+		t.Run(name, func(t *testing.T) {
+			g, err := RefNet(name)
+			require.NoError(t, err)
+			net, err := Build(g, rand.New(rand.NewPCG(1, 2)))
+			require.NoError(t, err)
+			require.EqualValues(t, g.Cost().Params, net.NumParams())
+			names := map[string]bool{}
+			for _, e := range net.Entries() {
+				require.False(t, names[e.Name], "duplicate %s", e.Name)
+				names[e.Name] = true
+			}
+			require.True(t, names["net.0.weight"])
+			require.True(t, names["net.1.running_var"])
+			if g.Stages[0].Block == MBConv {
+				require.True(t, names["net.3.body.0.weight"])
+				require.True(t, names["net.7.body.6.fc1.bias"], "SE of the first stage-3 block")
+			} else {
+				require.True(t, names["net.3.g1.primary.0.weight"])
+				require.True(t, names["net.4.short.3.running_mean"])
+			}
+			last := len(g.Layers()) + 3
+			require.True(t, names["net."+strconv.Itoa(last+6)+".weight"], "classifier")
+
+			tp := autograd.NewTape()
+			c := &nn.Ctx{Tape: tp, Train: true, Rng: rand.New(rand.NewPCG(3, 4))}
+			x := tensor.RandNormal(rand.New(rand.NewPCG(5, 6)), 0, 1, 4, 28, 28, 1)
+			logits := net.Forward(c, tp.Input(x))
+			require.Equal(t, []int{4, 10}, logits.Value.Shape)
+			loss := nn.CrossEntropy(c, logits, []int{1, 2, 3, 4}, 0.1)
+			require.NoError(t, tp.Backward(loss))
+			for _, e := range net.Params() {
+				require.NotZero(t, tensor.SumSquares(e.Param.Grad), "no gradient reached %s", e.Name)
+			}
+		})
+	}
+}
+
+// TestSaveLoad: weights and running statistics survive a round trip
+// through a file; the genome travels in the metadata; a file of another
+// architecture is refused with the differing names.
+func TestSaveLoad(t *testing.T) {
+	g, err := RefNet("mbv3-like")
+	require.NoError(t, err)
+	net, err := Build(g, rand.New(rand.NewPCG(1, 2)))
+	require.NoError(t, err)
+	// Move the running statistics off their initial values.
+	tp := autograd.NewTape()
+	c := &nn.Ctx{Tape: tp, Train: true, Rng: rand.New(rand.NewPCG(3, 4))}
+	net.Forward(c, tp.Input(tensor.RandNormal(rand.New(rand.NewPCG(5, 6)), 0, 1, 2, 28, 28, 1)))
+
+	path := filepath.Join(t.TempDir(), "w.safetensors")
+	require.NoError(t, net.Save(path))
+	back, g2, err := LoadNetwork(path)
+	require.NoError(t, err)
+	require.Equal(t, g.ID(), g2.ID())
+	for i, e := range net.Entries() {
+		require.Equal(t, e.Name, back.Entries()[i].Name)
+		require.Equal(t, e.Value.Data, back.Entries()[i].Value.Data, e.Name)
+	}
+
+	other := g.Clone()
+	other.Stages[4].Expand = 3
+	wrong, err := Build(other, rand.New(rand.NewPCG(1, 2)))
+	require.NoError(t, err)
+	_, err = wrong.Load(path)
+	require.ErrorContains(t, err, "net.10.body.0.weight: file has [480 80 1 1], network wants [240 80 1 1]")
+}
