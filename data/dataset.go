@@ -71,7 +71,7 @@ func (r *Raw) Stats(idx []int) Stats {
 // [N, H, W, C] and labels in [0, Classes).
 type Dataset struct {
 	Images     []float32
-	Labels     []int32
+	Labels     []int
 	N, H, W, C int
 	// Stats are the statistics the images were normalised with.
 	Stats Stats
@@ -96,7 +96,7 @@ func (r *Raw) Normalize(idx []int, s Stats) *Dataset {
 	size := r.H * r.W
 	d := &Dataset{
 		Images: make([]float32, n*size),
-		Labels: make([]int32, n),
+		Labels: make([]int, n),
 		N:      n, H: r.H, W: r.W, C: 1,
 		Stats: s,
 	}
@@ -115,7 +115,7 @@ func (r *Raw) Normalize(idx []int, s Stats) *Dataset {
 			for k, p := range r.Pixels[i*size : (i+1)*size] {
 				dst[k] = lut[p]
 			}
-			d.Labels[j] = int32(r.Labels[i])
+			d.Labels[j] = int(r.Labels[i])
 		}
 	})
 	return d
@@ -126,7 +126,7 @@ func (d *Dataset) Subset(idx []int) *Dataset {
 	s := d.ImageSize()
 	out := &Dataset{
 		Images: make([]float32, len(idx)*s),
-		Labels: make([]int32, len(idx)),
+		Labels: make([]int, len(idx)),
 		N:      len(idx), H: d.H, W: d.W, C: d.C,
 		Stats: d.Stats,
 	}
@@ -151,7 +151,7 @@ func (d *Dataset) Histogram() []int {
 // gives the validation part its share of nVal (largest remainders first), the
 // examples chosen at random. Both parts are sorted, disjoint and together
 // cover 0..len(labels)-1.
-func SplitIndices[L int32 | uint8](labels []L, nVal int, seed uint64) (train, val []int, err error) {
+func SplitIndices[L int | uint8](labels []L, nVal int, seed uint64) (train, val []int, err error) {
 	n := len(labels)
 	if nVal < 0 || nVal > n {
 		return nil, nil, fmt.Errorf("data: validation size %d out of range [0, %d]", nVal, n)
@@ -288,8 +288,9 @@ type Config struct {
 	// Stats normalise the images; nil computes them from the training part
 	// (after the validation examples are held out).
 	Stats *Stats
-	// Size, when not 0, resizes every image to Size×Size (bilinear), once.
-	Size int
+	// H and W, when not 0, resize every image to H×W (bilinear, once), for
+	// resolution scaling; 0 keeps the stored size.
+	H, W int
 	// SkipTest leaves the test split unread.
 	SkipTest bool
 }
@@ -304,8 +305,8 @@ type Splits struct {
 
 // Load reads, splits, normalises and (optionally) resizes a data set.
 func Load(cfg Config) (*Splits, error) {
-	if cfg.Size < 0 {
-		return nil, fmt.Errorf("data: image size %d must not be negative", cfg.Size)
+	if cfg.H < 0 || cfg.W < 0 {
+		return nil, fmt.Errorf("data: image size %dx%d must not be negative", cfg.H, cfg.W)
 	}
 	dir := Dir(cfg.Dir)
 	// The test split decodes on another goroutine meanwhile.
@@ -355,11 +356,12 @@ func Load(cfg Config) (*Splits, error) {
 	if rawTest != nil {
 		s.Test = rawTest.Normalize(nil, st)
 	}
-	if cfg.Size != 0 && (cfg.Size != raw.H || cfg.Size != raw.W) {
-		s.Train = s.Train.Resize(cfg.Size, cfg.Size)
-		s.Val = s.Val.Resize(cfg.Size, cfg.Size)
+	h, w := cmp.Or(cfg.H, raw.H), cmp.Or(cfg.W, raw.W)
+	if h != raw.H || w != raw.W {
+		s.Train = s.Train.Resize(h, w)
+		s.Val = s.Val.Resize(h, w)
 		if s.Test != nil {
-			s.Test = s.Test.Resize(cfg.Size, cfg.Size)
+			s.Test = s.Test.Resize(h, w)
 		}
 	}
 	return s, nil

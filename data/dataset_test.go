@@ -135,7 +135,7 @@ func TestStatsAndNormalize(t *testing.T) {
 	d := r.Normalize([]int{1, 0}, FashionMNISTStats)
 	require.Equal(t, 2, d.N)
 	require.Equal(t, 1, d.C)
-	require.Equal(t, []int32{2, 1}, d.Labels)
+	require.Equal(t, []int{2, 1}, d.Labels)
 	require.InDelta(t, (0.2-0.2860)/0.3530, float64(d.Images[0]), 1e-6)
 	require.InDelta(t, (1-0.2860)/0.3530, float64(d.Image(1)[1]), 1e-6)
 	require.InDelta(t, -0.2860/0.3530, float64(d.Image(1)[0]), 1e-6)
@@ -189,7 +189,7 @@ func TestSplitIndices(t *testing.T) {
 	require.Len(t, val, 1003)
 	_, _, err = SplitIndices(labels, 1004, 1)
 	require.Error(t, err)
-	_, _, err = SplitIndices([]int32{3, 11}, 1, 1)
+	_, _, err = SplitIndices([]int{3, 11}, 1, 1)
 	require.Error(t, err)
 }
 
@@ -219,16 +219,22 @@ func TestLoad(t *testing.T) {
 	require.InDelta(t, 1, sq/n, 1e-3)
 
 	// Fixed stats, resizing, skipped test split.
-	s, err = Load(Config{Dir: dir, Stats: &MNISTStats, Size: 8, SkipTest: true})
+	s, err = Load(Config{Dir: dir, Stats: &MNISTStats, H: 8, W: 9, SkipTest: true})
 	require.NoError(t, err)
 	require.Nil(t, s.Test)
 	require.Equal(t, 0, s.Val.N)
 	require.Equal(t, MNISTStats, s.Train.Stats)
 	require.Equal(t, 8, s.Train.H)
-	require.Equal(t, 8, s.Train.W)
-	require.Len(t, s.Train.Images, 100*64)
+	require.Equal(t, 9, s.Train.W)
+	require.Len(t, s.Train.Images, 100*72)
+	s, err = Load(Config{Dir: dir, H: 12, Validation: 10})
+	require.NoError(t, err)
+	for _, d := range []*Dataset{s.Train, s.Val, s.Test} {
+		require.Equal(t, 12, d.H)
+		require.Equal(t, 5, d.W, "W 0 keeps the stored width")
+	}
 
-	_, err = Load(Config{Dir: dir, Size: -1})
+	_, err = Load(Config{Dir: dir, W: -1})
 	require.Error(t, err)
 	_, err = Load(Config{Dir: dir, Stats: &Stats{Mean: 0, Std: 0}})
 	require.Error(t, err)
@@ -239,7 +245,7 @@ func TestResizeMatchesPyTorch(t *testing.T) {
 	// size=..., mode='bilinear', align_corners=False), PyTorch 1.13.
 	up := []float64{0.0, 0.3571428954601288, 0.9285714626312256, 1.5000001192092896, 2.0714287757873535, 2.642857313156128, 3.0, 1.6000001430511475, 1.957142949104309, 2.528571605682373, 3.1000001430511475, 3.671428918838501, 4.242857456207275, 4.600000381469727, 4.0, 4.357142925262451, 4.928571701049805, 5.5, 6.071429252624512, 6.642857551574707, 7.000000476837158, 6.40000057220459, 6.757143020629883, 7.328571796417236, 7.90000057220459, 8.471428871154785, 9.042858123779297, 9.40000057220459, 8.0, 8.357142448425293, 8.928571701049805, 9.5, 10.071429252624512, 10.642857551574707, 11.0}
 	down := []float64{1.1666667461395264, 2.5, 3.8333334922790527, 7.1666669845581055, 8.5, 9.833333015441895}
-	d := &Dataset{Images: make([]float32, 2*12), Labels: []int32{4, 5}, N: 2, H: 3, W: 4, C: 1}
+	d := &Dataset{Images: make([]float32, 2*12), Labels: []int{4, 5}, N: 2, H: 3, W: 4, C: 1}
 	for i := range 12 {
 		d.Images[i] = float32(i)
 		d.Images[12+i] = float32(2 * i)
@@ -249,7 +255,7 @@ func TestResizeMatchesPyTorch(t *testing.T) {
 		want []float64
 	}{{5, 7, up}, {2, 3, down}} {
 		r := d.Resize(c.h, c.w)
-		require.Equal(t, []int32{4, 5}, r.Labels)
+		require.Equal(t, []int{4, 5}, r.Labels)
 		require.Equal(t, c.h, r.H)
 		require.Equal(t, c.w, r.W)
 		for k, v := range c.want {
@@ -259,7 +265,7 @@ func TestResizeMatchesPyTorch(t *testing.T) {
 	}
 	// Same size is the identity; channels interpolate independently.
 	require.Equal(t, d.Images, d.Resize(3, 4).Images)
-	c2 := &Dataset{Images: make([]float32, 3*4*2), Labels: []int32{0}, N: 1, H: 3, W: 4, C: 2}
+	c2 := &Dataset{Images: make([]float32, 3*4*2), Labels: []int{0}, N: 1, H: 3, W: 4, C: 2}
 	for i := range 12 {
 		c2.Images[2*i], c2.Images[2*i+1] = float32(i), float32(-i)
 	}
@@ -271,10 +277,10 @@ func TestResizeMatchesPyTorch(t *testing.T) {
 }
 
 func TestSubset(t *testing.T) {
-	d := &Dataset{Images: []float32{1, 2, 3, 4, 5, 6}, Labels: []int32{7, 8, 9}, N: 3, H: 1, W: 2, C: 1}
+	d := &Dataset{Images: []float32{1, 2, 3, 4, 5, 6}, Labels: []int{7, 8, 9}, N: 3, H: 1, W: 2, C: 1}
 	s := d.Subset([]int{2, 0})
 	require.Equal(t, []float32{5, 6, 1, 2}, s.Images)
-	require.Equal(t, []int32{9, 7}, s.Labels)
+	require.Equal(t, []int{9, 7}, s.Labels)
 	require.Equal(t, 2, s.N)
 }
 

@@ -10,7 +10,7 @@ import (
 // the loop body (the training step) runs on the current one.
 func ExampleLoader() {
 	ds := &data.Dataset{
-		Images: make([]float32, 10*4*4), Labels: []int32{0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
+		Images: make([]float32, 10*4*4), Labels: []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9},
 		N: 10, H: 4, W: 4, C: 1, Stats: data.FashionMNISTStats,
 	}
 	l, err := data.NewLoader(ds, data.LoaderConfig{

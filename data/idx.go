@@ -4,7 +4,7 @@
 // padding), bilinear resizing for resolution scaling, and a batch loader that
 // prepares the next batch on a goroutine while the training step runs.
 //
-// Images are float32 NHWC [N, H, W, 1], labels int32 in [0, 10).
+// Images are float32 NHWC [N, H, W, 1], labels int in [0, 10).
 package data
 
 import (

@@ -38,7 +38,7 @@ type LoaderConfig struct {
 // valid until the next call to Next (or the next iteration).
 type Batch struct {
 	Images  []float32
-	Labels  []int32
+	Labels  []int
 	Indices []int
 	N       int
 	// Step is the batch's position in its epoch.
@@ -76,7 +76,7 @@ func NewLoader(ds *Dataset, cfg LoaderConfig) (*Loader, error) {
 	for range cfg.Prefetch + 1 {
 		l.bufs = append(l.bufs, &Batch{
 			Images:  make([]float32, cfg.BatchSize*size),
-			Labels:  make([]int32, cfg.BatchSize),
+			Labels:  make([]int, cfg.BatchSize),
 			Indices: make([]int, cfg.BatchSize),
 		})
 	}

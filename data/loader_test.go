@@ -10,13 +10,13 @@ import (
 // seqSet is a data set whose image i holds i*1000 + pixel index, so a batch
 // tells which example and which pixel each value came from.
 func seqSet(n, h, w, c int) *Dataset {
-	d := &Dataset{Images: make([]float32, n*h*w*c), Labels: make([]int32, n), N: n, H: h, W: w, C: c, Stats: Stats{Mean: 0.5, Std: 0.25}}
+	d := &Dataset{Images: make([]float32, n*h*w*c), Labels: make([]int, n), N: n, H: h, W: w, C: c, Stats: Stats{Mean: 0.5, Std: 0.25}}
 	size := h * w * c
 	for i := range n {
 		for k := range size {
 			d.Images[i*size+k] = float32(i*1000 + k)
 		}
-		d.Labels[i] = int32(i % Classes)
+		d.Labels[i] = i % Classes
 	}
 	return d
 }
