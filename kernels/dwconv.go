@@ -57,8 +57,11 @@ func DepthwiseConv2d(p DWConv, x, w, bias, y []float32) {
 		out: y, outImg: oh * ow * c, oRow: ow * c, oPix: c,
 		act: int(act), post: p.Act,
 	}
-	j.corr.wp = j.pack(p.K*p.K, w, bias, func(t int) int { return t })
-	j.prepareCorr()
+	j.tapMap = grow(j.tapMap, p.K*p.K)
+	for t := range j.tapMap {
+		j.tapMap[t] = t
+	}
+	j.prepareCorr(w, bias)
 	parallelFor(p.N*oh, j.grain(ow), j.corrFn)
 }
 
@@ -126,13 +129,15 @@ type dwJob struct {
 	simd, avx512          bool
 	v                     int // channels per vector
 	x, w, bias, y, dy, dx []float32
+	tapMap                []int // window tap → weight tap of the current correlation
 	corr                  dwCorr
 	grad                  dwGrad
-	wp                    []float32 // packed weights (forward, input gradient)
-	tapMap                []int
+	wp                    []float32 // packed weights: the full window's, then each border segment's
+	segs                  []dwSeg
+	calls                 []dwGradCall
+	gacc                  []float32 // per-chunk gradient accumulators
 	fwdRefFn, dxRefFn     func(lo, hi int)
 	corrFn, gradFn        func(lo, hi int)
-	gacc                  []float32 // per-chunk gradient accumulators
 }
 
 var dwJobs = sync.Pool{New: func() any {
@@ -173,32 +178,38 @@ func (j *dwJob) grain(ow int) int {
 	return max(1, 32768/max(1, ow*j.p.C*j.p.K*j.p.K))
 }
 
-// pack fills j.wp with the packed weights of a window of taps taps, tap t
-// taking weights w[tap(t)·C:], and the bias (nil: zeros): per block of v
-// channels, taps+1 vectors of v floats, zero past C.
-func (j *dwJob) pack(taps int, w, bias []float32, tap func(t int) int) []float32 {
+// packedLen is the length of a packed window of taps taps: per block of v
+// channels, taps+1 vectors of v floats (the bias last), zero past C.
+func (j *dwJob) packedLen(taps int) int {
+	return (j.p.C + j.v - 1) / j.v * (taps + 1) * j.v
+}
+
+// pack writes at dst the packed weights of window columns [kx0, kx1) of a
+// kh×kw window whose tap t takes weights w[j.tapMap[t]·C:], and the bias
+// (nil: zeros).
+func (j *dwJob) pack(dst []float32, kh, kw, kx0, kx1 int, w, bias []float32) {
 	c, v := j.p.C, j.v
-	nb := (c + v - 1) / v
-	j.wp = grow(j.wp, nb*(taps+1)*v)
-	wp := j.wp
-	for b := range nb {
+	taps := kh * (kx1 - kx0)
+	for b := range (c + v - 1) / v {
 		c0 := b * v
 		n := min(v, c-c0)
-		blk := wp[b*(taps+1)*v : (b+1)*(taps+1)*v]
-		for t := range taps {
-			dst := blk[t*v : t*v+v]
-			copy(dst, w[tap(t)*c+c0:tap(t)*c+c0+n])
-			clear(dst[n:])
+		blk := dst[b*(taps+1)*v : (b+1)*(taps+1)*v]
+		t := 0
+		for ty := range kh {
+			for tx := kx0; tx < kx1; tx++ {
+				src := j.tapMap[ty*kw+tx] * c
+				d := blk[t*v : t*v+v]
+				copy(d, w[src+c0:src+c0+n])
+				clear(d[n:])
+				t++
+			}
 		}
-		dst := blk[taps*v : taps*v+v]
+		d := blk[taps*v : taps*v+v]
+		clear(d)
 		if bias != nil {
-			copy(dst, bias[c0:c0+n])
-			clear(dst[n:])
-		} else {
-			clear(dst)
+			copy(d, bias[c0:c0+n])
 		}
 	}
-	return wp
 }
 
 func grow[T any](s []T, n int) []T {
@@ -259,8 +270,11 @@ func (j *dwJob) backwardDx() {
 		j.corr = base
 		j.corr.kh, j.corr.kw, j.corr.pt, j.corr.pl = k, k, k-1-p.Pad, k-1-p.Pad
 		j.corr.oh, j.corr.ow, j.corr.oRow, j.corr.oPix = p.H, p.W, p.W*c, c
-		j.corr.wp = j.pack(k*k, j.w, nil, func(t int) int { return k*k - 1 - t })
-		j.prepareCorr()
+		j.tapMap = grow(j.tapMap, k*k)
+		for t := range j.tapMap {
+			j.tapMap[t] = k*k - 1 - t
+		}
+		j.prepareCorr(j.w, nil)
 		parallelFor(p.N*p.H, j.grain(p.W), j.corrFn)
 		return
 	}
@@ -291,11 +305,13 @@ func (j *dwJob) backwardDx() {
 			j.corr.oh, j.corr.ow = qy1-qy0+1, qx1-qx0+1
 			j.corr.off, j.corr.oRow, j.corr.oPix = off, s*p.W*c, s*c
 			// Sub-window tap (ty, tx) is kernel tap (ry+s(my-1-ty), rx+s(mx-1-tx)).
-			j.corr.wp = j.pack(my*mx, j.w, nil, func(t int) int {
-				ty, tx := t/mx, t%mx
-				return (ry+s*(my-1-ty))*k + rx + s*(mx-1-tx)
-			})
-			j.prepareCorr()
+			j.tapMap = grow(j.tapMap, my*mx)
+			for ty := range my {
+				for tx := range mx {
+					j.tapMap[ty*mx+tx] = (ry+s*(my-1-ty))*k + rx + s*(mx-1-tx)
+				}
+			}
+			j.prepareCorr(j.w, nil)
 			parallelFor(p.N*j.corr.oh, j.grain(j.corr.ow), j.corrFn)
 		}
 	}
@@ -331,23 +347,77 @@ type dwCorr struct {
 	out               []float32
 	outImg, off       int
 	oRow, oPix        int
-	wp                []float32
 	act               int
 	post              Act // applied in Go after the kernel when act cannot fuse it
 	oxL, oxR          int // interior output columns: every tap inside the input
 	tile              func(*asm.DWTileArgs)
 	ind               func(*asm.DWIndArgs)
 	zero              []float32
+	nInd              int // border pixels without a tile kernel, per row
 }
 
-// prepareCorr picks the kernels and the interior of j.corr.
-func (j *dwJob) prepareCorr() {
+// dwSeg is a run of border output columns [ox0, ox0+n) whose windows see
+// the same input columns, window columns [kx0, kx1): the tile kernel of the
+// clipped sub-window computes them with its own packed weights at wOff (or
+// accumulators, for the gradient). tile and gtile nil: the indirect kernel.
+type dwSeg struct {
+	ox0, n, kx0, kx1 int
+	wOff             int
+	tile             func(*asm.DWTileArgs)
+}
+
+// borderSegs sets j.segs to the border columns [0, oxL) and [oxR, ow) of a
+// window kw wide with stride s and left pad pl over an input wi wide,
+// grouped into runs with the same clipped window.
+func (j *dwJob) borderSegs(wi, kw, s, pl, ow, oxL, oxR int) {
+	j.segs = j.segs[:0]
+	for ox := range ow {
+		if ox >= oxL && ox < oxR {
+			continue
+		}
+		kx0, kx1 := max(0, pl-ox*s), min(kw, wi+pl-ox*s)
+		if n := len(j.segs); n > 0 {
+			l := &j.segs[n-1]
+			if l.ox0+l.n == ox && l.kx0 == kx0 && l.kx1 == kx1 {
+				l.n++
+				continue
+			}
+		}
+		j.segs = append(j.segs, dwSeg{ox0: ox, n: 1, kx0: kx0, kx1: kx1})
+	}
+}
+
+// prepareCorr picks the kernels of j.corr, splits its columns into the
+// interior and the border segments, and packs their weights.
+func (j *dwJob) prepareCorr(w, bias []float32) {
 	q := &j.corr
 	q.tile = asm.DWFwdTile(j.avx512, q.kh, q.kw, q.s)
 	q.ind = asm.DWFwdIndirect(j.avx512)
-	q.oxL, q.oxR = interior(q.wi, q.kw, q.s, q.pl, q.ow)
-	if q.tile == nil {
-		q.oxL, q.oxR = 0, 0
+	q.oxL, q.oxR = 0, 0
+	if q.tile != nil {
+		q.oxL, q.oxR = interior(q.wi, q.kw, q.s, q.pl, q.ow)
+	}
+	j.borderSegs(q.wi, q.kw, q.s, q.pl, q.ow, q.oxL, q.oxR)
+	size := j.packedLen(q.kh * q.kw)
+	q.nInd = 0
+	for i := range j.segs {
+		sg := &j.segs[i]
+		if q.tile != nil && sg.kx1 > sg.kx0 {
+			sg.tile = asm.DWFwdTile(j.avx512, q.kh, sg.kx1-sg.kx0, q.s)
+		}
+		if sg.tile == nil {
+			q.nInd += sg.n
+			continue
+		}
+		sg.wOff = size
+		size += j.packedLen(q.kh * (sg.kx1 - sg.kx0))
+	}
+	j.wp = grow(j.wp, size)
+	j.pack(j.wp, q.kh, q.kw, 0, q.kw, w, bias)
+	for _, sg := range j.segs {
+		if sg.tile != nil {
+			j.pack(j.wp[sg.wOff:], q.kh, q.kw, sg.kx0, sg.kx1, w, bias)
+		}
 	}
 	q.zero = zeros(q.wi * q.c)
 }
@@ -372,40 +442,57 @@ func (j *dwJob) corrRows(lo, hi int) {
 	sc := getDWScratch()
 	defer putDWScratch(sc)
 	zp := unsafe.Pointer(&q.zero[0])
-	taps := q.kh * q.kw
+	a := &sc.tile
+	a.C, a.YS, a.Act = q.c, q.oPix, q.act
 	for r := lo; r < hi; r++ {
 		n, oy := r/q.oh, r%q.oh
 		inBase, outRow := n*q.inImg, n*q.outImg+q.off+oy*q.oRow
-		if q.oxR > q.oxL {
-			a := &sc.tile
+		// rows[ty]: index of the input row's column 0, or -1 outside.
+		var rows [8]int
+		for ty := range min(q.kh, len(rows)) {
+			rows[ty] = -1
+			if iy := oy*q.s - q.pt + ty; iy >= 0 && iy < q.hi {
+				rows[ty] = inBase + iy*q.wi*q.c
+			}
+		}
+		call := func(tile func(*asm.DWTileArgs), ox0, n, kx0, wOff int) {
+			col := (ox0*q.s - q.pl + kx0) * q.c
 			for ty := range q.kh {
-				iy := oy*q.s - q.pt + ty
-				if iy < 0 || iy >= q.hi {
+				if rows[ty] < 0 {
 					a.Rows[ty] = zp
 				} else {
-					a.Rows[ty] = unsafe.Pointer(&q.in[inBase+(iy*q.wi+q.oxL*q.s-q.pl)*q.c])
+					a.Rows[ty] = unsafe.Pointer(&q.in[rows[ty]+col])
 				}
 			}
-			a.W, a.Y = unsafe.Pointer(&q.wp[0]), unsafe.Pointer(&q.out[outRow+q.oxL*q.oPix])
-			a.C, a.N, a.YS, a.Act = q.c, q.oxR-q.oxL, q.oPix, q.act
-			q.tile(a)
+			a.W, a.Y, a.N = unsafe.Pointer(&j.wp[wOff]), unsafe.Pointer(&q.out[outRow+ox0*q.oPix]), n
+			tile(a)
 		}
-		// The border pixels (all of them without a tile kernel), one call.
-		if ne := q.ow - (q.oxR - q.oxL); ne > 0 {
-			sc.taps = grow(sc.taps, ne*(taps+1))
+		if q.oxR > q.oxL {
+			call(q.tile, q.oxL, q.oxR-q.oxL, 0, 0)
+		}
+		for _, sg := range j.segs {
+			if sg.tile != nil {
+				call(sg.tile, sg.ox0, sg.n, sg.kx0, sg.wOff)
+			}
+		}
+		if q.nInd > 0 {
+			taps := q.kh * q.kw
+			sc.taps = grow(sc.taps, q.nInd*(taps+1))
 			img := q.in[inBase : inBase+q.inImg]
 			i := 0
-			for ox := range q.ow {
-				if ox >= q.oxL && ox < q.oxR {
+			for _, sg := range j.segs {
+				if sg.tile != nil {
 					continue
 				}
-				i = fillTaps(sc.taps, i, unsafe.Pointer(&q.out[outRow+ox*q.oPix]), img, zp,
-					oy*q.s-q.pt, ox*q.s-q.pl, q.kh, q.kw, q.hi, q.wi, q.c)
+				for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
+					i = fillTaps(sc.taps, i, unsafe.Pointer(&q.out[outRow+ox*q.oPix]), img, zp,
+						oy*q.s-q.pt, ox*q.s-q.pl, q.kh, q.kw, q.hi, q.wi, q.c)
+				}
 			}
-			a := &sc.ind
-			a.Taps, a.N, a.NT = unsafe.Pointer(&sc.taps[0]), ne, taps
-			a.W, a.C, a.Act = unsafe.Pointer(&q.wp[0]), q.c, q.act
-			q.ind(a)
+			ia := &sc.ind
+			ia.Taps, ia.N, ia.NT = unsafe.Pointer(&sc.taps[0]), q.nInd, taps
+			ia.W, ia.C, ia.Act = unsafe.Pointer(&j.wp[0]), q.c, q.act
+			q.ind(ia)
 		}
 		if q.post > ActHardswish {
 			activate(q.post, q.out[outRow:outRow+q.ow*q.c])
@@ -436,7 +523,7 @@ func fillTaps(taps []unsafe.Pointer, i int, head unsafe.Pointer, img []float32, 
 
 // dwScratch is one chunk's scratch: kernel arguments (heap-resident, so
 // passing them to the assembly through a func value does not allocate) and
-// pointer and accumulator buffers.
+// pointer buffers.
 type dwScratch struct {
 	tile asm.DWTileArgs
 	grad asm.DWGradArgs
@@ -481,20 +568,21 @@ type dwGrad struct {
 	oh, ow           int
 	needDw           bool
 	rows, chunks     int // output rows of the batch, chunks
+	band             int // rows per tile-kernel call
 	accLen           int // accumulator floats per chunk
-	// SIMD: row groups of the window with a tile kernel, each with its own
-	// packed accumulators at off, then the border pixels' at edgeOff.
-	groups   [5]dwGradGroup
-	ngroups  int
-	edgeOff  int
-	oxL, oxR int
-	ind      func(*asm.DWIndArgs)
-	zero     []float32
+	indOff           int // the indirect kernel's accumulators, if nInd > 0
+	nInd             int // border pixels per row without a tile kernel
+	ind              func(*asm.DWIndArgs)
+	zero             []float32
 }
 
-type dwGradGroup struct {
-	ky0, g, off int
-	fn          func(*asm.DWGradArgs)
+// dwGradCall is one tile-kernel call per band of rows: window rows
+// [ky0, ky0+g) and columns [kx0, kx0+kw) over output columns
+// [ox0, ox0+n), accumulating at off (with the bias gradient if withDb).
+type dwGradCall struct {
+	ky0, g, kx0, kw, ox0, n, off int
+	withDb                       bool
+	fn                           func(*asm.DWGradArgs)
 }
 
 // backwardDw computes dw and db (either may be nil).
@@ -508,42 +596,80 @@ func (j *dwJob) backwardDw(dw, db []float32) {
 		g.x, g.h, g.w, g.k, g.s, g.p = j.dy, j.oh, j.ow, 1, 1, 0
 	}
 	g.rows = p.N * j.oh
-	c, k, v := g.c, g.k, j.v
+	c, k := g.c, g.k
 	g.chunks = max(1, min(Threads(), g.rows, g.rows*g.ow*c*k*k/65536))
 	if !j.simd {
 		g.accLen = k*k*c + c
 	} else {
-		nb := (c + v - 1) / v
-		off := 0
-		for ky0 := 0; ky0 < k; {
-			gr := 0
-			var fn func(*asm.DWGradArgs)
-			for gr = k - ky0; gr > 0; gr-- {
-				if fn = asm.DWGradTile(j.avx512, gr, k, g.s); fn != nil {
-					break
-				}
-			}
-			if fn == nil {
-				g.ngroups = 0
-				off = 0
-				break
-			}
-			g.groups[g.ngroups] = dwGradGroup{ky0: ky0, g: gr, off: off, fn: fn}
-			g.ngroups++
-			off += nb * (gr*k + 1) * v
-			ky0 += gr
-		}
-		g.edgeOff = off
-		g.accLen = off + nb*(k*k+1)*v
-		if g.ngroups > 0 {
-			g.oxL, g.oxR = interior(g.w, k, g.s, g.p, g.ow)
-		}
-		g.ind = asm.DWGradIndirect(j.avx512)
-		g.zero = zeros(g.w * c)
+		j.prepareGrad()
 	}
 	j.gacc = grow(j.gacc, g.chunks*g.accLen)
 	parallelFor(g.chunks, 1, j.gradFn)
 	j.combineGrad(dw, db)
+}
+
+// prepareGrad plans the SIMD gradient: the window's rows split into groups
+// that have a tile kernel (all of it, except on AVX2 for 5×5), the
+// interior columns and the border segments each a call per group, the
+// segments without a kernel on the indirect kernel.
+func (j *dwJob) prepareGrad() {
+	g := &j.grad
+	k := g.k
+	var groups [8][2]int // ky0, rows
+	ng := 0
+	for ky0 := 0; ky0 < k && ng >= 0; {
+		gr := k - ky0
+		for ; gr > 0 && asm.DWGradTile(j.avx512, gr, k, g.s) == nil; gr-- {
+		}
+		if gr == 0 || ng == len(groups) {
+			ng = -1
+			break
+		}
+		groups[ng] = [2]int{ky0, gr}
+		ng++
+		ky0 += gr
+	}
+	oxL, oxR := 0, 0
+	if ng > 0 {
+		oxL, oxR = interior(g.w, k, g.s, g.p, g.ow)
+	}
+	j.borderSegs(g.w, k, g.s, g.p, g.ow, oxL, oxR)
+	j.calls = j.calls[:0]
+	off := 0
+	add := func(kx0, kw, ox0, n int) bool {
+		for i := range ng {
+			if asm.DWGradTile(j.avx512, groups[i][1], kw, g.s) == nil {
+				return false
+			}
+		}
+		for i := range ng {
+			gr := groups[i]
+			j.calls = append(j.calls, dwGradCall{ky0: gr[0], g: gr[1], kx0: kx0, kw: kw, ox0: ox0, n: n, off: off,
+				withDb: i == 0, fn: asm.DWGradTile(j.avx512, gr[1], kw, g.s)})
+			off += j.packedLen(gr[1] * kw)
+		}
+		return true
+	}
+	if oxR > oxL {
+		add(0, k, oxL, oxR-oxL)
+	}
+	g.nInd = 0
+	for i := range j.segs {
+		sg := &j.segs[i]
+		sg.tile = nil
+		if ng <= 0 || sg.kx1 <= sg.kx0 || !add(sg.kx0, sg.kx1-sg.kx0, sg.ox0, sg.n) {
+			sg.kx0, sg.kx1 = -1, -1 // marks an indirect segment
+			g.nInd += sg.n
+		}
+	}
+	g.indOff = off
+	if g.nInd > 0 {
+		off += j.packedLen(k * k)
+	}
+	g.accLen = off
+	g.band = max(1, 98304/(g.ow*g.c*4*2))
+	g.ind = asm.DWGradIndirect(j.avx512)
+	g.zero = zeros(g.w * g.c)
 }
 
 // gradChunks accumulates chunks [lo, hi) of the weight gradient.
@@ -570,7 +696,8 @@ func (j *dwJob) gradChunks(lo, hi int) {
 	}
 }
 
-// gradChunkSIMD accumulates output rows [r0, r1) into acc.
+// gradChunkSIMD accumulates output rows [r0, r1) into acc, a band of rows
+// per tile-kernel call.
 func (j *dwJob) gradChunkSIMD(acc []float32, r0, r1 int) {
 	g := &j.grad
 	c, k := g.c, g.k
@@ -578,49 +705,53 @@ func (j *dwJob) gradChunkSIMD(acc []float32, r0, r1 int) {
 	zp := unsafe.Pointer(&g.zero[0])
 	sc := getDWScratch()
 	defer putDWScratch(sc)
-	if g.oxR > g.oxL {
-		nr := r1 - r0
-		sc.rows = grow(sc.rows, nr*k)
-		for r := r0; r < r1; r++ {
-			n, oy := r/g.oh, r%g.oh
-			for ky := range k {
-				iy := oy*g.s - g.p + ky
-				if iy < 0 || iy >= g.h {
-					sc.rows[(r-r0)*k+ky] = zp
-				} else {
-					sc.rows[(r-r0)*k+ky] = unsafe.Pointer(&g.x[n*img+(iy*g.w+g.oxL*g.s-g.p)*c])
+	a := &sc.grad
+	for b0 := r0; b0 < r1; b0 += g.band {
+		b1 := min(r1, b0+g.band)
+		if len(j.calls) > 0 {
+			sc.rows = grow(sc.rows, (b1-b0)*k)
+			for r := b0; r < b1; r++ {
+				n, oy := r/g.oh, r%g.oh
+				for ky := range k {
+					iy := oy*g.s - g.p + ky
+					if iy < 0 || iy >= g.h {
+						sc.rows[(r-b0)*k+ky] = zp
+					} else {
+						sc.rows[(r-b0)*k+ky] = unsafe.Pointer(&g.x[n*img+iy*g.w*c])
+					}
 				}
 			}
-		}
-		a := &sc.grad
-		for _, gr := range g.groups[:g.ngroups] {
-			a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.rows[gr.ky0]), k, nr
-			a.DY, a.DYRow = unsafe.Pointer(&g.dy[(r0*g.ow+g.oxL)*c]), g.ow*c
-			a.N, a.C, a.Acc = g.oxR-g.oxL, c, unsafe.Pointer(&acc[gr.off])
-			gr.fn(a)
-		}
-	}
-	ne := g.ow - (g.oxR - g.oxL)
-	if ne == 0 {
-		return
-	}
-	taps := k * k
-	sc.taps = grow(sc.taps, ne*(taps+1))
-	a := &sc.ind
-	for r := r0; r < r1; r++ {
-		n, oy := r/g.oh, r%g.oh
-		ximg := g.x[n*img : (n+1)*img]
-		i := 0
-		for ox := range g.ow {
-			if ox >= g.oxL && ox < g.oxR {
-				continue
+			for _, cl := range j.calls {
+				a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.rows[cl.ky0]), k, b1-b0
+				a.DY, a.DYRow = unsafe.Pointer(&g.dy[(b0*g.ow+cl.ox0)*c]), g.ow*c
+				a.N, a.C, a.Acc = cl.n, c, unsafe.Pointer(&acc[cl.off])
+				a.XOff = (cl.ox0*g.s - g.p + cl.kx0) * c
+				cl.fn(a)
 			}
-			i = fillTaps(sc.taps, i, unsafe.Pointer(&g.dy[(r*g.ow+ox)*c]), ximg, zp,
-				oy*g.s-g.p, ox*g.s-g.p, k, k, g.h, g.w, c)
 		}
-		a.Taps, a.N, a.NT = unsafe.Pointer(&sc.taps[0]), ne, taps
-		a.W, a.C = unsafe.Pointer(&acc[g.edgeOff]), c
-		g.ind(a)
+		if g.nInd == 0 {
+			continue
+		}
+		taps := k * k
+		sc.taps = grow(sc.taps, g.nInd*(taps+1))
+		ia := &sc.ind
+		for r := b0; r < b1; r++ {
+			n, oy := r/g.oh, r%g.oh
+			ximg := g.x[n*img : (n+1)*img]
+			i := 0
+			for _, sg := range j.segs {
+				if sg.kx0 >= 0 {
+					continue
+				}
+				for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
+					i = fillTaps(sc.taps, i, unsafe.Pointer(&g.dy[(r*g.ow+ox)*c]), ximg, zp,
+						oy*g.s-g.p, ox*g.s-g.p, k, k, g.h, g.w, c)
+				}
+			}
+			ia.Taps, ia.N, ia.NT = unsafe.Pointer(&sc.taps[0]), g.nInd, taps
+			ia.W, ia.C = unsafe.Pointer(&acc[g.indOff]), c
+			g.ind(ia)
+		}
 	}
 }
 
@@ -645,29 +776,31 @@ func (j *dwJob) combineGrad(dw, db []float32) {
 			}
 			continue
 		}
-		// Packed: block b, tap t, lane l at off + b·(taps+1)·v + t·v + l.
+		// A packed region of taps taps: block b, tap t, lane l at
+		// off + b·(taps+1)·v + t·v + l; the bias gradient is tap taps.
 		unpack := func(off, taps, t int, dst []float32) {
 			for ch := range dst {
 				dst[ch] += acc[off+(ch/v)*(taps+1)*v+t*v+ch%v]
 			}
 		}
-		for gi, gr := range g.groups[:g.ngroups] {
+		region := func(off, ky0, g, kx0, kw int, withDb bool) {
 			if dw != nil {
-				for t := range gr.g * k {
-					unpack(gr.off, gr.g*k, t, dw[(gr.ky0*k+t)*c:(gr.ky0*k+t+1)*c])
+				for ty := range g {
+					for tx := range kw {
+						t := (ky0+ty)*k + kx0 + tx
+						unpack(off, g*kw, ty*kw+tx, dw[t*c:(t+1)*c])
+					}
 				}
 			}
-			if db != nil && gi == 0 {
-				unpack(gr.off, gr.g*k, gr.g*k, db)
+			if db != nil && withDb {
+				unpack(off, g*kw, g*kw, db)
 			}
 		}
-		if dw != nil {
-			for t := range k * k {
-				unpack(g.edgeOff, k*k, t, dw[t*c:(t+1)*c])
-			}
+		for _, cl := range j.calls {
+			region(cl.off, cl.ky0, cl.g, cl.kx0, cl.kw, cl.withDb)
 		}
-		if db != nil {
-			unpack(g.edgeOff, k*k, k*k, db)
+		if g.nInd > 0 {
+			region(g.indOff, 0, k, 0, k, true)
 		}
 	}
 }

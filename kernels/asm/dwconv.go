@@ -28,7 +28,7 @@ type DWTileArgs struct {
 // DWGradArgs are the arguments of a weight-gradient tile kernel: NR rows of
 // N output-gradient pixels each, accumulated into Acc.
 type DWGradArgs struct {
-	Rows      unsafe.Pointer // *[NR*RowStride]unsafe.Pointer: per row, its window rows' input at the first pixel
+	Rows      unsafe.Pointer // *[NR*RowStride]unsafe.Pointer: per row, its window rows (column 0, or zeros)
 	RowStride int            // pointers from one row's window to the next's
 	NR        int            // rows, ≥ 1
 	DY        unsafe.Pointer // the first row's first output-gradient pixel
@@ -36,6 +36,7 @@ type DWGradArgs struct {
 	N         int            // pixels per row
 	C         int            // channels, also the pixel stride in floats
 	Acc       unsafe.Pointer // packed accumulators: taps' weight gradients, then the bias gradient
+	XOff      int            // floats added to every row pointer (the first pixel's column)
 }
 
 // DWIndArgs are the arguments of the indirect kernels. Taps holds, per

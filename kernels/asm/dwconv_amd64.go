@@ -6,9 +6,9 @@ package asm
 
 // Byte offsets of the argument structs' fields, as the assembly reads them.
 const (
-	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct                          = 0, 40, 48, 56, 64, 72, 80
-	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc = 0, 8, 16, 24, 32, 40, 48, 56
-	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct                                            = 0, 8, 16, 24, 32, 40
+	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct                                         = 0, 40, 48, 56, 64, 72, 80
+	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff = 0, 8, 16, 24, 32, 40, 48, 56, 64
+	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct                                                           = 0, 8, 16, 24, 32, 40
 )
 
 //go:noescape
@@ -27,16 +27,52 @@ func dwFwd22S1AVX2(a *DWTileArgs)
 func dwFwd23S1AVX2(a *DWTileArgs)
 
 //go:noescape
+func dwFwd31S1AVX2(a *DWTileArgs)
+
+//go:noescape
 func dwFwd32S1AVX2(a *DWTileArgs)
 
 //go:noescape
 func dwFwd33S1AVX2(a *DWTileArgs)
 
 //go:noescape
+func dwFwd51S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd52S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd53S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd54S1AVX2(a *DWTileArgs)
+
+//go:noescape
 func dwFwd55S1AVX2(a *DWTileArgs)
 
 //go:noescape
+func dwFwd11S2AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd31S2AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd32S2AVX2(a *DWTileArgs)
+
+//go:noescape
 func dwFwd33S2AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd51S2AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd52S2AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd53S2AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd54S2AVX2(a *DWTileArgs)
 
 //go:noescape
 func dwFwd55S2AVX2(a *DWTileArgs)
@@ -45,22 +81,79 @@ func dwFwd55S2AVX2(a *DWTileArgs)
 func dwGrad11S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad33S1AVX2(a *DWGradArgs)
+func dwGrad12S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad33S2AVX2(a *DWGradArgs)
+func dwGrad13S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad25S1AVX2(a *DWGradArgs)
+func dwGrad14S1AVX2(a *DWGradArgs)
 
 //go:noescape
 func dwGrad15S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad25S2AVX2(a *DWGradArgs)
+func dwGrad21S1AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad22S1AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad23S1AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad24S1AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad25S1AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad31S1AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad32S1AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad33S1AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad11S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad12S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad13S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad14S2AVX2(a *DWGradArgs)
 
 //go:noescape
 func dwGrad15S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad21S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad22S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad23S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad24S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad25S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad31S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad32S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad33S2AVX2(a *DWGradArgs)
 
 //go:noescape
 func dwFwdIndirectAVX2(a *DWIndArgs)
@@ -84,16 +177,52 @@ func dwFwd22S1AVX512(a *DWTileArgs)
 func dwFwd23S1AVX512(a *DWTileArgs)
 
 //go:noescape
+func dwFwd31S1AVX512(a *DWTileArgs)
+
+//go:noescape
 func dwFwd32S1AVX512(a *DWTileArgs)
 
 //go:noescape
 func dwFwd33S1AVX512(a *DWTileArgs)
 
 //go:noescape
+func dwFwd51S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd52S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd53S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd54S1AVX512(a *DWTileArgs)
+
+//go:noescape
 func dwFwd55S1AVX512(a *DWTileArgs)
 
 //go:noescape
+func dwFwd11S2AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd31S2AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd32S2AVX512(a *DWTileArgs)
+
+//go:noescape
 func dwFwd33S2AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd51S2AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd52S2AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd53S2AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd54S2AVX512(a *DWTileArgs)
 
 //go:noescape
 func dwFwd55S2AVX512(a *DWTileArgs)
@@ -102,13 +231,64 @@ func dwFwd55S2AVX512(a *DWTileArgs)
 func dwGrad11S1AVX512(a *DWGradArgs)
 
 //go:noescape
+func dwGrad31S1AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad32S1AVX512(a *DWGradArgs)
+
+//go:noescape
 func dwGrad33S1AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad51S1AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad52S1AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad53S1AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad54S1AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad55S1AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad11S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad12S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad13S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad14S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad15S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad31S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad32S2AVX512(a *DWGradArgs)
 
 //go:noescape
 func dwGrad33S2AVX512(a *DWGradArgs)
 
 //go:noescape
-func dwGrad55S1AVX512(a *DWGradArgs)
+func dwGrad51S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad52S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad53S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad54S2AVX512(a *DWGradArgs)
 
 //go:noescape
 func dwGrad55S2AVX512(a *DWGradArgs)
@@ -136,14 +316,38 @@ func dwFwdTile(avx512 bool, kh, kw, s int) func(*DWTileArgs) {
 			return dwFwd22S1AVX512
 		case 231:
 			return dwFwd23S1AVX512
+		case 311:
+			return dwFwd31S1AVX512
 		case 321:
 			return dwFwd32S1AVX512
 		case 331:
 			return dwFwd33S1AVX512
+		case 511:
+			return dwFwd51S1AVX512
+		case 521:
+			return dwFwd52S1AVX512
+		case 531:
+			return dwFwd53S1AVX512
+		case 541:
+			return dwFwd54S1AVX512
 		case 551:
 			return dwFwd55S1AVX512
+		case 112:
+			return dwFwd11S2AVX512
+		case 312:
+			return dwFwd31S2AVX512
+		case 322:
+			return dwFwd32S2AVX512
 		case 332:
 			return dwFwd33S2AVX512
+		case 512:
+			return dwFwd51S2AVX512
+		case 522:
+			return dwFwd52S2AVX512
+		case 532:
+			return dwFwd53S2AVX512
+		case 542:
+			return dwFwd54S2AVX512
 		case 552:
 			return dwFwd55S2AVX512
 		}
@@ -160,14 +364,38 @@ func dwFwdTile(avx512 bool, kh, kw, s int) func(*DWTileArgs) {
 		return dwFwd22S1AVX2
 	case 231:
 		return dwFwd23S1AVX2
+	case 311:
+		return dwFwd31S1AVX2
 	case 321:
 		return dwFwd32S1AVX2
 	case 331:
 		return dwFwd33S1AVX2
+	case 511:
+		return dwFwd51S1AVX2
+	case 521:
+		return dwFwd52S1AVX2
+	case 531:
+		return dwFwd53S1AVX2
+	case 541:
+		return dwFwd54S1AVX2
 	case 551:
 		return dwFwd55S1AVX2
+	case 112:
+		return dwFwd11S2AVX2
+	case 312:
+		return dwFwd31S2AVX2
+	case 322:
+		return dwFwd32S2AVX2
 	case 332:
 		return dwFwd33S2AVX2
+	case 512:
+		return dwFwd51S2AVX2
+	case 522:
+		return dwFwd52S2AVX2
+	case 532:
+		return dwFwd53S2AVX2
+	case 542:
+		return dwFwd54S2AVX2
 	case 552:
 		return dwFwd55S2AVX2
 	}
@@ -183,12 +411,46 @@ func dwGradTile(avx512 bool, kh, kw, s int) func(*DWGradArgs) {
 		switch k {
 		case 111:
 			return dwGrad11S1AVX512
+		case 311:
+			return dwGrad31S1AVX512
+		case 321:
+			return dwGrad32S1AVX512
 		case 331:
 			return dwGrad33S1AVX512
-		case 332:
-			return dwGrad33S2AVX512
+		case 511:
+			return dwGrad51S1AVX512
+		case 521:
+			return dwGrad52S1AVX512
+		case 531:
+			return dwGrad53S1AVX512
+		case 541:
+			return dwGrad54S1AVX512
 		case 551:
 			return dwGrad55S1AVX512
+		case 112:
+			return dwGrad11S2AVX512
+		case 122:
+			return dwGrad12S2AVX512
+		case 132:
+			return dwGrad13S2AVX512
+		case 142:
+			return dwGrad14S2AVX512
+		case 152:
+			return dwGrad15S2AVX512
+		case 312:
+			return dwGrad31S2AVX512
+		case 322:
+			return dwGrad32S2AVX512
+		case 332:
+			return dwGrad33S2AVX512
+		case 512:
+			return dwGrad51S2AVX512
+		case 522:
+			return dwGrad52S2AVX512
+		case 532:
+			return dwGrad53S2AVX512
+		case 542:
+			return dwGrad54S2AVX512
 		case 552:
 			return dwGrad55S2AVX512
 		}
@@ -197,18 +459,56 @@ func dwGradTile(avx512 bool, kh, kw, s int) func(*DWGradArgs) {
 	switch k {
 	case 111:
 		return dwGrad11S1AVX2
-	case 331:
-		return dwGrad33S1AVX2
-	case 332:
-		return dwGrad33S2AVX2
-	case 251:
-		return dwGrad25S1AVX2
+	case 121:
+		return dwGrad12S1AVX2
+	case 131:
+		return dwGrad13S1AVX2
+	case 141:
+		return dwGrad14S1AVX2
 	case 151:
 		return dwGrad15S1AVX2
-	case 252:
-		return dwGrad25S2AVX2
+	case 211:
+		return dwGrad21S1AVX2
+	case 221:
+		return dwGrad22S1AVX2
+	case 231:
+		return dwGrad23S1AVX2
+	case 241:
+		return dwGrad24S1AVX2
+	case 251:
+		return dwGrad25S1AVX2
+	case 311:
+		return dwGrad31S1AVX2
+	case 321:
+		return dwGrad32S1AVX2
+	case 331:
+		return dwGrad33S1AVX2
+	case 112:
+		return dwGrad11S2AVX2
+	case 122:
+		return dwGrad12S2AVX2
+	case 132:
+		return dwGrad13S2AVX2
+	case 142:
+		return dwGrad14S2AVX2
 	case 152:
 		return dwGrad15S2AVX2
+	case 212:
+		return dwGrad21S2AVX2
+	case 222:
+		return dwGrad22S2AVX2
+	case 232:
+		return dwGrad23S2AVX2
+	case 242:
+		return dwGrad24S2AVX2
+	case 252:
+		return dwGrad25S2AVX2
+	case 312:
+		return dwGrad31S2AVX2
+	case 322:
+		return dwGrad32S2AVX2
+	case 332:
+		return dwGrad33S2AVX2
 	}
 	return nil
 }

@@ -42,6 +42,7 @@ const (
 	gradN         = 40
 	gradC         = 48
 	gradAcc       = 56
+	gradXOff      = 64
 
 	indTaps = 0 // DWIndArgs.Taps
 	indN    = 8
@@ -68,22 +69,38 @@ var (
 )
 
 // The shapes with an unrolled forward tile kernel: the forward windows
-// (3×3 and 5×5, stride 1 and 2), the 1×1 window, and the sub-windows of the
-// stride-2 transposed convolution (the input gradient splits into s² phases,
-// each a stride-1 correlation with a ⌈K/2⌉ or ⌊K/2⌋ window).
+// (3×3 and 5×5, stride 1 and 2) and the 1×1 window; their border columns,
+// which see kw' < K columns of the input (kh×kw' sub-windows); and the
+// windows of the stride-2 transposed convolution (the input gradient splits
+// into 4 phases, each a stride-1 correlation with a ⌈K/2⌉ or ⌊K/2⌋ window)
+// with their border sub-windows.
 var fwdShapes = [][3]int{
-	{1, 1, 1}, {1, 2, 1}, {2, 1, 1}, {2, 2, 1}, {2, 3, 1}, {3, 2, 1}, {3, 3, 1},
-	{5, 5, 1}, {3, 3, 2}, {5, 5, 2},
+	{1, 1, 1}, {1, 2, 1}, {2, 1, 1}, {2, 2, 1}, {2, 3, 1}, {3, 1, 1}, {3, 2, 1}, {3, 3, 1},
+	{5, 1, 1}, {5, 2, 1}, {5, 3, 1}, {5, 4, 1}, {5, 5, 1},
+	{1, 1, 2}, {3, 1, 2}, {3, 2, 2}, {3, 3, 2}, {5, 1, 2}, {5, 2, 2}, {5, 3, 2}, {5, 4, 2}, {5, 5, 2},
 }
 
-// The shapes with an unrolled weight-gradient kernel. The gradient keeps
-// kh·kw+1 accumulators in registers: AVX2's 16 registers cannot hold 5×5,
-// so there the window is split into groups of kernel rows.
+// The shapes with an unrolled weight-gradient kernel, border sub-windows
+// included. The gradient keeps kh·kw+1 accumulators in registers: AVX2's 16
+// registers cannot hold 5×5, so there the window is split into groups of
+// kernel rows.
 func gradShapes(is isa) [][3]int {
-	if is.nreg == 32 {
-		return [][3]int{{1, 1, 1}, {3, 3, 1}, {3, 3, 2}, {5, 5, 1}, {5, 5, 2}}
+	var out [][3]int
+	rows := []int{1, 3, 5}
+	if is.nreg == 16 {
+		rows = []int{1, 2, 3}
 	}
-	return [][3]int{{1, 1, 1}, {3, 3, 1}, {3, 3, 2}, {2, 5, 1}, {1, 5, 1}, {2, 5, 2}, {1, 5, 2}}
+	for _, s := range []int{1, 2} {
+		for _, kh := range rows {
+			for kw := 1; kw <= 5; kw++ {
+				if kh == 1 && kw > 1 && s == 1 && is.nreg == 32 || kh == 3 && kw > 3 {
+					continue
+				}
+				out = append(out, [3]int{kh, kw, s})
+			}
+		}
+	}
+	return out
 }
 
 type emitter struct {
@@ -128,49 +145,60 @@ func store(e *emitter, is isa, masked bool, src, dst string) {
 	}
 }
 
-// constant returns the memory operand of a broadcast constant: k is 0 for
-// 0.0, 1 for 3.0, 2 for 6.0, 3 for 1/6.
-func constant(is isa, k int) string {
+// constants: 0, 3, 6 and 1/6 as memory operands (AVX2: 32-byte vectors;
+// AVX-512: broadcast scalars). AVX-512 kernels keep 0 and 6 in Z30, Z31.
+func cop(is isa, name string, k int) (string, string) {
 	if is.nreg == 32 {
-		return fmt.Sprintf("%s<>+%d(SB)", is.const_, 4*k)
+		switch k {
+		case 0:
+			return name, "Z30"
+		case 2:
+			return name, "Z31"
+		}
+		return name + ".BCST", fmt.Sprintf("%s<>+%d(SB)", is.const_, 4*k)
 	}
-	return fmt.Sprintf("%s<>+%d(SB)", is.const_, 32*k)
+	return name, fmt.Sprintf("%s<>+%d(SB)", is.const_, 32*k)
 }
 
-func op(is isa, name string) string {
+// initConsts loads the register constants (AVX-512: Z30 = 0, Z31 = 6).
+func initConsts(e *emitter, is isa) {
 	if is.nreg == 32 {
-		return name + ".BCST"
+		e.o("VXORPS Z30, Z30, Z30")
+		e.o("VBROADCASTSS %s<>+8(SB), Z31", is.const_)
 	}
-	return name
 }
 
 // activation emits the fused activation on accs, selected at run time by the
 // int at actOff(DI): 0 none, 1 ReLU, 2 ReLU6, 3 hardswish (x·relu6(x+3)/6).
 func activation(e *emitter, is isa, actOff int, accs []string, tmp, gp string) {
 	done, not1, not2 := e.newLabel("act_done"), e.newLabel("act_not1"), e.newLabel("act_not2")
+	c := func(name string, k int, src, dst string) {
+		m, o := cop(is, name, k)
+		e.o("%s %s, %s, %s", m, o, src, dst)
+	}
 	e.o("MOVQ %d(DI), %s", actOff, gp)
 	e.o("TESTQ %s, %s", gp, gp)
 	e.o("JEQ %s", done)
 	e.o("CMPQ %s, $1", gp)
 	e.o("JNE %s", not1)
 	for _, a := range accs {
-		e.o("%s %s, %s, %s", op(is, "VMAXPS"), constant(is, 0), a, a)
+		c("VMAXPS", 0, a, a)
 	}
 	e.o("JMP %s", done)
 	e.lbl(not1)
 	e.o("CMPQ %s, $2", gp)
 	e.o("JNE %s", not2)
 	for _, a := range accs {
-		e.o("%s %s, %s, %s", op(is, "VMAXPS"), constant(is, 0), a, a)
-		e.o("%s %s, %s, %s", op(is, "VMINPS"), constant(is, 2), a, a)
+		c("VMAXPS", 0, a, a)
+		c("VMINPS", 2, a, a)
 	}
 	e.o("JMP %s", done)
 	e.lbl(not2)
 	for _, a := range accs {
-		e.o("%s %s, %s, %s", op(is, "VADDPS"), constant(is, 1), a, tmp)
-		e.o("%s %s, %s, %s", op(is, "VMAXPS"), constant(is, 0), tmp, tmp)
-		e.o("%s %s, %s, %s", op(is, "VMINPS"), constant(is, 2), tmp, tmp)
-		e.o("%s %s, %s, %s", op(is, "VMULPS"), constant(is, 3), tmp, tmp)
+		c("VADDPS", 1, a, tmp)
+		c("VMAXPS", 0, tmp, tmp)
+		c("VMINPS", 2, tmp, tmp)
+		c("VMULPS", 3, tmp, tmp)
 		e.o("VMULPS %s, %s, %s", tmp, a, a)
 	}
 	e.lbl(done)
@@ -262,111 +290,144 @@ func advanceRows(e *emitter, kh, q, s int) {
 	}
 }
 
-// fwdPlan returns the tile width and the number of weights kept in
-// registers for a forward kernel; the remaining taps are memory operands.
-func fwdPlan(is isa, kh, kw int, masked bool) (p, nw int) {
+// fwdPlan returns the widest tile and the weight registers of a forward
+// kernel. Registers: q accumulators, one input, the bias, the weights (all
+// taps if they fit, else one window row at a time), and the constants
+// (AVX-512: Z30, Z31) or the mask (AVX2: Y15).
+func fwdPlan(is isa, kh, kw int) (q, nw int, allW bool) {
 	taps := kh * kw
-	p = 8
-	if is.nreg == 16 {
-		p = 6
+	if is.nreg == 32 {
+		q = 16
+		free := 32 - q - 2 - 2
+		if taps <= free {
+			return q, taps, true
+		}
+		return q, kw, false
 	}
-	free := is.nreg - p - 1
-	if masked && is.nreg == 16 {
-		free-- // Y15 holds the mask
+	q = 8
+	free := 16 - q - 2 - 1
+	if taps <= free {
+		return q, taps, true
 	}
-	return p, min(taps, free)
+	return q, kw, false
 }
 
 func genFwdTile(e *emitter, is isa, kh, kw, s int) {
 	name := fmt.Sprintf("dwFwd%d%dS%d%s", kh, kw, s, is.name)
-	taps := kh * kw
-	vb := 4 * is.v
+	q, _, _ := fwdPlan(is, kh, kw)
 	e.raw("")
 	e.raw("// func %s(a *DWTileArgs)", name)
-	e.raw("TEXT ·%s(SB), NOSPLIT, $0-8", name)
+	e.raw("TEXT ·%s(SB), NOSPLIT, $8-8", name)
 	e.o("MOVQ a+0(FP), DI")
 	e.o("MOVQ %d(DI), DX", tileC)
 	e.o("SHLQ $2, DX")
+	e.o("MOVQ DX, cbytes-8(SP)")
 	e.o("MOVQ %d(DI), R13", tileYS)
 	e.o("SHLQ $2, R13")
-	e.o("MOVQ %d(DI), AX", tileW)
-	e.o("XORQ R14, R14")
-	cb, tail, done := e.newLabel("cb"), e.newLabel("tail"), e.newLabel("done")
-	e.lbl(cb)
-	e.o("MOVQ %d(DI), CX", tileC)
-	e.o("SHLQ $2, CX")
-	e.o("SUBQ R14, CX")
-	e.o("JLE %s", done)
-	e.o("CMPQ CX, $%d", vb)
-	e.o("JLT %s", tail)
-	fwdBody(e, is, kh, kw, s, false)
-	e.o("ADDQ $%d, AX", (taps+1)*vb)
-	e.o("ADDQ $%d, R14", vb)
-	e.o("JMP %s", cb)
-	e.lbl(tail)
+	initConsts(e, is)
+	// The tail mask, the same for every tile.
+	e.o("MOVQ DX, CX")
+	e.o("ANDQ $%d, CX", 4*is.v-1)
+	nomask := e.newLabel("nomask")
+	e.o("JZ %s", nomask)
 	setMask(e, is)
-	fwdBody(e, is, kh, kw, s, true)
-	e.lbl(done)
+	e.lbl(nomask)
+	for ky := range kh {
+		e.o("MOVQ %d(DI), %s", tileRows+8*ky, rowReg(ky))
+	}
+	e.o("MOVQ %d(DI), BX", tileY)
+	e.o("MOVQ %d(DI), CX", tileN)
+	pixelLoop(e, q, func(t int) { fwdTile(e, is, kh, kw, s, t) })
 	e.o("VZEROUPPER")
 	e.o("RET")
 }
 
-// fwdBody computes one channel block (at byte offset R14, packed weights at
-// AX) for the CX = N output pixels of the row.
-func fwdBody(e *emitter, is isa, kh, kw, s int, masked bool) {
-	p, nw := fwdPlan(is, kh, kw, masked)
+// fwdTile emits one tile of t output pixels: the loop over channel blocks,
+// then the move to the next tile.
+func fwdTile(e *emitter, is isa, kh, kw, s, t int) {
+	taps := kh * kw
+	vb := 4 * is.v
+	cb, tail, done := e.newLabel("cb"), e.newLabel("cbtail"), e.newLabel("cbdone")
+	e.o("MOVQ %d(DI), AX", tileW)
+	e.o("XORQ R14, R14")
+	e.lbl(cb)
+	e.o("MOVQ cbytes-8(SP), SI")
+	e.o("SUBQ R14, SI")
+	e.o("JLE %s", done)
+	e.o("CMPQ SI, $%d", vb)
+	e.o("JLT %s", tail)
+	fwdBlock(e, is, kh, kw, s, t, false)
+	e.o("ADDQ $%d, AX", (taps+1)*vb)
+	e.o("ADDQ $%d, R14", vb)
+	e.o("JMP %s", cb)
+	e.lbl(tail)
+	fwdBlock(e, is, kh, kw, s, t, true)
+	e.lbl(done)
+	advanceRows(e, kh, t, s)
+	if t == 1 {
+		e.o("ADDQ R13, BX")
+	} else {
+		e.o("IMUL3Q $%d, R13, SI", t)
+		e.o("ADDQ SI, BX")
+	}
+}
+
+// fwdBlock computes one channel block (byte offset R14, packed weights at
+// AX) of the t output pixels of the tile.
+func fwdBlock(e *emitter, is isa, kh, kw, s, t int, masked bool) {
+	q, nw, allW := fwdPlan(is, kh, kw)
 	taps := kh * kw
 	vb := 4 * is.v
 	acc := func(j int) string { return is.reg(j) }
-	tmp := is.reg(p)
-	wreg := func(t int) string {
-		if t < nw {
-			return is.reg(p + 1 + t)
+	tmp, bias := is.reg(q), is.reg(q+1)
+	w := func(i int) string { return is.reg(q + 2 + i) }
+	_ = nw
+	e.o("VMOVUPS %d(AX), %s", taps*vb, bias)
+	if allW {
+		for i := range taps {
+			e.o("VMOVUPS %d(AX), %s", i*vb, w(i))
 		}
-		return fmt.Sprintf("%d(AX)", t*vb)
 	}
-	for t := range nw {
-		e.o("VMOVUPS %d(AX), %s", t*vb, wreg(t))
+	for j := range t {
+		e.o("VMOVAPS %s, %s", bias, acc(j))
 	}
 	for ky := range kh {
-		e.o("MOVQ %d(DI), %s", tileRows+8*ky, rowReg(ky))
-		e.o("ADDQ R14, %s", rowReg(ky))
-	}
-	e.o("MOVQ %d(DI), BX", tileY)
-	e.o("ADDQ R14, BX")
-	e.o("MOVQ %d(DI), CX", tileN)
-	pixelLoop(e, p, func(q int) {
-		for j := range q {
-			e.o("VMOVUPS %d(AX), %s", taps*vb, acc(j))
-		}
-		for ky := range kh {
-			e.o("MOVQ %s, SI", rowReg(ky))
-			ncol := (q-1)*s + kw
-			for col := range ncol {
-				load(e, is, masked, "(SI)", tmp)
-				for j := range q {
-					kx := col - j*s
-					if kx < 0 || kx >= kw {
-						continue
-					}
-					e.o("VFMADD231PS %s, %s, %s", wreg(ky*kw+kx), tmp, acc(j))
-				}
-				if col < ncol-1 {
-					e.o("ADDQ DX, SI")
-				}
+		wr := func(kx int) string { return w(kx) }
+		if allW {
+			wr = func(kx int) string { return w(ky*kw + kx) }
+		} else {
+			for kx := range kw {
+				e.o("VMOVUPS %d(AX), %s", (ky*kw+kx)*vb, w(kx))
 			}
 		}
-		advanceRows(e, kh, q, s)
-		accs := make([]string, q)
-		for j := range q {
-			accs[j] = acc(j)
+		e.o("LEAQ (%s)(R14*1), SI", rowReg(ky))
+		ncol := (t-1)*s + kw
+		for col := range ncol {
+			load(e, is, masked, "(SI)", tmp)
+			for j := range t {
+				kx := col - j*s
+				if kx < 0 || kx >= kw {
+					continue
+				}
+				e.o("VFMADD231PS %s, %s, %s", wr(kx), tmp, acc(j))
+			}
+			if col < ncol-1 {
+				e.o("ADDQ DX, SI")
+			}
 		}
-		activation(e, is, tileAct, accs, tmp, "SI")
-		for j := range q {
-			store(e, is, masked, acc(j), "(BX)")
-			e.o("ADDQ R13, BX")
+	}
+	accs := make([]string, t)
+	for j := range t {
+		accs[j] = acc(j)
+	}
+	activation(e, is, tileAct, accs, tmp, "SI")
+	e.o("LEAQ (BX)(R14*1), SI")
+	for j := range t {
+		store(e, is, masked, acc(j), "(SI)")
+		if j < t-1 {
+			e.o("ADDQ R13, SI")
 		}
-	})
+	}
 }
 
 // gradPlan returns the tile width of a weight-gradient kernel: registers
@@ -385,8 +446,11 @@ func genGradTile(e *emitter, is isa, kh, kw, s int) {
 	vb := 4 * is.v
 	e.raw("")
 	e.raw("// func %s(a *DWGradArgs)", name)
-	e.raw("TEXT ·%s(SB), NOSPLIT, $16-8", name)
+	e.raw("TEXT ·%s(SB), NOSPLIT, $24-8", name)
 	e.o("MOVQ a+0(FP), DI")
+	e.o("MOVQ %d(DI), SI", gradXOff)
+	e.o("SHLQ $2, SI")
+	e.o("MOVQ SI, xoff-24(SP)")
 	e.o("MOVQ %d(DI), DX", gradC)
 	e.o("SHLQ $2, DX")
 	e.o("MOVQ %d(DI), AX", gradAcc)
@@ -433,6 +497,7 @@ func gradBody(e *emitter, is isa, kh, kw, s int, masked bool) {
 	for ky := range kh {
 		e.o("MOVQ %d(R13), %s", 8*ky, rowReg(ky))
 		e.o("ADDQ R14, %s", rowReg(ky))
+		e.o("ADDQ xoff-24(SP), %s", rowReg(ky))
 	}
 	e.o("MOVQ %d(DI), SI", gradRowStride)
 	e.o("SHLQ $3, SI")
@@ -490,6 +555,7 @@ func genFwdIndirect(e *emitter, is isa) {
 	e.raw("// func %s(a *DWIndArgs)", name)
 	e.raw("TEXT ·%s(SB), NOSPLIT, $0-8", name)
 	e.o("MOVQ a+0(FP), DI")
+	initConsts(e, is)
 	e.o("MOVQ %d(DI), AX", indW)
 	e.o("MOVQ %d(DI), R13", indNT)
 	e.o("SHLQ $%d, R13", int(math.Log2(float64(vb))))
@@ -581,29 +647,33 @@ func header(e *emitter, is isa) {
 	e.raw("")
 	e.raw(`// Depthwise convolution, %s: %d float32 channels of one pixel per register.
 //
-// dwFwd<kh><kw>S<s> (a *DWTileArgs) — one output row segment, tile kernel:
+// dwFwd<kh><kw>S<s> (a *DWTileArgs) — N output pixels of one row, every tap
+// inside the input (package kernels gives the border columns their own
+// calls with the clipped sub-window kh×kw' and its packed weights):
 //
-//	for cb := 0; cb < C; cb += V {            // channel block; weights of the block in registers
-//		for ox := 0; ox < N; ox += q {         // q output pixels per tile (q = %d, then 4, 2, 1)
+//	for ox := 0; ox < N; ox += q {             // q pixels per tile: %d while it can, then 8, 4, 2, 1
+//		for cb := 0; cb < C; cb += V {          // channel block; the tile's inputs stay in L1
 //			acc[j] = bias[cb:]                  // j < q
-//			for ky, col := range rows × input columns of the tile {
-//				in := Rows[ky][(ox*s+col)*C+cb:]  // loaded once, used by every output j that reads it
+//			for ky, col := range window rows × the tile's input columns {
+//				in := Rows[ky][(ox*s+col)*C+cb:] // loaded once, used by every output j that reads it
 //				acc[j] += w[ky][col-j*s][cb:] * in
 //			}
 //			Y[(ox+j)*YS+cb:] = act(acc[j])
 //		}
 //	}
 //
-// Register map: accumulators %s0.., then one input register, then as many
-// weights as fit (the rest are memory operands). GP: DI args, R8–R12 window
-// row pointers, SI column pointer, DX input pixel stride (bytes), BX output
-// pointer, R13 output pixel stride, CX pixels left, AX packed weights of the
-// block ([taps+1][V], bias last), R14 channel byte offset.
+// Register map: accumulators %s0..%s<q-1>, one input, the bias, the block's
+// weights (all taps when they fit, else one window row at a time)%s.
+// GP: DI args, R8–R12 window row pointers, SI column pointer, DX input
+// pixel stride (bytes), BX output pointer, R13 output pixel stride (bytes),
+// CX pixels left, AX the block's packed weights ([taps+1][V], bias last),
+// R14 channel byte offset; the channel byte count lives in the frame.
 //
 // dwGrad<kh><kw>S<s> (a *DWGradArgs) — weight and bias gradient over NR rows:
 //
 //	for cb { acc[t] = Acc[cb][t]; for r < NR { for ox < N (q at a time) {
-//		acc[taps] += dy[ox]; acc[ky*kw+kx] += dy[ox] * Rows[r][ky][(ox*s+kx)*C+cb:] } }; Acc[cb][t] = acc[t] }
+//		acc[taps] += dy[ox]
+//		acc[ky*kw+kx] += dy[ox] * Rows[r][ky][XOff+(ox*s+kx)*C+cb:] } }; Acc[cb][t] = acc[t] }
 //
 // Register map: accumulators %s0..%s<taps> (bias last), q dy registers, one
 // input; NR and the dy row pointer live in the frame.
@@ -612,7 +682,8 @@ func header(e *emitter, is isa) {
 // pointer per tap (padding taps point at a zero buffer): the border pixels
 // and the windows without an unrolled kernel.
 //
-// The last channel block is masked (%s).`, is.name, is.v, 8, is.r, is.r, is.r, maskDoc(is))
+// The last channel block is masked (%s).`, is.name, is.v, map[int]int{32: 16, 16: 8}[is.nreg], is.r, is.r,
+		map[int]string{32: ", Z30 = 0 and Z31 = 6 for the activations", 16: ""}[is.nreg], is.r, is.r, maskDoc(is))
 	e.raw("")
 	e.raw(`#include "textflag.h"`)
 	e.raw("")
@@ -664,11 +735,11 @@ func main() {
 // Byte offsets of the argument structs' fields, as the assembly reads them.
 const (
 	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct = %d, %d, %d, %d, %d, %d, %d
-	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc = %d, %d, %d, %d, %d, %d, %d, %d
+	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff = %d, %d, %d, %d, %d, %d, %d, %d, %d
 	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct = %d, %d, %d, %d, %d, %d
 )
 `, tileRows, tileW, tileY, tileC, tileN, tileYS, tileAct,
-		gradRows, gradRowStride, gradNR, gradDY, gradDYRow, gradN, gradC, gradAcc,
+		gradRows, gradRowStride, gradNR, gradDY, gradDYRow, gradN, gradC, gradAcc, gradXOff,
 		indTaps, indN, indNT, indW, indC, indAct)
 	fwdSwitch := map[string]*strings.Builder{}
 	gradSwitch := map[string]*strings.Builder{}
