@@ -77,8 +77,9 @@ func ActGradScalar(a Act, v float32) float32 {
 		}
 		return 0
 	case ActSigmoid:
-		s := ActScalar(ActSigmoid, v)
-		return s * (1 - s)
+		// e/(1+e)² with e = exp(-|v|), not s·(1-s): 1-s cancels for large v.
+		e := math.Exp(-math.Abs(float64(v)))
+		return float32(e / ((1 + e) * (1 + e)))
 	}
 	return 1
 }
@@ -215,8 +216,8 @@ var gradRef = [numActs]func(x, dy, dx []float32){
 	ActSigmoid: func(x, dy, dx []float32) {
 		x, dy = x[:len(dx)], dy[:len(dx)]
 		for i, v := range x {
-			s := 1 / (1 + math.Exp(-float64(v)))
-			dx[i] = float32(float64(dy[i]) * s * (1 - s))
+			e := math.Exp(-math.Abs(float64(v)))
+			dx[i] = float32(float64(dy[i]) * e / ((1 + e) * (1 + e)))
 		}
 	},
 }

@@ -58,8 +58,8 @@ func gradOracle(a kernels.Act, v float64) float64 {
 		}
 		return 0
 	case kernels.ActSigmoid:
-		s := 1 / (1 + math.Exp(-v))
-		return s * (1 - s)
+		e := math.Exp(-math.Abs(v)) // not s·(1 - s): 1 - s cancels for large v
+		return e / ((1 + e) * (1 + e))
 	}
 	return 1
 }

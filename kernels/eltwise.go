@@ -44,10 +44,12 @@ var eltImpls = [numImpls]*eltKernels{
 		act: [numActs]func(x, y []float32){
 			ActReLU: asm.ReluAVX2, ActReLU6: asm.Relu6AVX2,
 			ActHardsigmoid: asm.HardsigmoidAVX2, ActHardswish: asm.HardswishAVX2,
+			ActSigmoid: asm.SigmoidAVX2,
 		},
 		grad: [numActs]func(x, dy, dx []float32){
 			ActReLU: asm.ReluGradAVX2, ActReLU6: asm.Relu6GradAVX2,
 			ActHardsigmoid: asm.HardsigmoidGradAVX2, ActHardswish: asm.HardswishGradAVX2,
+			ActSigmoid: asm.SigmoidGradAVX2,
 		},
 	},
 	AVX512: {
@@ -57,10 +59,12 @@ var eltImpls = [numImpls]*eltKernels{
 		act: [numActs]func(x, y []float32){
 			ActReLU: asm.ReluAVX512, ActReLU6: asm.Relu6AVX512,
 			ActHardsigmoid: asm.HardsigmoidAVX512, ActHardswish: asm.HardswishAVX512,
+			ActSigmoid: asm.SigmoidAVX512,
 		},
 		grad: [numActs]func(x, dy, dx []float32){
 			ActReLU: asm.ReluGradAVX512, ActReLU6: asm.Relu6GradAVX512,
 			ActHardsigmoid: asm.HardsigmoidGradAVX512, ActHardswish: asm.HardswishGradAVX512,
+			ActSigmoid: asm.SigmoidGradAVX512,
 		},
 	},
 }
@@ -198,9 +202,7 @@ func colReduce(k *eltKernels, rows, c int, a, ma, b, mb []float32, scale float64
 		clear(out)
 		k.colAcc(rows, c, a, ma, b, mb, out)
 		if scale != 1 {
-			for i := range out {
-				out[i] = float32(float64(out[i]) * scale)
-			}
+			scaleFlat(k, float32(scale), out, out)
 		}
 		return
 	}
@@ -310,13 +312,13 @@ func Scale(alpha float32, x, y []float32) {
 	checkLen("Scale", "y", len(y), len(x))
 	k := elt()
 	if serial(len(y)) {
-		scale(k, alpha, x, y)
+		scaleFlat(k, alpha, x, y)
 		return
 	}
-	parallelFor(len(y), parGrain, func(lo, hi int) { scale(k, alpha, x[lo:hi], y[lo:hi]) })
+	parallelFor(len(y), parGrain, func(lo, hi int) { scaleFlat(k, alpha, x[lo:hi], y[lo:hi]) })
 }
 
-func scale(k *eltKernels, alpha float32, x, y []float32) {
+func scaleFlat(k *eltKernels, alpha float32, x, y []float32) {
 	n := len(y) &^ k.mask
 	if n > 0 {
 		k.scale(alpha, x[:n], y[:n])

@@ -48,7 +48,7 @@ func gapBackward(k *eltKernels, lo, hi, hw, c int, dy, dx []float32) {
 	m := hw * c
 	for b := lo; b < hi; b++ {
 		row := dx[b*m : b*m+c]
-		scale(k, 1/float32(hw), dy[b*c:(b+1)*c], row)
+		scaleFlat(k, 1/float32(hw), dy[b*c:(b+1)*c], row)
 		for p := 1; p < hw; p++ {
 			copy(dx[b*m+p*c:b*m+(p+1)*c], row)
 		}

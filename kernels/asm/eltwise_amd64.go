@@ -65,6 +65,12 @@ func HardsigmoidAVX2(x, y []float32)
 func HardswishAVX2(x, y []float32)
 
 //go:noescape
+func SigmoidAVX2(x, y []float32)
+
+//go:noescape
+func SigmoidGradAVX2(x, dy, dx []float32)
+
+//go:noescape
 func ReluGradAVX2(x, dy, dx []float32)
 
 //go:noescape
@@ -87,6 +93,12 @@ func HardsigmoidAVX512(x, y []float32)
 
 //go:noescape
 func HardswishAVX512(x, y []float32)
+
+//go:noescape
+func SigmoidAVX512(x, y []float32)
+
+//go:noescape
+func SigmoidGradAVX512(x, dy, dx []float32)
 
 //go:noescape
 func ReluGradAVX512(x, dy, dx []float32)

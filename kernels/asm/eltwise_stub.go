@@ -118,3 +118,17 @@ func HardsigmoidGradAVX512(x, dy, dx []float32) {
 func HardswishGradAVX512(x, dy, dx []float32) {
 	panic("asm.HardswishGradAVX512: no assembly in this build")
 }
+
+// SigmoidAVX2 is not available in this build.
+func SigmoidAVX2(x, y []float32) { panic("asm.SigmoidAVX2: no assembly in this build") }
+
+// SigmoidGradAVX2 is not available in this build.
+func SigmoidGradAVX2(x, dy, dx []float32) { panic("asm.SigmoidGradAVX2: no assembly in this build") }
+
+// SigmoidAVX512 is not available in this build.
+func SigmoidAVX512(x, y []float32) { panic("asm.SigmoidAVX512: no assembly in this build") }
+
+// SigmoidGradAVX512 is not available in this build.
+func SigmoidGradAVX512(x, dy, dx []float32) {
+	panic("asm.SigmoidGradAVX512: no assembly in this build")
+}
