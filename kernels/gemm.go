@@ -78,11 +78,11 @@ func gemmScaleC(m, n int, beta float32, c []float32, ldc int) {
 // gemmPackedFn computes a tile from a packed B micro-panel and A
 // column-major (packed, or transposed in place); package asm documents the
 // contract.
-type gemmPackedFn = func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+type gemmPackedFn = func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 
 // gemmDirectFn computes a full-height tile reading the A rows in place
 // (stride lda).
-type gemmDirectFn = func(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+type gemmDirectFn = func(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, nr int)
 
 // gemmKernel is the micro-kernel set of one implementation. Tiles are
 // mr rows (the A panel height) by one of widths (NR = widths[0] first,
@@ -217,6 +217,7 @@ type gemmCtx struct {
 	a, b, c        []float32
 	lda, ldb, ldc  int
 	direct         bool // read whole A panels in place
+	directB        bool // read whole-width B panels in place
 
 	// The current block: columns jc..jc+ncb, k range pc..pc+kcb, its B
 	// packed in bp as nPanels micro-panels.
@@ -244,6 +245,15 @@ var gemmCtxPool = sync.Pool{New: func() any {
 // panel is already laid out as the kernels read it, lda apart.
 var gemmDirectA = 0
 
+// gemmDirectB forces reading B in place (1) or packing it (-1); 0 lets run
+// decide: in place when B is row-major, alpha is 1 and at most
+// gemmDirectBPanels A panels will read each packed B block. A few
+// panels do not repay the packing: Sgemm(40, 64, 1600), a chunk of an
+// im2col conv, packs 100K elements of B for 4M multiply-adds.
+var gemmDirectB = 0
+
+const gemmDirectBPanels = 8
+
 // run is the blocked product. Loop order (outer to inner): jc over nc-wide
 // column blocks, pc over kc-deep blocks (B packed once per block), then
 // MR-row panels of A (packed, or read in place), then the B micro-panels.
@@ -255,6 +265,8 @@ func (g *gemmCtx) run(kr *gemmKernel, transA, transB bool, m, n, k int, alpha fl
 	mr, nr := kr.mr, kr.nr()
 	nc, kc := gemmSplit(n, gemmNC, nr), gemmSplit(k, gemmKC, 4)
 	g.direct = gemmDirectA >= 0
+	g.directB = !transB && alpha == 1 &&
+		(gemmDirectB > 0 || gemmDirectB == 0 && (m+mr-1)/mr <= gemmDirectBPanels)
 	g.mPanels = (m + mr - 1) / mr
 	t := Threads()
 	bbuf := gemmBufPool.Get().(*gemmBuf)
@@ -286,6 +298,9 @@ func (g *gemmCtx) packB(lo, hi int) {
 	for q := lo; q < hi; q++ {
 		w := min(nr, g.ncb-q*nr)
 		sw := g.kr.widths[g.kr.width(w)]
+		if g.directB && w == sw {
+			continue
+		}
 		gemmPackBPanel(g.bp[q*nr*g.kcb:], g.b, g.ldb, g.transB, g.pc, g.kcb, g.jc+q*nr, w, sw, g.alpha)
 	}
 }
@@ -325,13 +340,16 @@ func (g *gemmCtx) tiles(i0, i1, q0, q1 int) {
 			w := min(nr, g.ncb-q*nr)
 			x := kr.width(w)
 			sw := kr.widths[x]
-			bp := g.bp[q*nr*kcb:]
+			bp, ldb := g.bp[q*nr*kcb:], sw
+			if g.directB && w == sw {
+				bp, ldb = g.b[g.pc*g.ldb+g.jc+q*nr:], g.ldb
+			}
 			cOff := row*ldc + g.jc + q*nr
 			if w == sw || kr.masked {
 				if direct {
-					kr.direct[x](kcb, aRow, g.lda, bp, g.c[cOff:], ldc, g.betaBlk, w)
+					kr.direct[x](kcb, aRow, g.lda, bp, ldb, g.c[cOff:], ldc, g.betaBlk, w)
 				} else {
-					packed[x](kcb, ap, lda, bp, g.c[cOff:], ldc, g.betaBlk, h, w)
+					packed[x](kcb, ap, lda, bp, ldb, g.c[cOff:], ldc, g.betaBlk, h, w)
 				}
 				continue
 			}
@@ -339,9 +357,9 @@ func (g *gemmCtx) tiles(i0, i1, q0, q1 int) {
 			// into the buffer, then merge its valid h×w corner into C.
 			tile := buf.tile[:hv*sw]
 			if direct {
-				kr.direct[x](kcb, aRow, g.lda, bp, tile, sw, 0, sw)
+				kr.direct[x](kcb, aRow, g.lda, bp, ldb, tile, sw, 0, sw)
 			} else {
-				packed[x](kcb, ap, lda, bp, tile, sw, 0, h, sw)
+				packed[x](kcb, ap, lda, bp, ldb, tile, sw, 0, h, sw)
 			}
 			for i := range h {
 				dst := g.c[cOff+i*ldc : cOff+i*ldc+w]

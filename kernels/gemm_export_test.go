@@ -19,3 +19,14 @@ func SetGemmDirectA(on bool) (restore func()) {
 	}
 	return func() { gemmDirectA = old }
 }
+
+// SetGemmDirectB turns reading B in place on or off and returns a function
+// that restores the setting.
+func SetGemmDirectB(on bool) (restore func()) {
+	old := gemmDirectB
+	gemmDirectB = -1
+	if on {
+		gemmDirectB = 1
+	}
+	return func() { gemmDirectB = old }
+}

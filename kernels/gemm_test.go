@@ -121,9 +121,10 @@ func TestSgemm(t *testing.T) {
 	kerneltest.ForEachImpl(t, func(t *testing.T) {
 		for _, threads := range []int{1, 2} {
 			for _, direct := range []bool{true, false} {
-				t.Run(fmt.Sprintf("threads=%d,directA=%v", threads, direct), func(t *testing.T) {
+				t.Run(fmt.Sprintf("threads=%d,direct=%v", threads, direct), func(t *testing.T) {
 					defer kernels.SetThreads(kernels.SetThreads(threads))
 					defer kernels.SetGemmDirectA(direct)()
+					defer kernels.SetGemmDirectB(direct)()
 					rng := kerneltest.Rng(1, uint64(threads))
 					for range 150 {
 						checkGemmCase(t, rng, randGemmCase(rng))

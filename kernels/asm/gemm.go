@@ -4,9 +4,10 @@ package asm
 //
 //	C = beta·C + Ap·Bp
 //
-// where Bp is a packed micro-panel of kc steps of NR values of op(B)
-// (bp[p*NR+j], alpha folded in by the packing) and Ap holds kc steps of MR
-// values of op(A), lda apart: ap[p*lda+i]. That is a packed A panel
+// where Bp holds kc steps of NR values of op(B), ldb apart: bp[p*ldb+j],
+// a packed micro-panel (ldb = NR, alpha folded in by the packing) or a
+// row-major B read in place; and Ap holds kc steps of MR values of op(A),
+// lda apart: ap[p*lda+i]. That is a packed A panel
 // (lda = MR) or a transposed A read in place (A stored k×m, lda its row
 // stride). beta == 0 means C is not read. Only the first `rows` (1..MR)
 // rows and `nr` columns are stored; kernels that cannot mask columns
@@ -23,15 +24,15 @@ const (
 )
 
 // GemmRef is the pure-Go micro-kernel, tile 4×4.
-func GemmRef(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int) {
+func GemmRef(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int) {
 	const mr, nr4 = GemmRefMR, GemmRefNR
 	a = a[:(kc-1)*lda+mr] // kc ≥ 1
-	b = b[:kc*nr4]
+	b = b[:(kc-1)*ldb+nr4]
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	var c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for p := 0; p < kc; p++ {
 		ap := a[p*lda : p*lda+mr : p*lda+mr]
-		bp := b[p*nr4 : p*nr4+nr4 : p*nr4+nr4]
+		bp := b[p*ldb : p*ldb+nr4 : p*ldb+nr4]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		a0 := ap[0]
 		c00 += a0 * b0

@@ -4,29 +4,32 @@
 
 #include "textflag.h"
 
-// func GemmAVX2_6x16(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_6x16(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 6×16 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 6×16 tile of C = beta·C + A·B (B packed, ldb = 16, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 16; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
-TEXT ·GemmAVX2_6x16(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX2_6x16(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -64,8 +67,8 @@ kloop:
 	VBROADCASTSS 20(SI), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 64(DI), Y12
-	VMOVUPS 96(DI), Y13
+	VMOVUPS 0(DI)(R10*1), Y12
+	VMOVUPS 32(DI)(R10*1), Y13
 	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -84,8 +87,8 @@ kloop:
 	VBROADCASTSS 20(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 128(DI), Y12
-	VMOVUPS 160(DI), Y13
+	VMOVUPS 0(DI)(R10*2), Y12
+	VMOVUPS 32(DI)(R10*2), Y13
 	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -104,8 +107,8 @@ kloop:
 	VBROADCASTSS 20(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 192(DI), Y12
-	VMOVUPS 224(DI), Y13
+	VMOVUPS 0(DI)(R13*1), Y12
+	VMOVUPS 32(DI)(R13*1), Y13
 	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -125,7 +128,7 @@ kloop:
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
 	LEAQ (SI)(R9*4), SI
-	ADDQ $256, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -153,13 +156,13 @@ kone:
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
 	ADDQ R9, SI
-	ADDQ $64, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y12
-	MOVQ rows+104(FP), R12
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y12
+	MOVQ rows+112(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
@@ -237,29 +240,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_4x16(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_4x16(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 4×16 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 4×16 tile of C = beta·C + A·B (B packed, ldb = 16, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 16; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
-TEXT ·GemmAVX2_4x16(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX2_4x16(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -287,8 +293,8 @@ kloop:
 	VBROADCASTSS 12(SI), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	VMOVUPS 64(DI), Y12
-	VMOVUPS 96(DI), Y13
+	VMOVUPS 0(DI)(R10*1), Y12
+	VMOVUPS 32(DI)(R10*1), Y13
 	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -301,8 +307,8 @@ kloop:
 	VBROADCASTSS 12(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	VMOVUPS 128(DI), Y12
-	VMOVUPS 160(DI), Y13
+	VMOVUPS 0(DI)(R10*2), Y12
+	VMOVUPS 32(DI)(R10*2), Y13
 	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -315,8 +321,8 @@ kloop:
 	VBROADCASTSS 12(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	VMOVUPS 192(DI), Y12
-	VMOVUPS 224(DI), Y13
+	VMOVUPS 0(DI)(R13*1), Y12
+	VMOVUPS 32(DI)(R13*1), Y13
 	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -330,7 +336,7 @@ kloop:
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
 	LEAQ (SI)(R9*4), SI
-	ADDQ $256, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -352,13 +358,13 @@ kone:
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
 	ADDQ R9, SI
-	ADDQ $64, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y12
-	MOVQ rows+104(FP), R12
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y12
+	MOVQ rows+112(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
@@ -412,29 +418,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_2x16(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_2x16(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 2×16 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 2×16 tile of C = beta·C + A·B (B packed, ldb = 16, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 16; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
-TEXT ·GemmAVX2_2x16(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX2_2x16(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -452,24 +461,24 @@ kloop:
 	VBROADCASTSS 4(SI), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VMOVUPS 64(DI), Y12
-	VMOVUPS 96(DI), Y13
+	VMOVUPS 0(DI)(R10*1), Y12
+	VMOVUPS 32(DI)(R10*1), Y13
 	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
 	VBROADCASTSS 4(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VMOVUPS 128(DI), Y12
-	VMOVUPS 160(DI), Y13
+	VMOVUPS 0(DI)(R10*2), Y12
+	VMOVUPS 32(DI)(R10*2), Y13
 	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
 	VBROADCASTSS 4(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VMOVUPS 192(DI), Y12
-	VMOVUPS 224(DI), Y13
+	VMOVUPS 0(DI)(R13*1), Y12
+	VMOVUPS 32(DI)(R13*1), Y13
 	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -477,7 +486,7 @@ kloop:
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
 	LEAQ (SI)(R9*4), SI
-	ADDQ $256, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -493,13 +502,13 @@ kone:
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
 	ADDQ R9, SI
-	ADDQ $64, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y12
-	MOVQ rows+104(FP), R12
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y12
+	MOVQ rows+112(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
@@ -529,21 +538,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_6x16Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX2_6x16Direct(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, nr int)
 //
-// One 6×16 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 6×16 tile of C = beta·C + A·B (B packed, ldb = 16, or in place):
 //
 //	for i := 0; i < 6; i++ { for j := 0; j < 16; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr is ignored: the tile is always 16 wide.
-TEXT ·GemmAVX2_6x16Direct(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX2_6x16Direct(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), R10
 	MOVQ lda+32(FP), R9
@@ -551,8 +560,11 @@ TEXT ·GemmAVX2_6x16Direct(SB), NOSPLIT, $0-112
 	LEAQ (R9)(R9*2), AX
 	LEAQ (R10)(AX*1), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), SI
+	SHLQ $2, SI
+	LEAQ (SI)(SI*2), AX
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -590,8 +602,8 @@ kloop:
 	VBROADCASTSS 0(R11)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 64(DI), Y12
-	VMOVUPS 96(DI), Y13
+	VMOVUPS 0(DI)(SI*1), Y12
+	VMOVUPS 32(DI)(SI*1), Y13
 	VBROADCASTSS 4(R10), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -610,8 +622,8 @@ kloop:
 	VBROADCASTSS 4(R11)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 128(DI), Y12
-	VMOVUPS 160(DI), Y13
+	VMOVUPS 0(DI)(SI*2), Y12
+	VMOVUPS 32(DI)(SI*2), Y13
 	VBROADCASTSS 8(R10), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -630,8 +642,8 @@ kloop:
 	VBROADCASTSS 8(R11)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	VMOVUPS 192(DI), Y12
-	VMOVUPS 224(DI), Y13
+	VMOVUPS 0(DI)(AX*1), Y12
+	VMOVUPS 32(DI)(AX*1), Y13
 	VBROADCASTSS 12(R10), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
@@ -652,7 +664,7 @@ kloop:
 	VFMADD231PS Y13, Y15, Y11
 	ADDQ $16, R10
 	ADDQ $16, R11
-	ADDQ $256, DI
+	LEAQ (DI)(SI*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -681,12 +693,12 @@ kone:
 	VFMADD231PS Y13, Y15, Y11
 	ADDQ $4, R10
 	ADDQ $4, R11
-	ADDQ $64, DI
+	ADDQ SI, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y12
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
@@ -741,29 +753,32 @@ store0:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_6x8(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_6x8(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 6×8 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 6×8 tile of C = beta·C + A·B (B packed, ldb = 8, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 8; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
-TEXT ·GemmAVX2_6x8(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX2_6x8(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -788,7 +803,7 @@ kloop:
 	VFMADD231PS Y12, Y14, Y4
 	VBROADCASTSS 20(SI), Y15
 	VFMADD231PS Y12, Y15, Y5
-	VMOVUPS 32(DI), Y12
+	VMOVUPS 0(DI)(R10*1), Y12
 	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI)(R9*1), Y15
@@ -801,7 +816,7 @@ kloop:
 	VFMADD231PS Y12, Y14, Y4
 	VBROADCASTSS 20(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y5
-	VMOVUPS 64(DI), Y12
+	VMOVUPS 0(DI)(R10*2), Y12
 	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI)(R9*2), Y15
@@ -814,7 +829,7 @@ kloop:
 	VFMADD231PS Y12, Y14, Y4
 	VBROADCASTSS 20(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y5
-	VMOVUPS 96(DI), Y12
+	VMOVUPS 0(DI)(R13*1), Y12
 	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI)(R11*1), Y15
@@ -828,7 +843,7 @@ kloop:
 	VBROADCASTSS 20(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y5
 	LEAQ (SI)(R9*4), SI
-	ADDQ $128, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -849,13 +864,13 @@ kone:
 	VBROADCASTSS 20(SI), Y15
 	VFMADD231PS Y12, Y15, Y5
 	ADDQ R9, SI
-	ADDQ $32, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y12
-	MOVQ rows+104(FP), R12
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y12
+	MOVQ rows+112(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
@@ -915,29 +930,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_4x8(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_4x8(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 4×8 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 4×8 tile of C = beta·C + A·B (B packed, ldb = 8, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 8; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
-TEXT ·GemmAVX2_4x8(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX2_4x8(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -956,7 +974,7 @@ kloop:
 	VFMADD231PS Y12, Y14, Y2
 	VBROADCASTSS 12(SI), Y15
 	VFMADD231PS Y12, Y15, Y3
-	VMOVUPS 32(DI), Y12
+	VMOVUPS 0(DI)(R10*1), Y12
 	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI)(R9*1), Y15
@@ -965,7 +983,7 @@ kloop:
 	VFMADD231PS Y12, Y14, Y2
 	VBROADCASTSS 12(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y3
-	VMOVUPS 64(DI), Y12
+	VMOVUPS 0(DI)(R10*2), Y12
 	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI)(R9*2), Y15
@@ -974,7 +992,7 @@ kloop:
 	VFMADD231PS Y12, Y14, Y2
 	VBROADCASTSS 12(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y3
-	VMOVUPS 96(DI), Y12
+	VMOVUPS 0(DI)(R13*1), Y12
 	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI)(R11*1), Y15
@@ -984,7 +1002,7 @@ kloop:
 	VBROADCASTSS 12(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y3
 	LEAQ (SI)(R9*4), SI
-	ADDQ $128, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -1001,13 +1019,13 @@ kone:
 	VBROADCASTSS 12(SI), Y15
 	VFMADD231PS Y12, Y15, Y3
 	ADDQ R9, SI
-	ADDQ $32, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y12
-	MOVQ rows+104(FP), R12
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y12
+	MOVQ rows+112(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
@@ -1049,29 +1067,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_2x8(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX2_2x8(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 2×8 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 2×8 tile of C = beta·C + A·B (B packed, ldb = 8, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < 8; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
-TEXT ·GemmAVX2_2x8(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX2_2x8(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -1084,23 +1105,23 @@ kloop:
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI), Y15
 	VFMADD231PS Y12, Y15, Y1
-	VMOVUPS 32(DI), Y12
+	VMOVUPS 0(DI)(R10*1), Y12
 	VBROADCASTSS 0(SI)(R9*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI)(R9*1), Y15
 	VFMADD231PS Y12, Y15, Y1
-	VMOVUPS 64(DI), Y12
+	VMOVUPS 0(DI)(R10*2), Y12
 	VBROADCASTSS 0(SI)(R9*2), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y1
-	VMOVUPS 96(DI), Y12
+	VMOVUPS 0(DI)(R13*1), Y12
 	VBROADCASTSS 0(SI)(R11*1), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(SI)(R11*1), Y15
 	VFMADD231PS Y12, Y15, Y1
 	LEAQ (SI)(R9*4), SI
-	ADDQ $128, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -1113,13 +1134,13 @@ kone:
 	VBROADCASTSS 4(SI), Y15
 	VFMADD231PS Y12, Y15, Y1
 	ADDQ R9, SI
-	ADDQ $32, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y12
-	MOVQ rows+104(FP), R12
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y12
+	MOVQ rows+112(FP), R12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0
@@ -1143,21 +1164,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX2_6x8Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX2_6x8Direct(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, nr int)
 //
-// One 6×8 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 6×8 tile of C = beta·C + A·B (B packed, ldb = 8, or in place):
 //
 //	for i := 0; i < 6; i++ { for j := 0; j < 8; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr is ignored: the tile is always 8 wide.
-TEXT ·GemmAVX2_6x8Direct(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX2_6x8Direct(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), R10
 	MOVQ lda+32(FP), R9
@@ -1165,8 +1186,11 @@ TEXT ·GemmAVX2_6x8Direct(SB), NOSPLIT, $0-112
 	LEAQ (R9)(R9*2), AX
 	LEAQ (R10)(AX*1), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), SI
+	SHLQ $2, SI
+	LEAQ (SI)(SI*2), AX
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
@@ -1191,7 +1215,7 @@ kloop:
 	VFMADD231PS Y12, Y14, Y4
 	VBROADCASTSS 0(R11)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y5
-	VMOVUPS 32(DI), Y12
+	VMOVUPS 0(DI)(SI*1), Y12
 	VBROADCASTSS 4(R10), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 4(R10)(R9*1), Y15
@@ -1204,7 +1228,7 @@ kloop:
 	VFMADD231PS Y12, Y14, Y4
 	VBROADCASTSS 4(R11)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y5
-	VMOVUPS 64(DI), Y12
+	VMOVUPS 0(DI)(SI*2), Y12
 	VBROADCASTSS 8(R10), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 8(R10)(R9*1), Y15
@@ -1217,7 +1241,7 @@ kloop:
 	VFMADD231PS Y12, Y14, Y4
 	VBROADCASTSS 8(R11)(R9*2), Y15
 	VFMADD231PS Y12, Y15, Y5
-	VMOVUPS 96(DI), Y12
+	VMOVUPS 0(DI)(AX*1), Y12
 	VBROADCASTSS 12(R10), Y14
 	VFMADD231PS Y12, Y14, Y0
 	VBROADCASTSS 12(R10)(R9*1), Y15
@@ -1232,7 +1256,7 @@ kloop:
 	VFMADD231PS Y12, Y15, Y5
 	ADDQ $16, R10
 	ADDQ $16, R11
-	ADDQ $128, DI
+	LEAQ (DI)(SI*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -1254,12 +1278,12 @@ kone:
 	VFMADD231PS Y12, Y15, Y5
 	ADDQ $4, R10
 	ADDQ $4, R11
-	ADDQ $32, DI
+	ADDQ SI, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y12
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y12
 	TESTL $0x7fffffff, AX
 	JZ store0
 	VFMADD231PS 0(DX), Y12, Y0

@@ -4,29 +4,32 @@
 
 #include "textflag.h"
 
-// func GemmAVX512_12x32(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_12x32(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 12×32 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 12×32 tile of C = beta·C + A·B (B packed, ldb = 32, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*32+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0 Z1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 32 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_12x32(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_12x32(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -94,8 +97,8 @@ kloop:
 	VBROADCASTSS 44(SI), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
-	VMOVUPS 128(DI), Z24
-	VMOVUPS 192(DI), Z25
+	VMOVUPS 0(DI)(R10*1), Z24
+	VMOVUPS 64(DI)(R10*1), Z25
 	VBROADCASTSS 0(SI)(R9*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -132,8 +135,8 @@ kloop:
 	VBROADCASTSS 44(SI)(R9*1), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
-	VMOVUPS 256(DI), Z24
-	VMOVUPS 320(DI), Z25
+	VMOVUPS 0(DI)(R10*2), Z24
+	VMOVUPS 64(DI)(R10*2), Z25
 	VBROADCASTSS 0(SI)(R9*2), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -170,8 +173,8 @@ kloop:
 	VBROADCASTSS 44(SI)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
-	VMOVUPS 384(DI), Z24
-	VMOVUPS 448(DI), Z25
+	VMOVUPS 0(DI)(R13*1), Z24
+	VMOVUPS 64(DI)(R13*1), Z25
 	VBROADCASTSS 0(SI)(R11*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -209,7 +212,7 @@ kloop:
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
 	LEAQ (SI)(R9*4), SI
-	ADDQ $512, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -255,14 +258,14 @@ kone:
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
 	ADDQ R9, SI
-	ADDQ $128, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $32
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -566,29 +569,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_8x32(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_8x32(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 8×32 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 8×32 tile of C = beta·C + A·B (B packed, ldb = 32, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*32+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0 Z1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 32 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_8x32(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_8x32(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -636,8 +642,8 @@ kloop:
 	VBROADCASTSS 28(SI), Z27
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Z25, Z27, Z15
-	VMOVUPS 128(DI), Z24
-	VMOVUPS 192(DI), Z25
+	VMOVUPS 0(DI)(R10*1), Z24
+	VMOVUPS 64(DI)(R10*1), Z25
 	VBROADCASTSS 0(SI)(R9*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -662,8 +668,8 @@ kloop:
 	VBROADCASTSS 28(SI)(R9*1), Z27
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Z25, Z27, Z15
-	VMOVUPS 256(DI), Z24
-	VMOVUPS 320(DI), Z25
+	VMOVUPS 0(DI)(R10*2), Z24
+	VMOVUPS 64(DI)(R10*2), Z25
 	VBROADCASTSS 0(SI)(R9*2), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -688,8 +694,8 @@ kloop:
 	VBROADCASTSS 28(SI)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Z25, Z27, Z15
-	VMOVUPS 384(DI), Z24
-	VMOVUPS 448(DI), Z25
+	VMOVUPS 0(DI)(R13*1), Z24
+	VMOVUPS 64(DI)(R13*1), Z25
 	VBROADCASTSS 0(SI)(R11*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -715,7 +721,7 @@ kloop:
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Z25, Z27, Z15
 	LEAQ (SI)(R9*4), SI
-	ADDQ $512, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -749,14 +755,14 @@ kone:
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Z25, Z27, Z15
 	ADDQ R9, SI
-	ADDQ $128, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $32
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -964,29 +970,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_4x32(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_4x32(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 4×32 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 4×32 tile of C = beta·C + A·B (B packed, ldb = 32, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*32+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0 Z1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 32 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_4x32(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_4x32(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -1014,8 +1023,8 @@ kloop:
 	VBROADCASTSS 12(SI), Z27
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Z25, Z27, Z7
-	VMOVUPS 128(DI), Z24
-	VMOVUPS 192(DI), Z25
+	VMOVUPS 0(DI)(R10*1), Z24
+	VMOVUPS 64(DI)(R10*1), Z25
 	VBROADCASTSS 0(SI)(R9*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -1028,8 +1037,8 @@ kloop:
 	VBROADCASTSS 12(SI)(R9*1), Z27
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Z25, Z27, Z7
-	VMOVUPS 256(DI), Z24
-	VMOVUPS 320(DI), Z25
+	VMOVUPS 0(DI)(R10*2), Z24
+	VMOVUPS 64(DI)(R10*2), Z25
 	VBROADCASTSS 0(SI)(R9*2), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -1042,8 +1051,8 @@ kloop:
 	VBROADCASTSS 12(SI)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Z25, Z27, Z7
-	VMOVUPS 384(DI), Z24
-	VMOVUPS 448(DI), Z25
+	VMOVUPS 0(DI)(R13*1), Z24
+	VMOVUPS 64(DI)(R13*1), Z25
 	VBROADCASTSS 0(SI)(R11*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -1057,7 +1066,7 @@ kloop:
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Z25, Z27, Z7
 	LEAQ (SI)(R9*4), SI
-	ADDQ $512, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -1079,14 +1088,14 @@ kone:
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Z25, Z27, Z7
 	ADDQ R9, SI
-	ADDQ $128, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $32
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -1198,21 +1207,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_12x32Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX512_12x32Direct(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, nr int)
 //
-// One 12×32 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 12×32 tile of C = beta·C + A·B (B packed, ldb = 32, or in place):
 //
 //	for i := 0; i < 12; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*32+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0 Z1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr < 32 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_12x32Direct(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX512_12x32Direct(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), R10
 	MOVQ lda+32(FP), R9
@@ -1222,8 +1231,11 @@ TEXT ·GemmAVX512_12x32Direct(SB), NOSPLIT, $0-112
 	LEAQ (R11)(AX*1), R12
 	LEAQ (R12)(AX*1), R13
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), SI
+	SHLQ $2, SI
+	LEAQ (SI)(SI*2), AX
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -1291,8 +1303,8 @@ kloop:
 	VBROADCASTSS 0(R13)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
-	VMOVUPS 128(DI), Z24
-	VMOVUPS 192(DI), Z25
+	VMOVUPS 0(DI)(SI*1), Z24
+	VMOVUPS 64(DI)(SI*1), Z25
 	VBROADCASTSS 4(R10), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -1329,8 +1341,8 @@ kloop:
 	VBROADCASTSS 4(R13)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
-	VMOVUPS 256(DI), Z24
-	VMOVUPS 320(DI), Z25
+	VMOVUPS 0(DI)(SI*2), Z24
+	VMOVUPS 64(DI)(SI*2), Z25
 	VBROADCASTSS 8(R10), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -1367,8 +1379,8 @@ kloop:
 	VBROADCASTSS 8(R13)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Z25, Z27, Z23
-	VMOVUPS 384(DI), Z24
-	VMOVUPS 448(DI), Z25
+	VMOVUPS 0(DI)(AX*1), Z24
+	VMOVUPS 64(DI)(AX*1), Z25
 	VBROADCASTSS 12(R10), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Z25, Z26, Z1
@@ -1409,7 +1421,7 @@ kloop:
 	ADDQ $16, R11
 	ADDQ $16, R12
 	ADDQ $16, R13
-	ADDQ $512, DI
+	LEAQ (DI)(SI*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -1458,13 +1470,13 @@ kone:
 	ADDQ $4, R11
 	ADDQ $4, R12
 	ADDQ $4, R13
-	ADDQ $128, DI
+	ADDQ SI, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ nr+104(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ nr+112(FP), CX
 	CMPQ CX, $32
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -1677,29 +1689,32 @@ masked0:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_12x24(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_12x24(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 12×24 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 12×24 tile of C = beta·C + A·B (B packed, ldb = 24, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*24+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0 Y1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 24 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_12x24(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_12x24(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Y1, Y1, Y1
@@ -1767,8 +1782,8 @@ kloop:
 	VBROADCASTSS 44(SI), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Y25, Y27, Y23
-	VMOVUPS 96(DI), Z24
-	VMOVUPS 160(DI), Y25
+	VMOVUPS 0(DI)(R10*1), Z24
+	VMOVUPS 64(DI)(R10*1), Y25
 	VBROADCASTSS 0(SI)(R9*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -1805,8 +1820,8 @@ kloop:
 	VBROADCASTSS 44(SI)(R9*1), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Y25, Y27, Y23
-	VMOVUPS 192(DI), Z24
-	VMOVUPS 256(DI), Y25
+	VMOVUPS 0(DI)(R10*2), Z24
+	VMOVUPS 64(DI)(R10*2), Y25
 	VBROADCASTSS 0(SI)(R9*2), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -1843,8 +1858,8 @@ kloop:
 	VBROADCASTSS 44(SI)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Y25, Y27, Y23
-	VMOVUPS 288(DI), Z24
-	VMOVUPS 352(DI), Y25
+	VMOVUPS 0(DI)(R13*1), Z24
+	VMOVUPS 64(DI)(R13*1), Y25
 	VBROADCASTSS 0(SI)(R11*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -1882,7 +1897,7 @@ kloop:
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Y25, Y27, Y23
 	LEAQ (SI)(R9*4), SI
-	ADDQ $384, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -1928,14 +1943,14 @@ kone:
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Y25, Y27, Y23
 	ADDQ R9, SI
-	ADDQ $96, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $24
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -2239,29 +2254,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_8x24(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_8x24(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 8×24 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 8×24 tile of C = beta·C + A·B (B packed, ldb = 24, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*24+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0 Y1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 24 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_8x24(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_8x24(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Y1, Y1, Y1
@@ -2309,8 +2327,8 @@ kloop:
 	VBROADCASTSS 28(SI), Z27
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Y25, Y27, Y15
-	VMOVUPS 96(DI), Z24
-	VMOVUPS 160(DI), Y25
+	VMOVUPS 0(DI)(R10*1), Z24
+	VMOVUPS 64(DI)(R10*1), Y25
 	VBROADCASTSS 0(SI)(R9*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -2335,8 +2353,8 @@ kloop:
 	VBROADCASTSS 28(SI)(R9*1), Z27
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Y25, Y27, Y15
-	VMOVUPS 192(DI), Z24
-	VMOVUPS 256(DI), Y25
+	VMOVUPS 0(DI)(R10*2), Z24
+	VMOVUPS 64(DI)(R10*2), Y25
 	VBROADCASTSS 0(SI)(R9*2), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -2361,8 +2379,8 @@ kloop:
 	VBROADCASTSS 28(SI)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Y25, Y27, Y15
-	VMOVUPS 288(DI), Z24
-	VMOVUPS 352(DI), Y25
+	VMOVUPS 0(DI)(R13*1), Z24
+	VMOVUPS 64(DI)(R13*1), Y25
 	VBROADCASTSS 0(SI)(R11*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -2388,7 +2406,7 @@ kloop:
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Y25, Y27, Y15
 	LEAQ (SI)(R9*4), SI
-	ADDQ $384, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -2422,14 +2440,14 @@ kone:
 	VFMADD231PS Z24, Z27, Z14
 	VFMADD231PS Y25, Y27, Y15
 	ADDQ R9, SI
-	ADDQ $96, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $24
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -2637,29 +2655,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_4x24(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_4x24(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 4×24 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 4×24 tile of C = beta·C + A·B (B packed, ldb = 24, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*24+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0 Y1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 24 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_4x24(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_4x24(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Y1, Y1, Y1
@@ -2687,8 +2708,8 @@ kloop:
 	VBROADCASTSS 12(SI), Z27
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Y25, Y27, Y7
-	VMOVUPS 96(DI), Z24
-	VMOVUPS 160(DI), Y25
+	VMOVUPS 0(DI)(R10*1), Z24
+	VMOVUPS 64(DI)(R10*1), Y25
 	VBROADCASTSS 0(SI)(R9*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -2701,8 +2722,8 @@ kloop:
 	VBROADCASTSS 12(SI)(R9*1), Z27
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Y25, Y27, Y7
-	VMOVUPS 192(DI), Z24
-	VMOVUPS 256(DI), Y25
+	VMOVUPS 0(DI)(R10*2), Z24
+	VMOVUPS 64(DI)(R10*2), Y25
 	VBROADCASTSS 0(SI)(R9*2), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -2715,8 +2736,8 @@ kloop:
 	VBROADCASTSS 12(SI)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Y25, Y27, Y7
-	VMOVUPS 288(DI), Z24
-	VMOVUPS 352(DI), Y25
+	VMOVUPS 0(DI)(R13*1), Z24
+	VMOVUPS 64(DI)(R13*1), Y25
 	VBROADCASTSS 0(SI)(R11*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -2730,7 +2751,7 @@ kloop:
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Y25, Y27, Y7
 	LEAQ (SI)(R9*4), SI
-	ADDQ $384, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -2752,14 +2773,14 @@ kone:
 	VFMADD231PS Z24, Z27, Z6
 	VFMADD231PS Y25, Y27, Y7
 	ADDQ R9, SI
-	ADDQ $96, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $24
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -2871,21 +2892,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_12x24Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX512_12x24Direct(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, nr int)
 //
-// One 12×24 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 12×24 tile of C = beta·C + A·B (B packed, ldb = 24, or in place):
 //
 //	for i := 0; i < 12; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*24+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0 Y1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr < 24 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_12x24Direct(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX512_12x24Direct(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), R10
 	MOVQ lda+32(FP), R9
@@ -2895,8 +2916,11 @@ TEXT ·GemmAVX512_12x24Direct(SB), NOSPLIT, $0-112
 	LEAQ (R11)(AX*1), R12
 	LEAQ (R12)(AX*1), R13
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), SI
+	SHLQ $2, SI
+	LEAQ (SI)(SI*2), AX
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Y1, Y1, Y1
@@ -2964,8 +2988,8 @@ kloop:
 	VBROADCASTSS 0(R13)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Y25, Y27, Y23
-	VMOVUPS 96(DI), Z24
-	VMOVUPS 160(DI), Y25
+	VMOVUPS 0(DI)(SI*1), Z24
+	VMOVUPS 64(DI)(SI*1), Y25
 	VBROADCASTSS 4(R10), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -3002,8 +3026,8 @@ kloop:
 	VBROADCASTSS 4(R13)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Y25, Y27, Y23
-	VMOVUPS 192(DI), Z24
-	VMOVUPS 256(DI), Y25
+	VMOVUPS 0(DI)(SI*2), Z24
+	VMOVUPS 64(DI)(SI*2), Y25
 	VBROADCASTSS 8(R10), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -3040,8 +3064,8 @@ kloop:
 	VBROADCASTSS 8(R13)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z22
 	VFMADD231PS Y25, Y27, Y23
-	VMOVUPS 288(DI), Z24
-	VMOVUPS 352(DI), Y25
+	VMOVUPS 0(DI)(AX*1), Z24
+	VMOVUPS 64(DI)(AX*1), Y25
 	VBROADCASTSS 12(R10), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VFMADD231PS Y25, Y26, Y1
@@ -3082,7 +3106,7 @@ kloop:
 	ADDQ $16, R11
 	ADDQ $16, R12
 	ADDQ $16, R13
-	ADDQ $384, DI
+	LEAQ (DI)(SI*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -3131,13 +3155,13 @@ kone:
 	ADDQ $4, R11
 	ADDQ $4, R12
 	ADDQ $4, R13
-	ADDQ $96, DI
+	ADDQ SI, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ nr+104(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ nr+112(FP), CX
 	CMPQ CX, $24
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -3350,29 +3374,32 @@ masked0:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_12x16(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_12x16(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 12×16 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 12×16 tile of C = beta·C + A·B (B packed, ldb = 16, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0..., the next row 1 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 16 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_12x16(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_12x16(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -3415,7 +3442,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z10
 	VBROADCASTSS 44(SI), Z27
 	VFMADD231PS Z24, Z27, Z11
-	VMOVUPS 64(DI), Z24
+	VMOVUPS 0(DI)(R10*1), Z24
 	VBROADCASTSS 0(SI)(R9*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(SI)(R9*1), Z27
@@ -3440,7 +3467,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z10
 	VBROADCASTSS 44(SI)(R9*1), Z27
 	VFMADD231PS Z24, Z27, Z11
-	VMOVUPS 128(DI), Z24
+	VMOVUPS 0(DI)(R10*2), Z24
 	VBROADCASTSS 0(SI)(R9*2), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(SI)(R9*2), Z27
@@ -3465,7 +3492,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z10
 	VBROADCASTSS 44(SI)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z11
-	VMOVUPS 192(DI), Z24
+	VMOVUPS 0(DI)(R13*1), Z24
 	VBROADCASTSS 0(SI)(R11*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(SI)(R11*1), Z27
@@ -3491,7 +3518,7 @@ kloop:
 	VBROADCASTSS 44(SI)(R11*1), Z27
 	VFMADD231PS Z24, Z27, Z11
 	LEAQ (SI)(R9*4), SI
-	ADDQ $256, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -3524,14 +3551,14 @@ kone:
 	VBROADCASTSS 44(SI), Z27
 	VFMADD231PS Z24, Z27, Z11
 	ADDQ R9, SI
-	ADDQ $64, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $16
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -3761,29 +3788,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_8x16(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_8x16(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 8×16 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 8×16 tile of C = beta·C + A·B (B packed, ldb = 16, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0..., the next row 1 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 16 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_8x16(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_8x16(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -3814,7 +3844,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z6
 	VBROADCASTSS 28(SI), Z27
 	VFMADD231PS Z24, Z27, Z7
-	VMOVUPS 64(DI), Z24
+	VMOVUPS 0(DI)(R10*1), Z24
 	VBROADCASTSS 0(SI)(R9*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(SI)(R9*1), Z27
@@ -3831,7 +3861,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z6
 	VBROADCASTSS 28(SI)(R9*1), Z27
 	VFMADD231PS Z24, Z27, Z7
-	VMOVUPS 128(DI), Z24
+	VMOVUPS 0(DI)(R10*2), Z24
 	VBROADCASTSS 0(SI)(R9*2), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(SI)(R9*2), Z27
@@ -3848,7 +3878,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z6
 	VBROADCASTSS 28(SI)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z7
-	VMOVUPS 192(DI), Z24
+	VMOVUPS 0(DI)(R13*1), Z24
 	VBROADCASTSS 0(SI)(R11*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(SI)(R11*1), Z27
@@ -3866,7 +3896,7 @@ kloop:
 	VBROADCASTSS 28(SI)(R11*1), Z27
 	VFMADD231PS Z24, Z27, Z7
 	LEAQ (SI)(R9*4), SI
-	ADDQ $256, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -3891,14 +3921,14 @@ kone:
 	VBROADCASTSS 28(SI), Z27
 	VFMADD231PS Z24, Z27, Z7
 	ADDQ R9, SI
-	ADDQ $64, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $16
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -4056,29 +4086,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_4x16(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_4x16(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 4×16 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 4×16 tile of C = beta·C + A·B (B packed, ldb = 16, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0..., the next row 1 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 16 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_4x16(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_4x16(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -4097,7 +4130,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z2
 	VBROADCASTSS 12(SI), Z27
 	VFMADD231PS Z24, Z27, Z3
-	VMOVUPS 64(DI), Z24
+	VMOVUPS 0(DI)(R10*1), Z24
 	VBROADCASTSS 0(SI)(R9*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(SI)(R9*1), Z27
@@ -4106,7 +4139,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z2
 	VBROADCASTSS 12(SI)(R9*1), Z27
 	VFMADD231PS Z24, Z27, Z3
-	VMOVUPS 128(DI), Z24
+	VMOVUPS 0(DI)(R10*2), Z24
 	VBROADCASTSS 0(SI)(R9*2), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(SI)(R9*2), Z27
@@ -4115,7 +4148,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z2
 	VBROADCASTSS 12(SI)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z3
-	VMOVUPS 192(DI), Z24
+	VMOVUPS 0(DI)(R13*1), Z24
 	VBROADCASTSS 0(SI)(R11*1), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(SI)(R11*1), Z27
@@ -4125,7 +4158,7 @@ kloop:
 	VBROADCASTSS 12(SI)(R11*1), Z27
 	VFMADD231PS Z24, Z27, Z3
 	LEAQ (SI)(R9*4), SI
-	ADDQ $256, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -4142,14 +4175,14 @@ kone:
 	VBROADCASTSS 12(SI), Z27
 	VFMADD231PS Z24, Z27, Z3
 	ADDQ R9, SI
-	ADDQ $64, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $16
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -4235,21 +4268,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_12x16Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX512_12x16Direct(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, nr int)
 //
-// One 12×16 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 12×16 tile of C = beta·C + A·B (B packed, ldb = 16, or in place):
 //
 //	for i := 0; i < 12; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*16+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Z0..., the next row 1 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr < 16 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_12x16Direct(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX512_12x16Direct(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), R10
 	MOVQ lda+32(FP), R9
@@ -4259,8 +4292,11 @@ TEXT ·GemmAVX512_12x16Direct(SB), NOSPLIT, $0-112
 	LEAQ (R11)(AX*1), R12
 	LEAQ (R12)(AX*1), R13
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), SI
+	SHLQ $2, SI
+	LEAQ (SI)(SI*2), AX
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Z0, Z0, Z0
 	VPXORD Z1, Z1, Z1
@@ -4303,7 +4339,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z10
 	VBROADCASTSS 0(R13)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z11
-	VMOVUPS 64(DI), Z24
+	VMOVUPS 0(DI)(SI*1), Z24
 	VBROADCASTSS 4(R10), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 4(R10)(R9*1), Z27
@@ -4328,7 +4364,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z10
 	VBROADCASTSS 4(R13)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z11
-	VMOVUPS 128(DI), Z24
+	VMOVUPS 0(DI)(SI*2), Z24
 	VBROADCASTSS 8(R10), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 8(R10)(R9*1), Z27
@@ -4353,7 +4389,7 @@ kloop:
 	VFMADD231PS Z24, Z26, Z10
 	VBROADCASTSS 8(R13)(R9*2), Z27
 	VFMADD231PS Z24, Z27, Z11
-	VMOVUPS 192(DI), Z24
+	VMOVUPS 0(DI)(AX*1), Z24
 	VBROADCASTSS 12(R10), Z26
 	VFMADD231PS Z24, Z26, Z0
 	VBROADCASTSS 12(R10)(R9*1), Z27
@@ -4382,7 +4418,7 @@ kloop:
 	ADDQ $16, R11
 	ADDQ $16, R12
 	ADDQ $16, R13
-	ADDQ $256, DI
+	LEAQ (DI)(SI*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -4418,13 +4454,13 @@ kone:
 	ADDQ $4, R11
 	ADDQ $4, R12
 	ADDQ $4, R13
-	ADDQ $64, DI
+	ADDQ SI, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Z24
-	MOVQ nr+104(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Z24
+	MOVQ nr+112(FP), CX
 	CMPQ CX, $16
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -4563,29 +4599,32 @@ masked0:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_12x8(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_12x8(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 12×8 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 12×8 tile of C = beta·C + A·B (B packed, ldb = 8, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y24.., broadcast A in Y26 Y27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 8 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_12x8(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_12x8(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Y0, Y0, Y0
 	VPXORD Y1, Y1, Y1
@@ -4628,7 +4667,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y10
 	VBROADCASTSS 44(SI), Y27
 	VFMADD231PS Y24, Y27, Y11
-	VMOVUPS 32(DI), Y24
+	VMOVUPS 0(DI)(R10*1), Y24
 	VBROADCASTSS 0(SI)(R9*1), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(SI)(R9*1), Y27
@@ -4653,7 +4692,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y10
 	VBROADCASTSS 44(SI)(R9*1), Y27
 	VFMADD231PS Y24, Y27, Y11
-	VMOVUPS 64(DI), Y24
+	VMOVUPS 0(DI)(R10*2), Y24
 	VBROADCASTSS 0(SI)(R9*2), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(SI)(R9*2), Y27
@@ -4678,7 +4717,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y10
 	VBROADCASTSS 44(SI)(R9*2), Y27
 	VFMADD231PS Y24, Y27, Y11
-	VMOVUPS 96(DI), Y24
+	VMOVUPS 0(DI)(R13*1), Y24
 	VBROADCASTSS 0(SI)(R11*1), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(SI)(R11*1), Y27
@@ -4704,7 +4743,7 @@ kloop:
 	VBROADCASTSS 44(SI)(R11*1), Y27
 	VFMADD231PS Y24, Y27, Y11
 	LEAQ (SI)(R9*4), SI
-	ADDQ $128, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -4737,14 +4776,14 @@ kone:
 	VBROADCASTSS 44(SI), Y27
 	VFMADD231PS Y24, Y27, Y11
 	ADDQ R9, SI
-	ADDQ $32, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $8
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -4974,29 +5013,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_8x8(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_8x8(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 8×8 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 8×8 tile of C = beta·C + A·B (B packed, ldb = 8, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y24.., broadcast A in Y26 Y27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 8 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_8x8(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_8x8(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Y0, Y0, Y0
 	VPXORD Y1, Y1, Y1
@@ -5027,7 +5069,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y6
 	VBROADCASTSS 28(SI), Y27
 	VFMADD231PS Y24, Y27, Y7
-	VMOVUPS 32(DI), Y24
+	VMOVUPS 0(DI)(R10*1), Y24
 	VBROADCASTSS 0(SI)(R9*1), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(SI)(R9*1), Y27
@@ -5044,7 +5086,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y6
 	VBROADCASTSS 28(SI)(R9*1), Y27
 	VFMADD231PS Y24, Y27, Y7
-	VMOVUPS 64(DI), Y24
+	VMOVUPS 0(DI)(R10*2), Y24
 	VBROADCASTSS 0(SI)(R9*2), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(SI)(R9*2), Y27
@@ -5061,7 +5103,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y6
 	VBROADCASTSS 28(SI)(R9*2), Y27
 	VFMADD231PS Y24, Y27, Y7
-	VMOVUPS 96(DI), Y24
+	VMOVUPS 0(DI)(R13*1), Y24
 	VBROADCASTSS 0(SI)(R11*1), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(SI)(R11*1), Y27
@@ -5079,7 +5121,7 @@ kloop:
 	VBROADCASTSS 28(SI)(R11*1), Y27
 	VFMADD231PS Y24, Y27, Y7
 	LEAQ (SI)(R9*4), SI
-	ADDQ $128, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -5104,14 +5146,14 @@ kone:
 	VBROADCASTSS 28(SI), Y27
 	VFMADD231PS Y24, Y27, Y7
 	ADDQ R9, SI
-	ADDQ $32, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $8
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -5269,29 +5311,32 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_4x8(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int)
+// func GemmAVX512_4x8(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int)
 //
-// One 4×8 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 4×8 tile of C = beta·C + A·B (B packed, ldb = 8, or in place):
 //
 //	for i := 0; i < rows; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[p*lda+i] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y24.., broadcast A in Y26 Y27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 8 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_4x8(SB), NOSPLIT, $0-120
+TEXT ·GemmAVX512_4x8(SB), NOSPLIT, $0-128
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), SI
 	MOVQ lda+32(FP), R9
 	SHLQ $2, R9
 	LEAQ (R9)(R9*2), R11
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Y0, Y0, Y0
 	VPXORD Y1, Y1, Y1
@@ -5310,7 +5355,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y2
 	VBROADCASTSS 12(SI), Y27
 	VFMADD231PS Y24, Y27, Y3
-	VMOVUPS 32(DI), Y24
+	VMOVUPS 0(DI)(R10*1), Y24
 	VBROADCASTSS 0(SI)(R9*1), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(SI)(R9*1), Y27
@@ -5319,7 +5364,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y2
 	VBROADCASTSS 12(SI)(R9*1), Y27
 	VFMADD231PS Y24, Y27, Y3
-	VMOVUPS 64(DI), Y24
+	VMOVUPS 0(DI)(R10*2), Y24
 	VBROADCASTSS 0(SI)(R9*2), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(SI)(R9*2), Y27
@@ -5328,7 +5373,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y2
 	VBROADCASTSS 12(SI)(R9*2), Y27
 	VFMADD231PS Y24, Y27, Y3
-	VMOVUPS 96(DI), Y24
+	VMOVUPS 0(DI)(R13*1), Y24
 	VBROADCASTSS 0(SI)(R11*1), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(SI)(R11*1), Y27
@@ -5338,7 +5383,7 @@ kloop:
 	VBROADCASTSS 12(SI)(R11*1), Y27
 	VFMADD231PS Y24, Y27, Y3
 	LEAQ (SI)(R9*4), SI
-	ADDQ $128, DI
+	LEAQ (DI)(R10*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -5355,14 +5400,14 @@ kone:
 	VBROADCASTSS 12(SI), Y27
 	VFMADD231PS Y24, Y27, Y3
 	ADDQ R9, SI
-	ADDQ $32, DI
+	ADDQ R10, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y24
-	MOVQ rows+104(FP), R12
-	MOVQ nr+112(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y24
+	MOVQ rows+112(FP), R12
+	MOVQ nr+120(FP), CX
 	CMPQ CX, $8
 	JNE masked
 	TESTL $0x7fffffff, AX
@@ -5448,21 +5493,21 @@ done:
 	VZEROUPPER
 	RET
 
-// func GemmAVX512_12x8Direct(kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int)
+// func GemmAVX512_12x8Direct(kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, nr int)
 //
-// One 12×8 tile of C = beta·C + A·B from a packed B micro-panel:
+// One 12×8 tile of C = beta·C + A·B (B packed, ldb = 8, or in place):
 //
 //	for i := 0; i < 12; i++ { for j := 0; j < nr; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*8+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += a[i*lda+p] · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y24.., broadcast A in Y26 Y27; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr < 8 masks the C columns with K1 K2.
-TEXT ·GemmAVX512_12x8Direct(SB), NOSPLIT, $0-112
+TEXT ·GemmAVX512_12x8Direct(SB), NOSPLIT, $0-120
 	MOVQ kc+0(FP), CX
 	MOVQ a_base+8(FP), R10
 	MOVQ lda+32(FP), R9
@@ -5472,8 +5517,11 @@ TEXT ·GemmAVX512_12x8Direct(SB), NOSPLIT, $0-112
 	LEAQ (R11)(AX*1), R12
 	LEAQ (R12)(AX*1), R13
 	MOVQ b_base+40(FP), DI
-	MOVQ c_base+64(FP), DX
-	MOVQ ldc+88(FP), R8
+	MOVQ ldb+64(FP), SI
+	SHLQ $2, SI
+	LEAQ (SI)(SI*2), AX
+	MOVQ c_base+72(FP), DX
+	MOVQ ldc+96(FP), R8
 	SHLQ $2, R8
 	VPXORD Y0, Y0, Y0
 	VPXORD Y1, Y1, Y1
@@ -5516,7 +5564,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y10
 	VBROADCASTSS 0(R13)(R9*2), Y27
 	VFMADD231PS Y24, Y27, Y11
-	VMOVUPS 32(DI), Y24
+	VMOVUPS 0(DI)(SI*1), Y24
 	VBROADCASTSS 4(R10), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 4(R10)(R9*1), Y27
@@ -5541,7 +5589,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y10
 	VBROADCASTSS 4(R13)(R9*2), Y27
 	VFMADD231PS Y24, Y27, Y11
-	VMOVUPS 64(DI), Y24
+	VMOVUPS 0(DI)(SI*2), Y24
 	VBROADCASTSS 8(R10), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 8(R10)(R9*1), Y27
@@ -5566,7 +5614,7 @@ kloop:
 	VFMADD231PS Y24, Y26, Y10
 	VBROADCASTSS 8(R13)(R9*2), Y27
 	VFMADD231PS Y24, Y27, Y11
-	VMOVUPS 96(DI), Y24
+	VMOVUPS 0(DI)(AX*1), Y24
 	VBROADCASTSS 12(R10), Y26
 	VFMADD231PS Y24, Y26, Y0
 	VBROADCASTSS 12(R10)(R9*1), Y27
@@ -5595,7 +5643,7 @@ kloop:
 	ADDQ $16, R11
 	ADDQ $16, R12
 	ADDQ $16, R13
-	ADDQ $128, DI
+	LEAQ (DI)(SI*4), DI
 	DECQ BX
 	JNZ kloop
 ktail:
@@ -5631,13 +5679,13 @@ kone:
 	ADDQ $4, R11
 	ADDQ $4, R12
 	ADDQ $4, R13
-	ADDQ $32, DI
+	ADDQ SI, DI
 	DECQ CX
 	JNZ kone
 kdone:
-	MOVL beta+96(FP), AX
-	VBROADCASTSS beta+96(FP), Y24
-	MOVQ nr+104(FP), CX
+	MOVL beta+104(FP), AX
+	VBROADCASTSS beta+104(FP), Y24
+	MOVQ nr+112(FP), CX
 	CMPQ CX, $8
 	JNE masked
 	TESTL $0x7fffffff, AX

@@ -131,6 +131,20 @@ func (s kspec) aAddr(row, kk int) string {
 	return fmt.Sprintf("%d(%s)(R9*2)", 4*kk, base)
 }
 
+// bRegs returns the registers holding ldb and 3·ldb in bytes.
+func (s kspec) bRegs() (string, string) {
+	if s.direct {
+		return "SI", "AX"
+	}
+	return "R10", "R13"
+}
+
+// bAddr returns the address of B[k step kk][column off] relative to DI.
+func (s kspec) bAddr(kk, off int) string {
+	r1, r3 := s.bRegs()
+	return fmt.Sprintf("%d(DI)%s", 4*off, []string{"", "(" + r1 + "*1)", "(" + r1 + "*2)", "(" + r3 + "*1)"}[kk])
+}
+
 func (s kspec) aBases() []string { return []string{"R10", "R11", "R12", "R13"}[:(s.mr+2)/3] }
 
 func (s kspec) aAdvance(g *gen, steps int) {
@@ -149,19 +163,20 @@ func (s kspec) aAdvance(g *gen, steps int) {
 
 func (g *gen) kernel(s kspec) {
 	w, nv := s.width(), len(s.vecs)
-	args := "kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, rows, nr int"
-	fa, fb, frame := 8, 40, 120
+	args := "kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, rows, nr int"
+	fa, fb, frame := 8, 40, 128
 	aDesc := "a[p*lda+i]"
 	if s.direct {
-		args = "kc int, a []float32, lda int, b, c []float32, ldc int, beta float32, nr int"
-		frame = 112
+		args = "kc int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int, beta float32, nr int"
+		frame = 120
 		aDesc = "a[i*lda+p]"
 	}
-	fc, fldc := fb+24, fb+48
+	fc, fldc := fb+32, fb+56
 	fbeta, frows, fnr := fldc+8, fldc+16, fldc+24
 	if s.direct {
 		fnr = fldc + 16
 	}
+	br1, br3 := s.bRegs()
 	var regs []string
 	for v := range s.vecs {
 		regs = append(regs, s.acc(0, v))
@@ -176,17 +191,17 @@ func (g *gen) kernel(s kspec) {
 	}
 	g.p(`// func %s(%s)
 //
-// One %d×%d tile of C = beta·C + A·B from a packed B micro-panel:
+// One %d×%d tile of C = beta·C + A·B (B packed, ldb = %d, or in place):
 //
 //	for i := 0; i < %s; i++ { for j := 0; j < %s; j++ {
-//		s := 0; for p := 0; p < kc; p++ { s += %s · b[p*%d+j] }
+//		s := 0; for p := 0; p < kc; p++ { s += %s · b[p*ldb+j] }
 //		c[i*ldc+j] = s + beta·c[i*ldc+j]   // c not read when beta == 0
 //	}}
 //
 // Registers: accumulators row i in %s..., the next row %d registers on;
 // B row in %s.., broadcast A in %s %s; CX kc, BX unrolled trip count,
-// DI B, DX C, R8 ldc in bytes.`, s.name(), args, s.mr, w, rowsDesc, cols, aDesc, w,
-		strings.Join(regs, " "), nv, s.breg(0), s.bcast(0, s.bcastLanes()), s.bcast(1, s.bcastLanes()))
+// DI B, %s = ldb and %s = 3·ldb in bytes, DX C, R8 ldc in bytes.`, s.name(), args, s.mr, w, w, rowsDesc, cols, aDesc,
+		strings.Join(regs, " "), nv, s.breg(0), s.bcast(0, s.bcastLanes()), s.bcast(1, s.bcastLanes()), br1, br3)
 	if s.direct {
 		g.p("// A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).")
 	} else {
@@ -215,6 +230,9 @@ func (g *gen) kernel(s kspec) {
 		g.p("\tLEAQ (R9)(R9*2), R11")
 	}
 	g.p("\tMOVQ b_base+%d(FP), DI", fb)
+	g.p("\tMOVQ ldb+%d(FP), %s", fb+24, br1)
+	g.p("\tSHLQ $2, %s", br1)
+	g.p("\tLEAQ (%s)(%s*2), %s", br1, br1, br3)
 	g.p("\tMOVQ c_base+%d(FP), DX", fc)
 	g.p("\tMOVQ ldc+%d(FP), R8", fldc)
 	g.p("\tSHLQ $2, R8")
@@ -231,7 +249,7 @@ func (g *gen) kernel(s kspec) {
 	step := func(kk int) {
 		off := 0
 		for v, l := range s.vecs {
-			g.p("\tVMOVUPS %d(DI), %s", 4*(kk*w+off), s.breg(v))
+			g.p("\tVMOVUPS %s, %s", s.bAddr(kk, off), s.breg(v))
 			off += l
 		}
 		for i := range s.mr {
@@ -251,7 +269,7 @@ func (g *gen) kernel(s kspec) {
 		step(kk)
 	}
 	s.aAdvance(g, unroll)
-	g.p("\tADDQ $%d, DI", 4*unroll*w)
+	g.p("\tLEAQ (DI)(%s*4), DI", br1)
 	g.p("\tDECQ BX")
 	g.p("\tJNZ kloop")
 	g.p("ktail:")
@@ -260,7 +278,7 @@ func (g *gen) kernel(s kspec) {
 	g.p("kone:")
 	step(0)
 	s.aAdvance(g, 1)
-	g.p("\tADDQ $%d, DI", 4*w)
+	g.p("\tADDQ %s, DI", br1)
 	g.p("\tDECQ CX")
 	g.p("\tJNZ kone")
 	g.p("kdone:")
