@@ -8,6 +8,8 @@ import (
 
 	"github.com/nasrun/nasrun/autograd"
 	"github.com/nasrun/nasrun/nn"
+	"github.com/nasrun/nasrun/nn/nntest"
+	"github.com/nasrun/nasrun/safetensors"
 	"github.com/nasrun/nasrun/tensor"
 	"github.com/stretchr/testify/require"
 )
@@ -83,4 +85,19 @@ func TestSaveLoad(t *testing.T) {
 	require.NoError(t, err)
 	_, err = wrong.Load(path)
 	require.ErrorContains(t, err, "net.10.body.0.weight: file has [480 80 1 1], network wants [240 80 1 1]")
+}
+
+// TestBuildTorchFixture: a small genome with every block type, both
+// activations, SE and strides, built by Build, matches PyTorch's
+// refnet_torch.Net of the same architecture (nn/testdata/make_fixtures.py)
+// in output, input gradient, every parameter gradient and running
+// statistics, in eval and train mode.
+func TestBuildTorchFixture(t *testing.T) {
+	fx, meta, err := safetensors.Load("../nn/testdata/net_fixture.safetensors")
+	require.NoError(t, err)
+	g, err := Parse([]byte(meta["genome"]))
+	require.NoError(t, err)
+	net, err := Build(g, rand.New(rand.NewPCG(1, 1)))
+	require.NoError(t, err)
+	nntest.CheckFixture(t, net, fx)
 }

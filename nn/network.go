@@ -178,12 +178,66 @@ func fromTorch(l Layout, s []int, src, dst []float32) {
 func (n *Network) StateDict() map[string]safetensors.Tensor {
 	out := make(map[string]safetensors.Tensor, len(n.entries))
 	for _, e := range n.entries {
-		t := safetensors.Tensor{Shape: torchShape(e.Layout, e.Value.Shape), Data: make([]float32, len(e.Value.Data))}
-		toTorch(e.Layout, e.Value.Shape, e.Value.Data, t.Data)
-		if e.Layout == LayoutCount {
-			t.DType = safetensors.I64
+		out[e.Name] = ToTorch(e.Layout, e.Value)
+	}
+	return out
+}
+
+// GradDict returns the gradient of every parameter, named and laid out as
+// PyTorch's (for parity checks and debugging).
+func (n *Network) GradDict() map[string]safetensors.Tensor {
+	out := map[string]safetensors.Tensor{}
+	for _, e := range n.entries {
+		if e.Param != nil {
+			out[e.Name] = ToTorch(e.Layout, e.Param.Grad)
 		}
-		out[e.Name] = t
+	}
+	return out
+}
+
+// ToTorch returns a copy of t, stored here with layout l, in PyTorch's
+// layout (a counter as an int64 on disk).
+func ToTorch(l Layout, t *tensor.Tensor) safetensors.Tensor {
+	out := safetensors.Tensor{Shape: torchShape(l, t.Shape), Data: make([]float32, len(t.Data))}
+	toTorch(l, t.Shape, t.Data, out.Data)
+	if l == LayoutCount {
+		out.DType = safetensors.I64
+	}
+	return out
+}
+
+// FromNCHW converts a PyTorch activation [N,C,H,W] to NHWC; tensors of
+// another rank are copied unchanged.
+func FromNCHW(t safetensors.Tensor) *tensor.Tensor {
+	if len(t.Shape) != 4 {
+		return &tensor.Tensor{Shape: slices.Clone(t.Shape), Data: slices.Clone(t.Data)}
+	}
+	n, c, h, w := t.Shape[0], t.Shape[1], t.Shape[2], t.Shape[3]
+	out := tensor.Zeros(n, h, w, c)
+	for i := range n {
+		for ch := range c {
+			for p := range h * w {
+				out.Data[(i*h*w+p)*c+ch] = t.Data[(i*c+ch)*h*w+p]
+			}
+		}
+	}
+	return out
+}
+
+// ToNCHW converts an NHWC activation to PyTorch's [N,C,H,W]; tensors of
+// another rank are copied unchanged.
+func ToNCHW(t *tensor.Tensor) safetensors.Tensor {
+	if len(t.Shape) != 4 {
+		return safetensors.Tensor{Shape: slices.Clone(t.Shape), Data: slices.Clone(t.Data)}
+	}
+	n, h, w, c := t.Shape[0], t.Shape[1], t.Shape[2], t.Shape[3]
+	out := safetensors.Tensor{Shape: []int{n, c, h, w}, Data: make([]float32, len(t.Data))}
+	for i := range n {
+		for ch := range c {
+			for p := range h * w {
+				out.Data[(i*c+ch)*h*w+p] = t.Data[(i*h*w+p)*c+ch]
+			}
+		}
 	}
 	return out
 }
