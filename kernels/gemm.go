@@ -98,6 +98,7 @@ type gemmKernel struct {
 	masked bool
 	packed [][]gemmPackedFn // [rows variant][width]
 	direct []gemmDirectFn   // [width]; nil: A is always packed
+	bt8    gemmBT8          // transposes B blocks for packing; nil: Go loops
 }
 
 func (kr *gemmKernel) nr() int { return kr.widths[0] }
@@ -134,6 +135,7 @@ var (
 			{asm.GemmAVX2_2x16, asm.GemmAVX2_2x8},
 		},
 		direct: []gemmDirectFn{asm.GemmAVX2_6x16Direct, asm.GemmAVX2_6x8Direct},
+		bt8:    asm.GemmPackBT8AVX2,
 	}
 	gemmAVX512 = gemmKernel{mr: 12, rows: []int{12, 8, 4}, widths: []int{32, 24, 16, 8}, masked: true,
 		packed: [][]gemmPackedFn{
@@ -143,6 +145,7 @@ var (
 		},
 		direct: []gemmDirectFn{asm.GemmAVX512_12x32Direct, asm.GemmAVX512_12x24Direct,
 			asm.GemmAVX512_12x16Direct, asm.GemmAVX512_12x8Direct},
+		bt8: asm.GemmPackBT8AVX2,
 	}
 )
 
@@ -301,7 +304,7 @@ func (g *gemmCtx) packB(lo, hi int) {
 		if g.directB && w == sw {
 			continue
 		}
-		gemmPackBPanel(g.bp[q*nr*g.kcb:], g.b, g.ldb, g.transB, g.pc, g.kcb, g.jc+q*nr, w, sw, g.alpha)
+		gemmPackBPanel(g.bp[q*nr*g.kcb:], g.b, g.ldb, g.transB, g.pc, g.kcb, g.jc+q*nr, w, sw, g.alpha, g.kr.bt8)
 	}
 }
 

@@ -27,11 +27,15 @@ func gemmPackAPanel(ap, a []float32, lda int, transA bool, i0, h, pc, kcb, mr in
 	}
 }
 
+// gemmBT8 packs 8 columns of a transposed B, kc/8·8 k steps
+// (asm.GemmPackBT8AVX2).
+type gemmBT8 = func(kc int, b []float32, ldb int, dst []float32, ldd int, alpha float32)
+
 // gemmPackBPanel packs the micro-panel of alpha·op(B) at columns j0..j0+w,
 // k range pc..pc+kcb, with row stride sw ≥ w (the width of the
 // micro-kernel that will read it): bp[p*sw+j] = alpha·op(B)[pc+p][j0+j],
-// columns past w zero.
-func gemmPackBPanel(bp, b []float32, ldb int, transB bool, pc, kcb, j0, w, sw int, alpha float32) {
+// columns past w zero. bt8, if not nil, transposes blocks of 8×8.
+func gemmPackBPanel(bp, b []float32, ldb int, transB bool, pc, kcb, j0, w, sw int, alpha float32, bt8 gemmBT8) {
 	bp = bp[:kcb*sw]
 	if !transB {
 		for p := range kcb {
@@ -48,11 +52,24 @@ func gemmPackBPanel(bp, b []float32, ldb int, transB bool, pc, kcb, j0, w, sw in
 		}
 		return
 	}
-	// op(B)[p][j] = b[j*ldb+p]: read each B row once, scatter by sw.
+	// op(B)[p][j] = b[j*ldb+p]: a transpose. bt8 does whole 8×8 blocks,
+	// the loops below the rest: columns j < w8 for k steps p ≥ k8, and
+	// columns j ≥ w8 for all k steps, reading each B row once.
+	w8, k8 := 0, 0
+	if bt8 != nil {
+		w8, k8 = w/8*8, kcb/8*8
+		for j := 0; j < w8; j += 8 {
+			bt8(kcb, b[(j0+j)*ldb+pc:], ldb, bp[j:], sw, alpha)
+		}
+	}
 	for j := range w {
-		src := b[(j0+j)*ldb+pc : (j0+j)*ldb+pc+kcb]
+		p0 := 0
+		if j < w8 {
+			p0 = k8
+		}
+		src := b[(j0+j)*ldb+pc+p0 : (j0+j)*ldb+pc+kcb]
 		for p, v := range src {
-			bp[p*sw+j] = alpha * v
+			bp[(p0+p)*sw+j] = alpha * v
 		}
 	}
 	if w < sw {

@@ -126,3 +126,8 @@ func GemmAVX2_6x8Direct(kc int, a []float32, lda int, b []float32, ldb int, c []
 }
 
 const gemmNoAsm = "kernels/asm: assembly kernel called in a build without it"
+
+// GemmPackBT8AVX2 is unavailable in this build.
+func GemmPackBT8AVX2(kc int, b []float32, ldb int, dst []float32, ldd int, alpha float32) {
+	panic(gemmNoAsm)
+}
