@@ -186,22 +186,26 @@ func (j *dwJob) packedLen(taps int) int {
 
 // pack writes at dst the packed weights of window columns [kx0, kx1) of a
 // kh×kw window whose tap t takes weights w[j.tapMap[t]·C:], and the bias
-// (nil: zeros).
-func (j *dwJob) pack(dst []float32, kh, kw, kx0, kx1 int, w, bias []float32) {
+// (nil: zeros). transposed packs the (kx1−kx0)×kh window that runs down a
+// column: its tap (tx, ty) is the window's (ty, kx0+tx).
+func (j *dwJob) pack(dst []float32, kh, kw, kx0, kx1 int, transposed bool, w, bias []float32) {
 	c, v := j.p.C, j.v
-	taps := kh * (kx1 - kx0)
+	cols := kx1 - kx0
+	taps := kh * cols
 	for b := range (c + v - 1) / v {
 		c0 := b * v
 		n := min(v, c-c0)
 		blk := dst[b*(taps+1)*v : (b+1)*(taps+1)*v]
-		t := 0
 		for ty := range kh {
-			for tx := kx0; tx < kx1; tx++ {
-				src := j.tapMap[ty*kw+tx] * c
+			for tx := range cols {
+				t := ty*cols + tx
+				if transposed {
+					t = tx*kh + ty
+				}
+				src := j.tapMap[ty*kw+kx0+tx] * c
 				d := blk[t*v : t*v+v]
 				copy(d, w[src+c0:src+c0+n])
 				clear(d[n:])
-				t++
 			}
 		}
 		d := blk[taps*v : taps*v+v]
@@ -348,8 +352,10 @@ type dwCorr struct {
 	outImg, off       int
 	oRow, oPix        int
 	act               int
-	post              Act // applied in Go after the kernel when act cannot fuse it
-	oxL, oxR          int // interior output columns: every tap inside the input
+	post              Act  // applied in Go after the kernel when act cannot fuse it
+	oxL, oxR          int  // interior output columns: every tap inside the input
+	oyT, oyB          int  // interior output rows: every window row inside the input
+	vert              bool // border columns of interior rows go down the column
 	tile              func(*asm.DWTileArgs)
 	ind               func(*asm.DWIndArgs)
 	zero              []float32
@@ -358,12 +364,17 @@ type dwCorr struct {
 
 // dwSeg is a run of border output columns [ox0, ox0+n) whose windows see
 // the same input columns, window columns [kx0, kx1): the tile kernel of the
-// clipped sub-window computes them with its own packed weights at wOff (or
-// accumulators, for the gradient). tile and gtile nil: the indirect kernel.
+// clipped sub-window computes them with its own packed weights at wOff
+// (offsets index accumulators, for the gradient); tile nil: the indirect
+// kernel. In the interior rows a border column is better done whole, down
+// the column, by the transposed window (vtile): q pixels per tile instead
+// of one.
 type dwSeg struct {
 	ox0, n, kx0, kx1 int
 	wOff             int
 	tile             func(*asm.DWTileArgs)
+	vOff             int                   // the transposed window's packed weights
+	vtile            func(*asm.DWTileArgs) // the transposed (kw'×kh) window, down the column
 }
 
 // borderSegs sets j.segs to the border columns [0, oxL) and [oxR, ow) of a
@@ -400,25 +411,44 @@ func (j *dwJob) prepareCorr(w, bias []float32) {
 	j.borderSegs(q.wi, q.kw, q.s, q.pl, q.ow, q.oxL, q.oxR)
 	size := j.packedLen(q.kh * q.kw)
 	q.nInd = 0
+	// Down-the-column border passes need every segment to have its
+	// transposed kernel, and no Go-side activation after the row pass.
+	q.vert = q.tile != nil && q.post <= ActHardswish
 	for i := range j.segs {
 		sg := &j.segs[i]
 		if q.tile != nil && sg.kx1 > sg.kx0 {
 			sg.tile = asm.DWFwdTile(j.avx512, q.kh, sg.kx1-sg.kx0, q.s)
+			sg.vtile = asm.DWFwdTile(j.avx512, sg.kx1-sg.kx0, q.kh, q.s)
 		}
 		if sg.tile == nil {
 			q.nInd += sg.n
+			q.vert = false
 			continue
+		}
+		if sg.vtile == nil {
+			q.vert = false
 		}
 		sg.wOff = size
 		size += j.packedLen(q.kh * (sg.kx1 - sg.kx0))
 	}
-	j.wp = grow(j.wp, size)
-	j.pack(j.wp, q.kh, q.kw, 0, q.kw, w, bias)
-	for _, sg := range j.segs {
-		if sg.tile != nil {
-			j.pack(j.wp[sg.wOff:], q.kh, q.kw, sg.kx0, sg.kx1, w, bias)
+	if q.vert {
+		for i := range j.segs {
+			j.segs[i].vOff = size
+			size += j.packedLen(q.kh * (j.segs[i].kx1 - j.segs[i].kx0))
 		}
 	}
+	j.wp = grow(j.wp, size)
+	j.pack(j.wp, q.kh, q.kw, 0, q.kw, false, w, bias)
+	for _, sg := range j.segs {
+		if sg.tile != nil {
+			j.pack(j.wp[sg.wOff:], q.kh, q.kw, sg.kx0, sg.kx1, false, w, bias)
+		}
+		if q.vert {
+			j.pack(j.wp[sg.vOff:], q.kh, q.kw, sg.kx0, sg.kx1, true, w, bias)
+		}
+	}
+	// Interior rows: every window row inside the input.
+	q.oyT, q.oyB = interior(q.hi, q.kh, q.s, q.pt, q.oh)
 	q.zero = zeros(q.wi * q.c)
 }
 
@@ -441,61 +471,99 @@ func (j *dwJob) corrRows(lo, hi int) {
 	q := &j.corr
 	sc := getDWScratch()
 	defer putDWScratch(sc)
+	for r := lo; r < hi; {
+		n, oy0 := r/q.oh, r%q.oh
+		oy1 := min(q.oh, oy0+hi-r)
+		for oy := oy0; oy < oy1; oy++ {
+			j.corrRow(sc, n, oy, !q.vert || oy < q.oyT || oy >= q.oyB)
+		}
+		if a, b := max(oy0, q.oyT), min(oy1, q.oyB); q.vert && a < b {
+			j.corrColumns(sc, n, a, b)
+		}
+		r += oy1 - oy0
+	}
+}
+
+// corrRow computes output row oy of image n: the interior columns, and the
+// border columns if borders is set.
+func (j *dwJob) corrRow(sc *dwScratch, n, oy int, borders bool) {
+	q := &j.corr
 	zp := unsafe.Pointer(&q.zero[0])
 	a := &sc.tile
-	a.C, a.YS, a.Act = q.c, q.oPix, q.act
-	for r := lo; r < hi; r++ {
-		n, oy := r/q.oh, r%q.oh
-		inBase, outRow := n*q.inImg, n*q.outImg+q.off+oy*q.oRow
-		// rows[ty]: index of the input row's column 0, or -1 outside.
-		var rows [8]int
-		for ty := range min(q.kh, len(rows)) {
-			rows[ty] = -1
-			if iy := oy*q.s - q.pt + ty; iy >= 0 && iy < q.hi {
-				rows[ty] = inBase + iy*q.wi*q.c
+	a.C, a.XS, a.YS, a.Act = q.c, q.c, q.oPix, q.act
+	inBase, outRow := n*q.inImg, n*q.outImg+q.off+oy*q.oRow
+	// rows[ty]: index of the input row's column 0, or -1 outside.
+	var rows [8]int
+	for ty := range min(q.kh, len(rows)) {
+		rows[ty] = -1
+		if iy := oy*q.s - q.pt + ty; iy >= 0 && iy < q.hi {
+			rows[ty] = inBase + iy*q.wi*q.c
+		}
+	}
+	call := func(tile func(*asm.DWTileArgs), ox0, n, kx0, wOff int) {
+		col := (ox0*q.s - q.pl + kx0) * q.c
+		for ty := range q.kh {
+			if rows[ty] < 0 {
+				a.Rows[ty] = zp
+			} else {
+				a.Rows[ty] = unsafe.Pointer(&q.in[rows[ty]+col])
 			}
 		}
-		call := func(tile func(*asm.DWTileArgs), ox0, n, kx0, wOff int) {
-			col := (ox0*q.s - q.pl + kx0) * q.c
-			for ty := range q.kh {
-				if rows[ty] < 0 {
-					a.Rows[ty] = zp
-				} else {
-					a.Rows[ty] = unsafe.Pointer(&q.in[rows[ty]+col])
-				}
-			}
-			a.W, a.Y, a.N = unsafe.Pointer(&j.wp[wOff]), unsafe.Pointer(&q.out[outRow+ox0*q.oPix]), n
-			tile(a)
+		a.W, a.Y, a.N = unsafe.Pointer(&j.wp[wOff]), unsafe.Pointer(&q.out[outRow+ox0*q.oPix]), n
+		tile(a)
+	}
+	if q.oxR > q.oxL {
+		call(q.tile, q.oxL, q.oxR-q.oxL, 0, 0)
+	}
+	if !borders {
+		return
+	}
+	for _, sg := range j.segs {
+		if sg.tile != nil {
+			call(sg.tile, sg.ox0, sg.n, sg.kx0, sg.wOff)
 		}
-		if q.oxR > q.oxL {
-			call(q.tile, q.oxL, q.oxR-q.oxL, 0, 0)
-		}
+	}
+	if q.nInd > 0 {
+		taps := q.kh * q.kw
+		sc.taps = grow(sc.taps, q.nInd*(taps+1))
+		img := q.in[inBase : inBase+q.inImg]
+		i := 0
 		for _, sg := range j.segs {
 			if sg.tile != nil {
-				call(sg.tile, sg.ox0, sg.n, sg.kx0, sg.wOff)
+				continue
+			}
+			for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
+				i = fillTaps(sc.taps, i, unsafe.Pointer(&q.out[outRow+ox*q.oPix]), img, zp,
+					oy*q.s-q.pt, ox*q.s-q.pl, q.kh, q.kw, q.hi, q.wi, q.c)
 			}
 		}
-		if q.nInd > 0 {
-			taps := q.kh * q.kw
-			sc.taps = grow(sc.taps, q.nInd*(taps+1))
-			img := q.in[inBase : inBase+q.inImg]
-			i := 0
-			for _, sg := range j.segs {
-				if sg.tile != nil {
-					continue
-				}
-				for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
-					i = fillTaps(sc.taps, i, unsafe.Pointer(&q.out[outRow+ox*q.oPix]), img, zp,
-						oy*q.s-q.pt, ox*q.s-q.pl, q.kh, q.kw, q.hi, q.wi, q.c)
-				}
+		ia := &sc.ind
+		ia.Taps, ia.N, ia.NT = unsafe.Pointer(&sc.taps[0]), q.nInd, taps
+		ia.W, ia.C, ia.Act = unsafe.Pointer(&j.wp[0]), q.c, q.act
+		q.ind(ia)
+	}
+	if q.post > ActHardswish {
+		activate(q.post, q.out[outRow:outRow+q.ow*q.c])
+	}
+}
+
+// corrColumns computes the border columns of interior output rows [oy0,
+// oy1) of image n, one call per column with the transposed window: its
+// "rows" are the window's input columns, stepping down the input.
+func (j *dwJob) corrColumns(sc *dwScratch, n, oy0, oy1 int) {
+	q := &j.corr
+	a := &sc.tile
+	a.C, a.XS, a.YS, a.Act, a.N = q.c, q.wi*q.c, q.oRow, q.act, oy1-oy0
+	inRow := n*q.inImg + (oy0*q.s-q.pt)*q.wi*q.c
+	outRow := n*q.outImg + q.off + oy0*q.oRow
+	for _, sg := range j.segs {
+		a.W = unsafe.Pointer(&j.wp[sg.vOff])
+		for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
+			for tx := range sg.kx1 - sg.kx0 {
+				a.Rows[tx] = unsafe.Pointer(&q.in[inRow+(ox*q.s-q.pl+sg.kx0+tx)*q.c])
 			}
-			ia := &sc.ind
-			ia.Taps, ia.N, ia.NT = unsafe.Pointer(&sc.taps[0]), q.nInd, taps
-			ia.W, ia.C, ia.Act = unsafe.Pointer(&j.wp[0]), q.c, q.act
-			q.ind(ia)
-		}
-		if q.post > ActHardswish {
-			activate(q.post, q.out[outRow:outRow+q.ow*q.c])
+			a.Y = unsafe.Pointer(&q.out[outRow+ox*q.oPix])
+			sg.vtile(a)
 		}
 	}
 }

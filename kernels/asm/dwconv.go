@@ -19,10 +19,11 @@ type DWTileArgs struct {
 	Rows [5]unsafe.Pointer // window row ky: input at the first output's first column
 	W    unsafe.Pointer    // packed weights and bias
 	Y    unsafe.Pointer    // first output pixel
-	C    int               // channels, also the input pixel stride in floats
+	C    int               // channels
 	N    int               // output pixels, ≥ 0
 	YS   int               // output pixel stride in floats
 	Act  int               // 0 none, 1 ReLU, 2 ReLU6, 3 hardswish
+	XS   int               // input pixel stride in floats (C along a row; the row stride down a column)
 }
 
 // DWGradArgs are the arguments of a weight-gradient tile kernel: NR rows of

@@ -6,13 +6,25 @@ package asm
 
 // Byte offsets of the argument structs' fields, as the assembly reads them.
 const (
-	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct                                         = 0, 40, 48, 56, 64, 72, 80
+	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS                            = 0, 40, 48, 56, 64, 72, 80, 88
 	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff = 0, 8, 16, 24, 32, 40, 48, 56, 64
 	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct                                                           = 0, 8, 16, 24, 32, 40
 )
 
 //go:noescape
 func dwFwd11S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd33S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd33S2AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd55S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd55S2AVX2(a *DWTileArgs)
 
 //go:noescape
 func dwFwd12S1AVX2(a *DWTileArgs)
@@ -27,55 +39,73 @@ func dwFwd22S1AVX2(a *DWTileArgs)
 func dwFwd23S1AVX2(a *DWTileArgs)
 
 //go:noescape
-func dwFwd31S1AVX2(a *DWTileArgs)
-
-//go:noescape
 func dwFwd32S1AVX2(a *DWTileArgs)
 
 //go:noescape
-func dwFwd33S1AVX2(a *DWTileArgs)
+func dwFwd31S1AVX2(a *DWTileArgs)
 
 //go:noescape
-func dwFwd51S1AVX2(a *DWTileArgs)
-
-//go:noescape
-func dwFwd52S1AVX2(a *DWTileArgs)
-
-//go:noescape
-func dwFwd53S1AVX2(a *DWTileArgs)
-
-//go:noescape
-func dwFwd54S1AVX2(a *DWTileArgs)
-
-//go:noescape
-func dwFwd55S1AVX2(a *DWTileArgs)
-
-//go:noescape
-func dwFwd11S2AVX2(a *DWTileArgs)
+func dwFwd13S1AVX2(a *DWTileArgs)
 
 //go:noescape
 func dwFwd31S2AVX2(a *DWTileArgs)
 
 //go:noescape
+func dwFwd13S2AVX2(a *DWTileArgs)
+
+//go:noescape
 func dwFwd32S2AVX2(a *DWTileArgs)
 
 //go:noescape
-func dwFwd33S2AVX2(a *DWTileArgs)
+func dwFwd23S2AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd51S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd15S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd52S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd25S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd53S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd35S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd54S1AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd45S1AVX2(a *DWTileArgs)
 
 //go:noescape
 func dwFwd51S2AVX2(a *DWTileArgs)
 
 //go:noescape
+func dwFwd15S2AVX2(a *DWTileArgs)
+
+//go:noescape
 func dwFwd52S2AVX2(a *DWTileArgs)
+
+//go:noescape
+func dwFwd25S2AVX2(a *DWTileArgs)
 
 //go:noescape
 func dwFwd53S2AVX2(a *DWTileArgs)
 
 //go:noescape
+func dwFwd35S2AVX2(a *DWTileArgs)
+
+//go:noescape
 func dwFwd54S2AVX2(a *DWTileArgs)
 
 //go:noescape
-func dwFwd55S2AVX2(a *DWTileArgs)
+func dwFwd45S2AVX2(a *DWTileArgs)
 
 //go:noescape
 func dwGrad11S1AVX2(a *DWGradArgs)
@@ -165,6 +195,18 @@ func dwGradIndirectAVX2(a *DWIndArgs)
 func dwFwd11S1AVX512(a *DWTileArgs)
 
 //go:noescape
+func dwFwd33S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd33S2AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd55S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd55S2AVX512(a *DWTileArgs)
+
+//go:noescape
 func dwFwd12S1AVX512(a *DWTileArgs)
 
 //go:noescape
@@ -177,55 +219,73 @@ func dwFwd22S1AVX512(a *DWTileArgs)
 func dwFwd23S1AVX512(a *DWTileArgs)
 
 //go:noescape
-func dwFwd31S1AVX512(a *DWTileArgs)
-
-//go:noescape
 func dwFwd32S1AVX512(a *DWTileArgs)
 
 //go:noescape
-func dwFwd33S1AVX512(a *DWTileArgs)
+func dwFwd31S1AVX512(a *DWTileArgs)
 
 //go:noescape
-func dwFwd51S1AVX512(a *DWTileArgs)
-
-//go:noescape
-func dwFwd52S1AVX512(a *DWTileArgs)
-
-//go:noescape
-func dwFwd53S1AVX512(a *DWTileArgs)
-
-//go:noescape
-func dwFwd54S1AVX512(a *DWTileArgs)
-
-//go:noescape
-func dwFwd55S1AVX512(a *DWTileArgs)
-
-//go:noescape
-func dwFwd11S2AVX512(a *DWTileArgs)
+func dwFwd13S1AVX512(a *DWTileArgs)
 
 //go:noescape
 func dwFwd31S2AVX512(a *DWTileArgs)
 
 //go:noescape
+func dwFwd13S2AVX512(a *DWTileArgs)
+
+//go:noescape
 func dwFwd32S2AVX512(a *DWTileArgs)
 
 //go:noescape
-func dwFwd33S2AVX512(a *DWTileArgs)
+func dwFwd23S2AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd51S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd15S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd52S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd25S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd53S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd35S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd54S1AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd45S1AVX512(a *DWTileArgs)
 
 //go:noescape
 func dwFwd51S2AVX512(a *DWTileArgs)
 
 //go:noescape
+func dwFwd15S2AVX512(a *DWTileArgs)
+
+//go:noescape
 func dwFwd52S2AVX512(a *DWTileArgs)
+
+//go:noescape
+func dwFwd25S2AVX512(a *DWTileArgs)
 
 //go:noescape
 func dwFwd53S2AVX512(a *DWTileArgs)
 
 //go:noescape
+func dwFwd35S2AVX512(a *DWTileArgs)
+
+//go:noescape
 func dwFwd54S2AVX512(a *DWTileArgs)
 
 //go:noescape
-func dwFwd55S2AVX512(a *DWTileArgs)
+func dwFwd45S2AVX512(a *DWTileArgs)
 
 //go:noescape
 func dwGrad11S1AVX512(a *DWGradArgs)
@@ -308,6 +368,14 @@ func dwFwdTile(avx512 bool, kh, kw, s int) func(*DWTileArgs) {
 		switch k {
 		case 111:
 			return dwFwd11S1AVX512
+		case 331:
+			return dwFwd33S1AVX512
+		case 332:
+			return dwFwd33S2AVX512
+		case 551:
+			return dwFwd55S1AVX512
+		case 552:
+			return dwFwd55S2AVX512
 		case 121:
 			return dwFwd12S1AVX512
 		case 211:
@@ -316,46 +384,66 @@ func dwFwdTile(avx512 bool, kh, kw, s int) func(*DWTileArgs) {
 			return dwFwd22S1AVX512
 		case 231:
 			return dwFwd23S1AVX512
-		case 311:
-			return dwFwd31S1AVX512
 		case 321:
 			return dwFwd32S1AVX512
-		case 331:
-			return dwFwd33S1AVX512
-		case 511:
-			return dwFwd51S1AVX512
-		case 521:
-			return dwFwd52S1AVX512
-		case 531:
-			return dwFwd53S1AVX512
-		case 541:
-			return dwFwd54S1AVX512
-		case 551:
-			return dwFwd55S1AVX512
-		case 112:
-			return dwFwd11S2AVX512
+		case 311:
+			return dwFwd31S1AVX512
+		case 131:
+			return dwFwd13S1AVX512
 		case 312:
 			return dwFwd31S2AVX512
+		case 132:
+			return dwFwd13S2AVX512
 		case 322:
 			return dwFwd32S2AVX512
-		case 332:
-			return dwFwd33S2AVX512
+		case 232:
+			return dwFwd23S2AVX512
+		case 511:
+			return dwFwd51S1AVX512
+		case 151:
+			return dwFwd15S1AVX512
+		case 521:
+			return dwFwd52S1AVX512
+		case 251:
+			return dwFwd25S1AVX512
+		case 531:
+			return dwFwd53S1AVX512
+		case 351:
+			return dwFwd35S1AVX512
+		case 541:
+			return dwFwd54S1AVX512
+		case 451:
+			return dwFwd45S1AVX512
 		case 512:
 			return dwFwd51S2AVX512
+		case 152:
+			return dwFwd15S2AVX512
 		case 522:
 			return dwFwd52S2AVX512
+		case 252:
+			return dwFwd25S2AVX512
 		case 532:
 			return dwFwd53S2AVX512
+		case 352:
+			return dwFwd35S2AVX512
 		case 542:
 			return dwFwd54S2AVX512
-		case 552:
-			return dwFwd55S2AVX512
+		case 452:
+			return dwFwd45S2AVX512
 		}
 		return nil
 	}
 	switch k {
 	case 111:
 		return dwFwd11S1AVX2
+	case 331:
+		return dwFwd33S1AVX2
+	case 332:
+		return dwFwd33S2AVX2
+	case 551:
+		return dwFwd55S1AVX2
+	case 552:
+		return dwFwd55S2AVX2
 	case 121:
 		return dwFwd12S1AVX2
 	case 211:
@@ -364,40 +452,52 @@ func dwFwdTile(avx512 bool, kh, kw, s int) func(*DWTileArgs) {
 		return dwFwd22S1AVX2
 	case 231:
 		return dwFwd23S1AVX2
-	case 311:
-		return dwFwd31S1AVX2
 	case 321:
 		return dwFwd32S1AVX2
-	case 331:
-		return dwFwd33S1AVX2
-	case 511:
-		return dwFwd51S1AVX2
-	case 521:
-		return dwFwd52S1AVX2
-	case 531:
-		return dwFwd53S1AVX2
-	case 541:
-		return dwFwd54S1AVX2
-	case 551:
-		return dwFwd55S1AVX2
-	case 112:
-		return dwFwd11S2AVX2
+	case 311:
+		return dwFwd31S1AVX2
+	case 131:
+		return dwFwd13S1AVX2
 	case 312:
 		return dwFwd31S2AVX2
+	case 132:
+		return dwFwd13S2AVX2
 	case 322:
 		return dwFwd32S2AVX2
-	case 332:
-		return dwFwd33S2AVX2
+	case 232:
+		return dwFwd23S2AVX2
+	case 511:
+		return dwFwd51S1AVX2
+	case 151:
+		return dwFwd15S1AVX2
+	case 521:
+		return dwFwd52S1AVX2
+	case 251:
+		return dwFwd25S1AVX2
+	case 531:
+		return dwFwd53S1AVX2
+	case 351:
+		return dwFwd35S1AVX2
+	case 541:
+		return dwFwd54S1AVX2
+	case 451:
+		return dwFwd45S1AVX2
 	case 512:
 		return dwFwd51S2AVX2
+	case 152:
+		return dwFwd15S2AVX2
 	case 522:
 		return dwFwd52S2AVX2
+	case 252:
+		return dwFwd25S2AVX2
 	case 532:
 		return dwFwd53S2AVX2
+	case 352:
+		return dwFwd35S2AVX2
 	case 542:
 		return dwFwd54S2AVX2
-	case 552:
-		return dwFwd55S2AVX2
+	case 452:
+		return dwFwd45S2AVX2
 	}
 	return nil
 }

@@ -33,6 +33,7 @@ const (
 	tileN    = 64
 	tileYS   = 72
 	tileAct  = 80
+	tileXS   = 88
 
 	gradRows      = 0 // DWGradArgs.Rows
 	gradRowStride = 8
@@ -68,16 +69,34 @@ var (
 	avx512 = isa{name: "AVX512", file: "dwconv_avx512_amd64.s", v: 16, nreg: 32, r: "Z", const_: "dwc16"}
 )
 
-// The shapes with an unrolled forward tile kernel: the forward windows
-// (3×3 and 5×5, stride 1 and 2) and the 1×1 window; their border columns,
-// which see kw' < K columns of the input (kh×kw' sub-windows); and the
-// windows of the stride-2 transposed convolution (the input gradient splits
-// into 4 phases, each a stride-1 correlation with a ⌈K/2⌉ or ⌊K/2⌋ window)
-// with their border sub-windows.
-var fwdShapes = [][3]int{
-	{1, 1, 1}, {1, 2, 1}, {2, 1, 1}, {2, 2, 1}, {2, 3, 1}, {3, 1, 1}, {3, 2, 1}, {3, 3, 1},
-	{5, 1, 1}, {5, 2, 1}, {5, 3, 1}, {5, 4, 1}, {5, 5, 1},
-	{1, 1, 2}, {3, 1, 2}, {3, 2, 2}, {3, 3, 2}, {5, 1, 2}, {5, 2, 2}, {5, 3, 2}, {5, 4, 2}, {5, 5, 2},
+// The shapes (kh, kw, s) with an unrolled forward tile kernel: the
+// forward windows (3×3 and 5×5, stride 1 and 2, and 1×1), the windows of
+// the stride-2 transposed convolution (the input gradient splits into 4
+// phases, each a stride-1 correlation with a ⌈K/2⌉ or ⌊K/2⌋ window), and
+// for each of these the border sub-windows: rows of kw' < kw columns
+// (border pixels of the border rows) and, transposed, kw'×kh windows that
+// run down a border column (DWTileArgs.XS is then the input row stride).
+func fwdShapes() [][3]int {
+	base := [][3]int{{1, 1, 1}, {3, 3, 1}, {3, 3, 2}, {5, 5, 1}, {5, 5, 2},
+		{1, 1, 1}, {1, 2, 1}, {2, 1, 1}, {2, 2, 1}, {2, 3, 1}, {3, 2, 1}}
+	seen := map[[3]int]bool{}
+	var out [][3]int
+	add := func(k [3]int) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, b := range base {
+		add(b)
+	}
+	for _, b := range base {
+		for kw := 1; kw < b[1]; kw++ {
+			add([3]int{b[0], kw, b[2]})
+			add([3]int{kw, b[0], b[2]})
+		}
+	}
+	return out
 }
 
 // The shapes with an unrolled weight-gradient kernel, border sub-windows
@@ -151,9 +170,9 @@ func cop(is isa, name string, k int) (string, string) {
 	if is.nreg == 32 {
 		switch k {
 		case 0:
-			return name, "Z30"
+			return name, is.r + "30"
 		case 2:
-			return name, "Z31"
+			return name, is.r + "31"
 		}
 		return name + ".BCST", fmt.Sprintf("%s<>+%d(SB)", is.const_, 4*k)
 	}
@@ -163,8 +182,8 @@ func cop(is isa, name string, k int) (string, string) {
 // initConsts loads the register constants (AVX-512: Z30 = 0, Z31 = 6).
 func initConsts(e *emitter, is isa) {
 	if is.nreg == 32 {
-		e.o("VXORPS Z30, Z30, Z30")
-		e.o("VBROADCASTSS %s<>+8(SB), Z31", is.const_)
+		e.o("VXORPS %s30, %s30, %s30", is.r, is.r, is.r)
+		e.o("VBROADCASTSS %s<>+8(SB), %s31", is.const_, is.r)
 	}
 }
 
@@ -239,14 +258,13 @@ func setFullOrTailMask(e *emitter, is isa, cOff int, done string) {
 }
 
 // tileSizes returns the tile widths the pixel loop uses: p while it can,
-// then each power of two below p once (enough for any remainder < p).
+// then each smaller width of 12, 8, 6, 4, 2, 1 at most once, largest
+// first (enough for any remainder below p ≤ 16). The in-between widths
+// keep short rows (14 pixels: 12) and remainders (54 = 3·16 + 6) on wide
+// tiles: a tile of t pixels has only t independent accumulator chains.
 func tileSizes(p int) []int {
 	out := []int{p}
-	q := 1
-	for q*2 < p {
-		q *= 2
-	}
-	for ; q >= 1; q /= 2 {
+	for _, q := range []int{12, 8, 6, 4, 2, 1} {
 		if q < p {
 			out = append(out, q)
 		}
@@ -328,6 +346,8 @@ func genFwdTile(e *emitter, is isa, kh, kw, s int) {
 	// The tail mask, the same for every tile.
 	e.o("MOVQ DX, CX")
 	e.o("ANDQ $%d, CX", 4*is.v-1)
+	e.o("MOVQ %d(DI), DX", tileXS)
+	e.o("SHLQ $2, DX")
 	nomask := e.newLabel("nomask")
 	e.o("JZ %s", nomask)
 	setMask(e, is)
@@ -403,16 +423,34 @@ func fwdBlock(e *emitter, is isa, kh, kw, s, t int, masked bool) {
 		e.o("LEAQ (%s)(R14*1), SI", rowReg(ky))
 		ncol := (t-1)*s + kw
 		for col := range ncol {
-			load(e, is, masked, "(SI)", tmp)
-			for j := range t {
-				kx := col - j*s
-				if kx < 0 || kx >= kw {
-					continue
-				}
-				e.o("VFMADD231PS %s, %s, %s", wr(kx), tmp, acc(j))
+			// Columns alternate between (SI) and (SI)(DX*1); SI moves two
+			// columns at a time.
+			src := "(SI)"
+			if col%2 == 1 {
+				src = "(SI)(DX*1)"
 			}
-			if col < ncol-1 {
-				e.o("ADDQ DX, SI")
+			var users []int
+			for j := range t {
+				if kx := col - j*s; kx >= 0 && kx < kw {
+					users = append(users, j)
+				}
+			}
+			if len(users) == 1 && (!masked || is.nreg == 32) {
+				// A column one output reads: fold the load into the FMA.
+				j := users[0]
+				if masked {
+					e.o("VFMADD231PS %s, %s, K1, %s", src, wr(col-j*s), acc(j))
+				} else {
+					e.o("VFMADD231PS %s, %s, %s", src, wr(col-j*s), acc(j))
+				}
+			} else {
+				load(e, is, masked, src, tmp)
+				for _, j := range users {
+					e.o("VFMADD231PS %s, %s, %s", wr(col-j*s), tmp, acc(j))
+				}
+			}
+			if col%2 == 1 && col < ncol-1 {
+				e.o("LEAQ (SI)(DX*2), SI")
 			}
 		}
 	}
@@ -437,7 +475,7 @@ func gradPlan(is isa, kh, kw int, masked bool) int {
 	if masked && is.nreg == 16 {
 		free--
 	}
-	return min(8, free)
+	return min(16, free)
 }
 
 func genGradTile(e *emitter, is isa, kh, kw, s int) {
@@ -734,11 +772,11 @@ func main() {
 	fmt.Fprintf(&decl, `
 // Byte offsets of the argument structs' fields, as the assembly reads them.
 const (
-	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct = %d, %d, %d, %d, %d, %d, %d
+	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS = %d, %d, %d, %d, %d, %d, %d, %d
 	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff = %d, %d, %d, %d, %d, %d, %d, %d, %d
 	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct = %d, %d, %d, %d, %d, %d
 )
-`, tileRows, tileW, tileY, tileC, tileN, tileYS, tileAct,
+`, tileRows, tileW, tileY, tileC, tileN, tileYS, tileAct, tileXS,
 		gradRows, gradRowStride, gradNR, gradDY, gradDYRow, gradN, gradC, gradAcc, gradXOff,
 		indTaps, indN, indNT, indW, indC, indAct)
 	fwdSwitch := map[string]*strings.Builder{}
@@ -748,7 +786,7 @@ const (
 		header(e, is)
 		fs, gs := &strings.Builder{}, &strings.Builder{}
 		fwdSwitch[is.name], gradSwitch[is.name] = fs, gs
-		for _, k := range fwdShapes {
+		for _, k := range fwdShapes() {
 			genFwdTile(e, is, k[0], k[1], k[2])
 			n := fmt.Sprintf("dwFwd%d%dS%d%s", k[0], k[1], k[2], is.name)
 			fmt.Fprintf(&decl, "\n//go:noescape\nfunc %s(a *DWTileArgs)\n", n)
