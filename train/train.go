@@ -76,8 +76,10 @@ type Progress struct {
 	TrainAcc      float64 // running accuracy of this epoch's batches
 	ImagesPerS    float64 // training throughput of this session
 	Elapsed, ETA  time.Duration
-	// ValAcc is the validation accuracy, set (≥ 0) only in the report that
-	// ends an epoch.
+	// EpochDone marks the report that ends an epoch (after validation).
+	EpochDone bool
+	// ValAcc is the validation accuracy in the report that ends an epoch,
+	// −1 when there is no validation set (and in step reports).
 	ValAcc float64
 }
 
@@ -244,7 +246,7 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 			t.Progress(Progress{Epoch: epoch + 1, Epochs: r.Epochs, Step: steps, Steps: steps,
 				Loss: lossSum / float64(steps), TrainAcc: float64(correct) / float64(max(1, seen)),
 				ImagesPerS: float64(images) / busy.Seconds(), Elapsed: el,
-				ETA: el / time.Duration(epoch+1-first) * time.Duration(r.Epochs-epoch-1), ValAcc: val})
+				ETA: el / time.Duration(epoch+1-first) * time.Duration(r.Epochs-epoch-1), EpochDone: true, ValAcc: val})
 		}
 	}
 	res.TrainS = busy.Seconds()

@@ -74,6 +74,7 @@ func TestTrainLearnsAndReports(t *testing.T) {
 	require.Greater(t, res.ImagesPerS, 0.0)
 	last := reports[len(reports)-1]
 	require.Equal(t, 4, last.Epoch)
+	require.True(t, last.EpochDone)
 	require.InDelta(t, res.ValAcc, last.ValAcc, 1e-12)
 	acc, err := Evaluate(net, blobs(90, 2), 7)
 	require.NoError(t, err)
@@ -93,7 +94,7 @@ func TestResumeRepeatsAnUninterruptedRun(t *testing.T) {
 	part := newNet(t)
 	_, err = (&Trainer{Net: part, Recipe: recipe(3), Train: train, Val: val, Checkpoint: ck,
 		Progress: func(p Progress) {
-			if p.ValAcc >= 0 && p.Epoch == 1 {
+			if p.EpochDone && p.Epoch == 1 {
 				cancel()
 			}
 		}}).Run(ctx)
