@@ -142,4 +142,3 @@ func runTrain(args []string, stdout io.Writer) error {
 		100*testAcc, splits.Test.N, dur(time.Duration(res.TrainS*float64(time.Second))), res.ImagesPerS, *out)
 	return nil
 }
-
