@@ -145,6 +145,11 @@ func run() error {
 		noise.endRound()
 		for _, r := range rows {
 			for _, t := range threads {
+				// a row nasrun skipped is measured on the peers in the
+				// first round only: without nasrun there is no ratio
+				if _, skipped := tab.skip[key{r.ID, t, nas.name}]; skipped && round > 0 {
+					continue
+				}
 				for i := range engines {
 					e := engines[(i+round)%len(engines)]
 					if e.dead {

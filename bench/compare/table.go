@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/nasrun/nasrun/bench/cost"
 	"github.com/nasrun/nasrun/bench/suite"
 )
 
@@ -111,7 +112,8 @@ func (t *table) markdown(rf *roofline, machine, command string, notes []string) 
 	fmt.Fprintf(&b, "Machine: %s  \nCommand: `%s`  \n", machine, command)
 	fmt.Fprintf(&b, "Method: each engine a server process; rows interleaved row by row, engine by engine, over %d rounds; "+
 		"a cell is the median over rounds of the engine's median of %d samples of ~%g ms; "+
-		"the best-peer ratio (fastest peer ms ÷ nasrun ms, > 1: nasrun is faster) is taken within each round, median shown.  \n",
+		"the best-peer ratio (fastest peer ms ÷ nasrun ms, > 1: nasrun is faster) is taken within each round, median shown; "+
+		"rows nasrun cannot run yet are timed on the peers in the first round only.  \n",
 		t.rounds, *flagSamples, *flagSample)
 	if rf != nil {
 		fmt.Fprintf(&b, "Roofline (bench/peers/roofline): %s. The roofline column is max(FLOPs ÷ FMA peak, bytes ÷ bandwidth of the level the working set fits in) ÷ nasrun's time.\n", rf.summary(t.threads))
@@ -123,13 +125,23 @@ func (t *table) markdown(rf *roofline, machine, command string, notes []string) 
 	b.WriteString(" best peer ÷ nasrun | roofline |\n|---|---|--:|")
 	b.WriteString(strings.Repeat("--:|", len(t.engines)+2) + "\n")
 	skips := map[string][]string{} // "engine: reason" → rows
+	disturbed := false
 	for _, r := range t.rows {
 		shape := strings.TrimPrefix(r.Name(), r.ID+"/")
 		for _, th := range t.threads {
 			fmt.Fprintf(&b, "| %s | %s | %d |", r.ID, shape, th)
 			for _, e := range t.engines {
 				k := key{r.ID, th, e}
-				fmt.Fprintf(&b, " %s |", fmtMs(median(t.ms[k])))
+				m := median(t.ms[k])
+				cell := fmtMs(m)
+				if r.Op == "model-train" && !math.IsNaN(m) { // training throughput, too
+					cell += fmt.Sprintf(" (%.0f img/s)", float64(r.N)/m*1e3)
+				}
+				if th > t.threads[0] && m > median(t.ms[key{r.ID, t.threads[0], e}]) {
+					cell += " †"
+					disturbed = true
+				}
+				fmt.Fprintf(&b, " %s |", cell)
 				if why, ok := t.skip[k]; ok {
 					n := e + ": " + why
 					if !slices.Contains(skips[n], r.ID) {
@@ -144,7 +156,7 @@ func (t *table) markdown(rf *roofline, machine, command string, notes []string) 
 				fmt.Fprintf(&b, " %.2f (%s) |", ratio, who)
 			}
 			nas := median(t.ms[key{r.ID, th, t.engines[0]}])
-			if rf == nil || math.IsNaN(nas) {
+			if rf == nil || math.IsNaN(nas) || cost.Bytes(r) == 0 {
 				b.WriteString(" – |\n")
 			} else {
 				bound, limit := rf.bound(r, th)
@@ -157,6 +169,10 @@ func (t *table) markdown(rf *roofline, machine, command string, notes []string) 
 		sk = append(sk, fmt.Sprintf("- %s (%s)", n, strings.Join(ids, ", ")))
 	}
 	slices.Sort(sk)
+	if disturbed {
+		notes = append(notes, fmt.Sprintf("† slower on more threads than on %d: disturbed by other processes (a thread pool whose "+
+			"threads wait for one that was preempted); not the engine's speed on an idle machine.", t.threads[0]))
+	}
 	if len(sk)+len(notes) > 0 {
 		b.WriteString("\nNotes:\n")
 		for _, n := range notes {

@@ -2,7 +2,7 @@
 // operations (a multiply-add counts 2) and bytes moved (every input, weights
 // included, read once and every output written once, 4 bytes an element).
 // The compare harness divides them by a row's time for GFLOP/s and GB/s and
-// for its distance from the machine's roofline.
+// for its distance from the machine's roofline. Model rows count 0 for both.
 package cost
 
 import "github.com/nasrun/nasrun/bench/suite"
@@ -48,6 +48,9 @@ func Bytes(r suite.Row) float64 {
 		out = in
 	case "se":
 		w, out = float64(2*r.C*(r.C/max(r.R, 1))+r.C+r.C/max(r.R, 1)), in
+	}
+	if r.Net != "" {
+		return 0
 	}
 	b := 4 * (in + w + out)
 	if r.Op == "train-dw" || r.Op == "train-conv" {

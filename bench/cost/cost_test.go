@@ -25,6 +25,8 @@ func TestCost(t *testing.T) {
 	require.Equal(t, 8.0*4194304, Bytes(row(t, "hswish-4m")))
 	require.Zero(t, Flops(row(t, "maxpool")))
 	for _, r := range suite.All() {
-		require.Positive(t, Bytes(r), r.ID)
+		if r.Net == "" { // model rows have no cost here
+			require.Positive(t, Bytes(r), r.ID)
+		}
 	}
 }

@@ -24,6 +24,8 @@ type Row struct {
 	M, KK, NN  int // GEMM sizes: C[M,NN] = A[M,KK]·B[KK,NN]
 	Elems      int // flat activation size (elementwise rows)
 	R          int // SE reduction
+
+	Net string // model rows: a reference network of nas/refnets, e.g. "mbv3-like"
 }
 
 // OutH and OutW are the output spatial size of a windowed op.
@@ -52,6 +54,8 @@ func (r Row) Name() string {
 		return fmt.Sprintf("%s/m=%d,k=%d,n=%d", r.ID, r.M, r.KK, r.NN)
 	case "maxpool", "avgpool":
 		return fmt.Sprintf("%s/k=%d,s=%d,c=%d,hw=%d", r.ID, r.K, r.S, r.C, r.H)
+	case "model-train", "model-latency":
+		return fmt.Sprintf("%s/net=%s,n=%d", r.ID, r.Net, r.N)
 	}
 	if r.Elems > 0 {
 		return fmt.Sprintf("%s/elems=%d", r.ID, r.Elems)
@@ -110,8 +114,12 @@ func Parse(s string) ([]Row, error) {
 			if !ok {
 				return nil, fmt.Errorf("suite line %d: %q is not key=value", ln+1, kv)
 			}
-			if k == "op" {
+			switch k {
+			case "op":
 				r.Op = v
+				continue
+			case "net":
+				r.Net = v
 				continue
 			}
 			n, err := strconv.Atoi(v)

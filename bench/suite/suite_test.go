@@ -15,6 +15,10 @@ func TestSuiteRows(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, [3]int{3136, 144, 24}, [3]int{g.M, g.KK, g.NN})
 	require.Len(t, Op("gap"), 2)
+	m, ok := ByID("mbv3-train")
+	require.True(t, ok)
+	require.Equal(t, Row{ID: "mbv3-train", Op: "model-train", N: 64, Net: "mbv3-like"}, m)
+	require.Equal(t, "mbv3-train/net=mbv3-like,n=64", m.Name())
 	ids := map[string]bool{}
 	for _, r := range All() {
 		require.False(t, ids[r.ID], "duplicate id %s", r.ID)

@@ -13,7 +13,10 @@ Tensors are NCHW (PyTorch's default) or channels_last: the first time a row
 and thread count is asked for, both layouts are timed and the faster one is
 kept (printed in the "layout" field), so PyTorch is measured at its best.
 Forward rows run under torch.no_grad(); train-* rows run the forward and the
-backward to the input and the weight (torch.autograd.grad). Timing is the
+backward to the input and the weight (torch.autograd.grad). Model rows build
+a reference network from its genome (nas/refnets/NET.json, REFNETS.md):
+model-train times one SGD step on a batch (forward, cross-entropy, backward,
+update), model-latency one inference pass. Timing is the
 method of bench/peers/peer.h: calibrate calls per sample (the warm-up), then
 N samples, median and minimum per call.
 
@@ -23,12 +26,15 @@ thread count, so the script sets it to the row's thread count too.
 import argparse
 import ctypes
 import json
+import os
 import sys
 import time
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 INT_FIELDS = ("n", "h", "w", "c", "co", "k", "s", "p", "m", "kk", "nn", "elems", "r")
 
 
@@ -44,7 +50,7 @@ def read_suite(path):
             row["id"] = fields[0]
             for kv in fields[1:]:
                 k, v = kv.split("=", 1)
-                row[k] = v if k == "op" else int(v)
+                row[k] = v if k in ("op", "net") else int(v)
             rows[row["id"]] = row
     return rows
 
@@ -69,7 +75,110 @@ class Skip(Exception):
     """The row has no PyTorch equivalent here."""
 
 
-SPATIAL_OPS = ("dwconv", "conv", "train-dw", "train-conv", "maxpool", "avgpool", "gap", "se")
+SPATIAL_OPS = ("dwconv", "conv", "train-dw", "train-conv", "maxpool", "avgpool", "gap", "se",
+               "model-train", "model-latency")
+
+
+# ---- the reference networks (REFNETS.md), built from their genome files ----
+
+def make_div(v):
+    return max(8, int(v + 4) // 8 * 8)
+
+
+def conv_bn(cin, cout, k, stride=1, groups=1, act=None):
+    layers = [nn.Conv2d(cin, cout, k, stride, k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)]
+    if act:
+        layers.append(nn.Hardswish() if act == "hswish" else nn.ReLU())
+    return layers
+
+
+class SE(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc1, self.fc2 = nn.Conv2d(c, make_div(c / 4), 1), nn.Conv2d(make_div(c / 4), c, 1)
+
+    def forward(self, x):
+        return x * F.hardsigmoid(self.fc2(F.relu(self.fc1(F.adaptive_avg_pool2d(x, 1)))))
+
+
+class MBConv(nn.Module):
+    """expand 1×1 (skipped at e = 1), depthwise k×k with the stride, SE, project 1×1."""
+
+    def __init__(self, cin, cout, k, e, stride, se, act):
+        super().__init__()
+        mid = make_div(cin * e)
+        layers = conv_bn(cin, mid, 1, act=act) if e != 1 else []
+        layers += conv_bn(mid, mid, k, stride, mid, act) + ([SE(mid)] if se else []) + conv_bn(mid, cout, 1)
+        self.body, self.residual = nn.Sequential(*layers), stride == 1 and cin == cout
+
+    def forward(self, x):
+        return x + self.body(x) if self.residual else self.body(x)
+
+
+class GhostModule(nn.Module):
+    """1×1 conv to half the channels, a cheap depthwise 3×3 makes the other half."""
+
+    def __init__(self, cin, cout, act):
+        super().__init__()
+        init = -(-cout // 2)
+        self.cout = cout
+        self.primary = nn.Sequential(*conv_bn(cin, init, 1, act=act))
+        self.cheap = nn.Sequential(*conv_bn(init, init, 3, 1, init, act))
+
+    def forward(self, x):
+        a = self.primary(x)
+        return torch.cat([a, self.cheap(a)], 1)[:, :self.cout]
+
+
+class GhostBottleneck(nn.Module):
+    def __init__(self, cin, cout, k, e, stride, se, act):
+        super().__init__()
+        mid = make_div(cin * e)
+        layers = [GhostModule(cin, mid, act)]
+        layers += conv_bn(mid, mid, k, stride, mid) if stride > 1 else []
+        layers += ([SE(mid)] if se else []) + [GhostModule(mid, cout, None)]
+        self.body = nn.Sequential(*layers)
+        self.short = None if stride == 1 and cin == cout else nn.Sequential(
+            *conv_bn(cin, cin, k, stride, cin), *conv_bn(cin, cout, 1))
+
+    def forward(self, x):
+        return self.body(x) + (x if self.short is None else self.short(x))
+
+
+def build_net(g):
+    """The network of genome g (a nas/refnets/*.json document)."""
+    st, hd = g["stem"], g["head"]
+    layers, cin = conv_bn(g["input"]["c"], st["c"], st["k"], st["stride"], act=st["act"]), st["c"]
+    for s in g["stages"]:
+        block = {"mbconv": MBConv, "ghost": GhostBottleneck}[s["block"]]
+        cout = make_div(s["c"] * s["width"])
+        for i in range(s["layers"]):
+            layers.append(block(cin, cout, s["k"], s["expand"], s["stride"] if i == 0 else 1, s["se"] > 0, s["act"]))
+            cin = cout
+    layers += conv_bn(cin, hd["c"], 1, act=hd["act"])
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(hd["dropout"]), nn.Linear(hd["c"], g["classes"])]
+    return nn.Sequential(*layers)
+
+
+def model_case(r, fmt, rnd):
+    """One training step (SGD, batch n) or one inference pass of a reference net."""
+    with open(os.path.join(ROOT, "nas", "refnets", r["net"] + ".json")) as f:
+        g = json.load(f)
+    net = build_net(g).to(memory_format=fmt)
+    i = g["input"]
+    x = rnd(r["n"], i["c"], i["h"], i["w"])
+    if r["op"] == "model-latency":
+        net.eval()
+        return (lambda: net(x)), False
+    y = torch.randint(0, g["classes"], (r["n"],))
+    opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=4e-5)
+
+    def step():
+        opt.zero_grad()
+        F.cross_entropy(net(x), y, label_smoothing=0.1).backward()
+        opt.step()
+
+    return step, True
 
 
 def make_case(r, layout):
@@ -94,6 +203,8 @@ def make_case(r, layout):
             gy = rnd(n, cout, ho, wo)
             return (lambda: torch.autograd.grad(F.conv2d(x, wt, None, s, p, 1, groups), (x, wt), gy)), True
         return (lambda: F.conv2d(x, wt, None, s, p, 1, groups)), False
+    if op in ("model-train", "model-latency"):
+        return model_case(r, fmt, rnd)
     if op == "gemm":
         a, b = rnd(r["m"], r["kk"]), rnd(r["kk"], r["nn"])
         return (lambda: torch.mm(a, b)), False

@@ -188,6 +188,8 @@ static const char *make_case(case_t *cs, const row_t *r) {
     se(cs, r);
   } else if (!strcmp(r->op, "hardsigmoid")) {
     return "no hardsigmoid operator in this XNNPACK";
+  } else if (!strncmp(r->op, "model-", 6)) {
+    return "the reference nets are measured against PyTorch only";
   } else if (!strncmp(r->op, "train-", 6)) {
     return "XNNPACK has no backward pass";
   } else {
