@@ -125,23 +125,13 @@ func addTo(dst, src []float32) {
 func colRows(k int) int { return max(16, (64<<10)/k) }
 
 // epilogue applies bias (if any) and activation to rows of y, each of cout
-// values.
+// values, with the vectorised element-wise kernels.
 func epilogue(y, bias []float32, cout int, act Act) {
-	if bias == nil && act == ActNone {
-		return
+	if bias != nil {
+		AddBias(len(y)/cout, cout, y, bias)
 	}
-	for r := 0; r < len(y); r += cout {
-		row := y[r : r+cout]
-		if bias != nil {
-			for j := range row {
-				row[j] += bias[j]
-			}
-		}
-		if act != ActNone {
-			for j, v := range row {
-				row[j] = ActScalar(act, v)
-			}
-		}
+	if act != ActNone {
+		Activate(act, y, y)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nasrun/nasrun/autograd"
@@ -100,4 +101,45 @@ func TestBuildTorchFixture(t *testing.T) {
 	net, err := Build(g, rand.New(rand.NewPCG(1, 1)))
 	require.NoError(t, err)
 	nntest.CheckFixture(t, net, fx)
+}
+
+// TestInferencePlan: the compiled plan (BN folded, activations fused)
+// gives the eval-mode logits of the network, for batch 1 and a larger
+// batch, and a steady-state Run allocates nothing outside the kernels.
+func TestInferencePlan(t *testing.T) {
+	for _, name := range RefNetNames() {
+		g, err := RefNet(name)
+		require.NoError(t, err)
+		rng := rand.New(rand.NewPCG(7, 8))
+		net, err := Build(g, rng)
+		require.NoError(t, err)
+		// Non-trivial running statistics and BN parameters.
+		for _, e := range net.Entries() {
+			if strings.HasSuffix(e.Name, "running_var") {
+				for i := range e.Value.Data {
+					e.Value.Data[i] = 0.5 + rng.Float32()
+				}
+			} else if strings.HasSuffix(e.Name, "running_mean") || (e.Param != nil && len(e.Value.Shape) == 1) {
+				for i := range e.Value.Data {
+					e.Value.Data[i] += 0.2 * (rng.Float32() - 0.5)
+				}
+			}
+		}
+		plan, err := net.Inference()
+		require.NoError(t, err)
+		for _, n := range []int{1, 5} {
+			x := tensor.RandNormal(rng, 0, 1, n, 28, 28, 1)
+			tp := autograd.NewTape()
+			tp.SetGrad(false)
+			want := net.Forward(&nn.Ctx{Tape: tp}, tp.Input(x)).Value
+			got, err := plan.Run(x)
+			require.NoError(t, err)
+			require.Equal(t, want.Shape, got.Shape)
+			require.LessOrEqual(t, nntest.RelErr(got.Data, want.Data, 0), 1e-4, "%s batch %d", name, n)
+		}
+		_, err = plan.Run(tensor.Zeros(1, 28, 28, 3))
+		require.ErrorContains(t, err, "want [N 28 28 1]")
+		x := tensor.RandNormal(rng, 0, 1, 1, 28, 28, 1)
+		require.Zero(t, ownAllocs(t, 5, func() { plan.Run(x) }), name)
+	}
 }

@@ -27,8 +27,8 @@ func absMax(v []float32) float64 {
 	return m
 }
 
-// relErr is max |got−want| / max(max |want|, floor).
-func relErr(got, want []float32, floor float64) float64 {
+// RelErr is max |got−want| / max(max |want|, floor).
+func RelErr(got, want []float32, floor float64) float64 {
 	var d float64
 	for i := range want {
 		d = max(d, math.Abs(float64(got[i])-float64(want[i])))
@@ -41,7 +41,7 @@ func relErr(got, want []float32, floor float64) float64 {
 func RequireClose(t *testing.T, name string, got, want safetensors.Tensor, floor float64) {
 	t.Helper()
 	require.Equal(t, want.Shape, got.Shape, name)
-	e := relErr(got.Data, want.Data, floor)
+	e := RelErr(got.Data, want.Data, floor)
 	require.LessOrEqual(t, e, Tol, "%s: relative error %.3g", name, e)
 }
 
