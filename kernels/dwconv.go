@@ -355,6 +355,7 @@ type dwCorr struct {
 	post              Act  // applied in Go after the kernel when act cannot fuse it
 	oxL, oxR          int  // interior output columns: every tap inside the input
 	oyT, oyB          int  // interior output rows: every window row inside the input
+	nrMax             int  // interior rows per tile-kernel call
 	vert              bool // border columns of interior rows go down the column
 	tile              func(*asm.DWTileArgs)
 	ind               func(*asm.DWIndArgs)
@@ -447,8 +448,12 @@ func (j *dwJob) prepareCorr(w, bias []float32) {
 			j.pack(j.wp[sg.vOff:], q.kh, q.kw, sg.kx0, sg.kx1, true, w, bias)
 		}
 	}
-	// Interior rows: every window row inside the input.
+	// Interior rows: every window row inside the input. A call takes up
+	// to nrMax of them: a tile's inputs for all its rows (up to ~20 KB per
+	// channel block of 16) stay in L1 between the rows that share them.
 	q.oyT, q.oyB = interior(q.hi, q.kh, q.s, q.pt, q.oh)
+	cols := 16*q.s + q.kw - q.s
+	q.nrMax = max(1, min(8, (320/cols-q.kh+q.s)/q.s))
 	q.zero = zeros(q.wi * q.c)
 }
 
@@ -474,8 +479,22 @@ func (j *dwJob) corrRows(lo, hi int) {
 	for r := lo; r < hi; {
 		n, oy0 := r/q.oh, r%q.oh
 		oy1 := min(q.oh, oy0+hi-r)
-		for oy := oy0; oy < oy1; oy++ {
-			j.corrRow(sc, n, oy, !q.vert || oy < q.oyT || oy >= q.oyB)
+		for oy := oy0; oy < oy1; {
+			if q.oxR <= q.oxL || oy < q.oyT || oy >= q.oyB {
+				j.corrRow(sc, n, oy, true, true)
+				oy++
+				continue
+			}
+			// Interior rows: up to nrMax at a time, then their borders
+			// unless the column pass does them.
+			nr := min(q.nrMax, oy1-oy, q.oyB-oy)
+			j.corrInterior(sc, n, oy, nr)
+			if !q.vert {
+				for i := range nr {
+					j.corrRow(sc, n, oy+i, false, true)
+				}
+			}
+			oy += nr
 		}
 		if a, b := max(oy0, q.oyT), min(oy1, q.oyB); q.vert && a < b {
 			j.corrColumns(sc, n, a, b)
@@ -484,13 +503,32 @@ func (j *dwJob) corrRows(lo, hi int) {
 	}
 }
 
-// corrRow computes output row oy of image n: the interior columns, and the
-// border columns if borders is set.
-func (j *dwJob) corrRow(sc *dwScratch, n, oy int, borders bool) {
+// corrInterior computes the interior columns of interior output rows
+// [oy, oy+nr) of image n in one call.
+func (j *dwJob) corrInterior(sc *dwScratch, n, oy, nr int) {
+	q := &j.corr
+	a := &sc.tile
+	a.C, a.XS, a.YS, a.Act = q.c, q.c, q.oPix, q.act
+	a.NR, a.RS, a.YR = nr, q.wi*q.c, q.oRow
+	in := n*q.inImg + (oy*q.s-q.pt)*q.wi*q.c + (q.oxL*q.s-q.pl)*q.c
+	for ty := range q.kh {
+		a.Rows[ty] = unsafe.Pointer(&q.in[in+ty*q.wi*q.c])
+	}
+	a.W, a.N = unsafe.Pointer(&j.wp[0]), q.oxR-q.oxL
+	a.Y = unsafe.Pointer(&q.out[n*q.outImg+q.off+oy*q.oRow+q.oxL*q.oPix])
+	q.tile(a)
+	if q.post > ActHardswish && q.vert {
+		panic("unreachable: the column pass needs a fused activation")
+	}
+}
+
+// corrRow computes output row oy of image n: its interior columns if
+// interior is set, its border columns if borders is.
+func (j *dwJob) corrRow(sc *dwScratch, n, oy int, interior, borders bool) {
 	q := &j.corr
 	zp := unsafe.Pointer(&q.zero[0])
 	a := &sc.tile
-	a.C, a.XS, a.YS, a.Act = q.c, q.c, q.oPix, q.act
+	a.C, a.XS, a.YS, a.Act, a.NR = q.c, q.c, q.oPix, q.act, 1
 	inBase, outRow := n*q.inImg, n*q.outImg+q.off+oy*q.oRow
 	// rows[ty]: index of the input row's column 0, or -1 outside.
 	var rows [8]int
@@ -512,7 +550,7 @@ func (j *dwJob) corrRow(sc *dwScratch, n, oy int, borders bool) {
 		a.W, a.Y, a.N = unsafe.Pointer(&j.wp[wOff]), unsafe.Pointer(&q.out[outRow+ox0*q.oPix]), n
 		tile(a)
 	}
-	if q.oxR > q.oxL {
+	if interior && q.oxR > q.oxL {
 		call(q.tile, q.oxL, q.oxR-q.oxL, 0, 0)
 	}
 	if !borders {
@@ -553,7 +591,7 @@ func (j *dwJob) corrRow(sc *dwScratch, n, oy int, borders bool) {
 func (j *dwJob) corrColumns(sc *dwScratch, n, oy0, oy1 int) {
 	q := &j.corr
 	a := &sc.tile
-	a.C, a.XS, a.YS, a.Act, a.N = q.c, q.wi*q.c, q.oRow, q.act, oy1-oy0
+	a.C, a.XS, a.YS, a.Act, a.N, a.NR = q.c, q.wi*q.c, q.oRow, q.act, oy1-oy0, 1
 	inRow := n*q.inImg + (oy0*q.s-q.pt)*q.wi*q.c
 	outRow := n*q.outImg + q.off + oy0*q.oRow
 	for _, sg := range j.segs {

@@ -24,6 +24,9 @@ type DWTileArgs struct {
 	YS   int               // output pixel stride in floats
 	Act  int               // 0 none, 1 ReLU, 2 ReLU6, 3 hardswish
 	XS   int               // input pixel stride in floats (C along a row; the row stride down a column)
+	NR   int               // output rows, ≥ 1: row r reads Rows[ky] + r·s·RS and writes Y + r·YR
+	RS   int               // input row stride in floats (NR > 1)
+	YR   int               // output row stride in floats (NR > 1)
 }
 
 // DWGradArgs are the arguments of a weight-gradient tile kernel: NR rows of

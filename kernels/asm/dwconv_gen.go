@@ -34,6 +34,9 @@ const (
 	tileYS   = 72
 	tileAct  = 80
 	tileXS   = 88
+	tileNR   = 96
+	tileRS   = 104
+	tileYR   = 112
 
 	gradRows      = 0 // DWGradArgs.Rows
 	gradRowStride = 8
@@ -335,8 +338,17 @@ func genFwdTile(e *emitter, is isa, kh, kw, s int) {
 	q, _, _ := fwdPlan(is, kh, kw)
 	e.raw("")
 	e.raw("// func %s(a *DWTileArgs)", name)
-	e.raw("TEXT ·%s(SB), NOSPLIT, $8-8", name)
+	e.raw("TEXT ·%s(SB), NOSPLIT, $48-8", name)
 	e.o("MOVQ a+0(FP), DI")
+	// Frame: channel bytes; per output row r of the call, the byte offsets
+	// of its input rows (roff) and output row (yoff), the rows left, and
+	// the steps s·RS and YR in bytes.
+	e.o("MOVQ %d(DI), SI", tileRS)
+	e.o("IMUL3Q $%d, SI, SI", 4*s)
+	e.o("MOVQ SI, srs-40(SP)")
+	e.o("MOVQ %d(DI), SI", tileYR)
+	e.o("SHLQ $2, SI")
+	e.o("MOVQ SI, yrb-48(SP)")
 	e.o("MOVQ %d(DI), DX", tileC)
 	e.o("SHLQ $2, DX")
 	e.o("MOVQ DX, cbytes-8(SP)")
@@ -408,6 +420,14 @@ func fwdBlock(e *emitter, is isa, kh, kw, s, t int, masked bool) {
 			e.o("VMOVUPS %d(AX), %s", i*vb, w(i))
 		}
 	}
+	// The NR output rows of the call, their inputs s·RS apart: the block's
+	// inputs for all of them stay in L1, and its weights in registers.
+	e.o("MOVQ $0, roff-16(SP)")
+	e.o("MOVQ $0, yoff-24(SP)")
+	e.o("MOVQ %d(DI), SI", tileNR)
+	e.o("MOVQ SI, rleft-32(SP)")
+	rloop := e.newLabel("rows")
+	e.lbl(rloop)
 	for j := range t {
 		e.o("VMOVAPS %s, %s", bias, acc(j))
 	}
@@ -421,6 +441,7 @@ func fwdBlock(e *emitter, is isa, kh, kw, s, t int, masked bool) {
 			}
 		}
 		e.o("LEAQ (%s)(R14*1), SI", rowReg(ky))
+		e.o("ADDQ roff-16(SP), SI")
 		ncol := (t-1)*s + kw
 		for col := range ncol {
 			// Columns alternate between (SI) and (SI)(DX*1); SI moves two
@@ -460,12 +481,19 @@ func fwdBlock(e *emitter, is isa, kh, kw, s, t int, masked bool) {
 	}
 	activation(e, is, tileAct, accs, tmp, "SI")
 	e.o("LEAQ (BX)(R14*1), SI")
+	e.o("ADDQ yoff-24(SP), SI")
 	for j := range t {
 		store(e, is, masked, acc(j), "(SI)")
 		if j < t-1 {
 			e.o("ADDQ R13, SI")
 		}
 	}
+	e.o("MOVQ srs-40(SP), SI")
+	e.o("ADDQ SI, roff-16(SP)")
+	e.o("MOVQ yrb-48(SP), SI")
+	e.o("ADDQ SI, yoff-24(SP)")
+	e.o("DECQ rleft-32(SP)")
+	e.o("JNZ %s", rloop)
 }
 
 // gradPlan returns the tile width of a weight-gradient kernel: registers
@@ -772,11 +800,11 @@ func main() {
 	fmt.Fprintf(&decl, `
 // Byte offsets of the argument structs' fields, as the assembly reads them.
 const (
-	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS = %d, %d, %d, %d, %d, %d, %d, %d
+	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR = %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d
 	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff = %d, %d, %d, %d, %d, %d, %d, %d, %d
 	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct = %d, %d, %d, %d, %d, %d
 )
-`, tileRows, tileW, tileY, tileC, tileN, tileYS, tileAct, tileXS,
+`, tileRows, tileW, tileY, tileC, tileN, tileYS, tileAct, tileXS, tileNR, tileRS, tileYR,
 		gradRows, gradRowStride, gradNR, gradDY, gradDYRow, gradN, gradC, gradAcc, gradXOff,
 		indTaps, indN, indNT, indW, indC, indAct)
 	fwdSwitch := map[string]*strings.Builder{}
