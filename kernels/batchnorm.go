@@ -36,8 +36,8 @@ func BatchNormTrain(rows, c int, eps float32, x, gamma, beta, y, mean, variance 
 	}
 	k := elt()
 	inv := 1 / float64(rows)
-	colReduce(k, rows, c, x, nil, nil, nil, inv, mean)
-	colReduce(k, rows, c, x, mean, x, mean, inv, variance)
+	colReduce(k, rows, c, x, nil, nil, nil, inv, mean, nil)
+	colReduce(k, rows, c, x, mean, x, mean, inv, variance, nil)
 	bnNormalize(k, rows, c, eps, x, gamma, beta, mean, variance, y)
 }
 
@@ -78,13 +78,11 @@ func BatchNormBackward(rows, c int, eps float32, x, gamma, mean, variance, dy, d
 		return
 	}
 	k := elt()
-	sc := getEltScratch(4*c, 0)
-	zero := sc.fill(0, c, 0)
-	colReduce(k, rows, c, dy, nil, nil, nil, 1, dbeta)
-	colReduce(k, rows, c, dy, zero, x, mean, 1, dgamma) // Σ dy·(x − mean), scaled below
+	sc := getEltScratch(3*c, 0)
+	colReduce(k, rows, c, dy, nil, x, mean, 1, dbeta, dgamma) // Σ dy and Σ dy·(x − mean), scaled below
 	// dx = dy·A + (x − mean)·B + C per channel, from
 	// dx = γ/σ·(dy − Σdy/n − (x − mean)/σ²·Σdy(x − mean)/n).
-	sa, sb, t := sc.f32[c:2*c], sc.f32[2*c:3*c], sc.f32[3*c:]
+	sa, sb, t := sc.f32[:c], sc.f32[c:2*c], sc.f32[2*c:]
 	n := float64(rows)
 	for ch := range sa {
 		inv := 1 / math.Sqrt(float64(variance[ch])+float64(eps))

@@ -26,6 +26,7 @@ type eltKernels struct {
 	affine2 func(rows, w, ld int, a, b, m, sa, sb, t, y []float32)
 	colSum  func(rows, w, ld int, x, acc []float32)
 	colDot  func(rows, w, ld int, a, ma, b, mb, acc []float32)
+	colSD   func(rows, w, ld int, a, b, mb, accA, accB []float32)
 	act     [numActs]func(x, y []float32)      // nil: the Go reference
 	grad    [numActs]func(x, dy, dx []float32) // nil: the Go reference
 }
@@ -34,13 +35,13 @@ var eltImpls = [numImpls]*eltKernels{
 	Ref: {
 		add: asm.AddRef, axpy: asm.AxpyRef, scale: asm.ScaleRef,
 		affine: asm.AffineRef, affine2: asm.Affine2Ref,
-		colSum: asm.ColSumRef, colDot: asm.ColDotRef,
+		colSum: asm.ColSumRef, colDot: asm.ColDotRef, colSD: asm.ColSumDotRef,
 	},
 	AVX2: {
 		mask: 7,
 		add:  asm.AddAVX2, axpy: asm.AxpyAVX2, scale: asm.ScaleAVX2,
 		affine: asm.AffineAVX2, affine2: asm.Affine2AVX2,
-		colSum: asm.ColSumAVX2, colDot: asm.ColDotAVX2,
+		colSum: asm.ColSumAVX2, colDot: asm.ColDotAVX2, colSD: asm.ColSumDotAVX2,
 		act: [numActs]func(x, y []float32){
 			ActReLU: asm.ReluAVX2, ActReLU6: asm.Relu6AVX2,
 			ActHardsigmoid: asm.HardsigmoidAVX2, ActHardswish: asm.HardswishAVX2,
@@ -55,7 +56,7 @@ var eltImpls = [numImpls]*eltKernels{
 	AVX512: {
 		add: asm.AddAVX512, axpy: asm.AxpyAVX512, scale: asm.ScaleAVX512,
 		affine: asm.AffineAVX512, affine2: asm.Affine2AVX512,
-		colSum: asm.ColSumAVX512, colDot: asm.ColDotAVX512,
+		colSum: asm.ColSumAVX512, colDot: asm.ColDotAVX512, colSD: asm.ColSumDotAVX512,
 		act: [numActs]func(x, y []float32){
 			ActReLU: asm.ReluAVX512, ActReLU6: asm.Relu6AVX512,
 			ActHardsigmoid: asm.HardsigmoidAVX512, ActHardswish: asm.HardswishAVX512,
@@ -100,8 +101,48 @@ func (k *eltKernels) flat2(f, ref func(a, b, y []float32), a, b, y []float32) {
 	}
 }
 
+// foldWidth: rows of fewer than 64 channels are folded, f consecutive rows
+// (contiguous: NHWC rows are) treated as one row of f·c ≈ foldWidth
+// channels with the per-channel vectors repeated f times, so that the
+// assembly's per-row overhead is paid once per f rows (c = 16 at 112×112 is
+// the largest batch-norm tensor of a MobileNet).
+const foldWidth = 256
+
+// foldRows returns how many rows of c channels to fold into one (1: none).
+func foldRows(rows, c int) int {
+	if c == 0 || c >= 64 || rows < 2 {
+		return 1
+	}
+	return min(rows, (foldWidth+c-1)/c)
+}
+
+// repeatVec fills dst with f copies of v and returns it (nil for nil v).
+func repeatVec(dst, v []float32, f int) []float32 {
+	if v == nil {
+		return nil
+	}
+	c := len(v)
+	for j := range f {
+		copy(dst[j*c:(j+1)*c], v)
+	}
+	return dst[:f*c]
+}
+
 // rowAffine sets y[r,ch] = x[r,ch]·s[ch] + t[ch] over rows of c channels.
 func (k *eltKernels) rowAffine(rows, c int, x, s, t, y []float32) {
+	if f := foldRows(rows, c); f > 1 {
+		w, r := f*c, rows/f*f
+		sc := getEltScratch(2*w, 0)
+		k.rowAffineFlat(rows/f, w, x, repeatVec(sc.f32[:w], s[:c], f), repeatVec(sc.f32[w:], t[:c], f), y)
+		sc.put()
+		k.rowAffineFlat(rows-r, c, x[r*c:], s, t, y[r*c:])
+		return
+	}
+	k.rowAffineFlat(rows, c, x, s, t, y)
+}
+
+// rowAffineFlat is rowAffine without folding.
+func (k *eltKernels) rowAffineFlat(rows, c int, x, s, t, y []float32) {
 	if rows == 0 || c == 0 {
 		return
 	}
@@ -115,6 +156,9 @@ func (k *eltKernels) rowAffine(rows, c int, x, s, t, y []float32) {
 }
 
 // rowAffine2 sets y[r,ch] = a[r,ch]·sa[ch] + (b[r,ch] − m[ch])·sb[ch] + t[ch].
+// It is not folded: four repeated vectors of foldWidth channels would span
+// every address modulo 4 KiB, so each store to y would falsely alias one of
+// their loads (measured 7× slower on large inputs).
 func (k *eltKernels) rowAffine2(rows, c int, a, b, m, sa, sb, t, y []float32) {
 	if rows == 0 || c == 0 {
 		return
@@ -128,27 +172,39 @@ func (k *eltKernels) rowAffine2(rows, c int, a, b, m, sa, sb, t, y []float32) {
 	}
 }
 
-// colAcc adds Σ_r a[r,ch] (b == nil) or Σ_r (a[r,ch] − ma[ch])·(b[r,ch] −
-// mb[ch]) to acc[ch], in float32: callers bound rows (redBlock).
-func (k *eltKernels) colAcc(rows, c int, a, ma, b, mb, acc []float32) {
+// colAcc adds to acc[ch], over rows of c channels, in float32 (callers
+// bound rows, see redBlock):
+//   - b == nil:     Σ_r a[r,ch]
+//   - acc2 == nil:  Σ_r (a[r,ch] − ma[ch])·(b[r,ch] − mb[ch])
+//   - otherwise:    Σ_r a[r,ch], and Σ_r a[r,ch]·(b[r,ch] − mb[ch]) to acc2.
+
+func (k *eltKernels) colAcc(rows, c int, a, ma, b, mb, acc, acc2 []float32) {
 	if rows == 0 || c == 0 {
 		return
 	}
 	w := c &^ k.mask
-	if b == nil {
+	switch {
+	case b == nil:
 		if w > 0 {
 			k.colSum(rows, w, c, a, acc)
 		}
 		if w < c {
 			asm.ColSumRef(rows, c-w, c, a[w:], acc[w:])
 		}
-		return
-	}
-	if w > 0 {
-		k.colDot(rows, w, c, a, ma, b, mb, acc)
-	}
-	if w < c {
-		asm.ColDotRef(rows, c-w, c, a[w:], ma[w:], b[w:], mb[w:], acc[w:])
+	case acc2 == nil:
+		if w > 0 {
+			k.colDot(rows, w, c, a, ma, b, mb, acc)
+		}
+		if w < c {
+			asm.ColDotRef(rows, c-w, c, a[w:], ma[w:], b[w:], mb[w:], acc[w:])
+		}
+	default:
+		if w > 0 {
+			k.colSD(rows, w, c, a, b, mb, acc, acc2)
+		}
+		if w < c {
+			asm.ColSumDotRef(rows, c-w, c, a[w:], b[w:], mb[w:], acc[w:], acc2[w:])
+		}
 	}
 }
 
@@ -188,59 +244,109 @@ func getEltScratch(n32, n64 int) *eltScratch {
 
 func (s *eltScratch) put() { eltScratchPool.Put(s) }
 
-// colReduce sets out[ch] = scale·Σ_r a[r,ch] when b is nil, else
-// scale·Σ_r (a[r,ch] − ma[ch])·(b[r,ch] − mb[ch]), over rows of c channels.
-// Blocks of redBlock rows are summed in float32 and added in float64; large
-// inputs are split by rows over the pool, one partial sum per chunk.
-func colReduce(k *eltKernels, rows, c int, a, ma, b, mb []float32, scale float64, out []float32) {
+// colReduce sets out[ch] (and out2[ch]) to scale times the sums colAcc
+// describes, over rows of c channels. Blocks of redBlock rows are summed in
+// float32 and added in float64; large inputs are split by rows over the
+// pool, one partial sum per chunk. Narrow rows are folded (foldWidth) and
+// the partial sums of each channel added at the end.
+func colReduce(k *eltKernels, rows, c int, a, ma, b, mb []float32, scale float64, out, out2 []float32) {
 	out = out[:c]
+	nout := 1
+	if out2 != nil {
+		out2 = out2[:c]
+		nout = 2
+	}
+	// Measured: folding wider rows loses on out-of-cache inputs, and the
+	// fused sum-and-dot (two accumulator stores per vector) loses folded.
+	f := 1
+	if c <= 16 && out2 == nil {
+		f = foldRows(rows, c)
+	}
 	t := 1
 	if !serial(rows * c) {
-		t = min(Threads(), rows*c/parGrain, rows)
+		t = min(Threads(), rows*c/parGrain, rows/f)
 	}
-	if t == 1 && rows <= redBlock {
+	if f == 1 && t == 1 && rows <= redBlock {
 		clear(out)
-		k.colAcc(rows, c, a, ma, b, mb, out)
+		clear(out2)
+		k.colAcc(rows, c, a, ma, b, mb, out, out2)
 		if scale != 1 {
 			scaleFlat(k, float32(scale), out, out)
+			if out2 != nil {
+				scaleFlat(k, float32(scale), out2, out2)
+			}
 		}
 		return
 	}
-	sc := getEltScratch(t*c, t*c)
+	// Chunks 0..t-1 reduce the rows/f folded rows of w channels; the extra
+	// chunk t the rows%f left, unfolded.
+	w, q := f*c, rows/f
+	m := nout * w
+	sc := getEltScratch((t+1)*m+2*w, (t+1)*m)
+	if ma != nil {
+		ma = ma[:c]
+	}
+	if mb != nil {
+		mb = mb[:c]
+	}
+	maf, mbf := ma, mb
+	if f > 1 {
+		v := sc.f32[(t+1)*m:]
+		maf, mbf = repeatVec(v[:w], ma, f), repeatVec(v[w:], mb, f)
+	}
 	if t == 1 {
-		reduceChunk(k, 0, rows, c, a, ma, b, mb, sc.f32, sc.f64)
+		reduceChunk(k, 0, q, w, a, maf, b, mbf, sc.f32, sc.f64, nout)
 	} else {
 		parallelFor(t, 1, func(lo, hi int) {
 			for i := lo; i < hi; i++ {
-				reduceChunk(k, i*rows/t, (i+1)*rows/t, c, a, ma, b, mb, sc.f32[i*c:(i+1)*c], sc.f64[i*c:(i+1)*c])
+				reduceChunk(k, i*q/t, (i+1)*q/t, w, a, maf, b, mbf, sc.f32[i*m:(i+1)*m], sc.f64[i*m:(i+1)*m], nout)
 			}
 		})
 	}
-	for ch := range out {
-		s := 0.0
-		for i := range t {
-			s += sc.f64[i*c+ch]
+	r := q * f
+	var br []float32
+	if b != nil {
+		br = b[r*c:]
+	}
+	rest := sc.f64[t*m : t*m+nout*c]
+	reduceChunk(k, 0, rows-r, c, a[r*c:], ma, br, mb, sc.f32[t*m:], rest, nout)
+	for o, dst := range [2][]float32{out, out2} {
+		if o >= nout {
+			break
 		}
-		out[ch] = float32(s * scale)
+		for ch := range dst {
+			s := rest[o*c+ch]
+			for i := range t {
+				for j := range f {
+					s += sc.f64[i*m+o*w+j*c+ch]
+				}
+			}
+			dst[ch] = float32(s * scale)
+		}
 	}
 	sc.put()
 }
 
-// reduceChunk sums rows [r0, r1) into acc64 (overwritten), redBlock rows at a
-// time through part.
-func reduceChunk(k *eltKernels, r0, r1, c int, a, ma, b, mb, part []float32, acc64 []float64) {
-	acc64 = acc64[:c]
+// reduceChunk sums rows [r0, r1) into acc64 (nout·c sums, overwritten),
+// redBlock rows at a time through part.
+func reduceChunk(k *eltKernels, r0, r1, c int, a, ma, b, mb, part []float32, acc64 []float64, nout int) {
+	m := nout * c
+	part, acc64 = part[:m], acc64[:m]
 	clear(acc64)
+	var part2 []float32
+	if nout == 2 {
+		part2 = part[c:]
+	}
 	for r := r0; r < r1; r += redBlock {
 		n := min(redBlock, r1-r)
-		clear(part[:c])
+		clear(part)
 		var br []float32
 		if b != nil {
 			br = b[r*c:]
 		}
-		k.colAcc(n, c, a[r*c:], ma, br, mb, part)
-		for ch, v := range part[:c] {
-			acc64[ch] += float64(v)
+		k.colAcc(n, c, a[r*c:], ma, br, mb, part[:c], part2)
+		for j, v := range part {
+			acc64[j] += float64(v)
 		}
 	}
 }
@@ -359,7 +465,7 @@ func BiasGrad(rows, c int, dy, db []float32) {
 	checkDims("BiasGrad", rows, c)
 	checkLen("BiasGrad", "dy", len(dy), rows*c)
 	checkLen("BiasGrad", "db", len(db), c)
-	colReduce(elt(), rows, c, dy, nil, nil, nil, 1, db)
+	colReduce(elt(), rows, c, dy, nil, nil, nil, 1, db, nil)
 }
 
 // ScaleChannels sets y[b,p,ch] = x[b,p,ch]·s[b,ch] for n images of hw
@@ -410,7 +516,7 @@ func ScaleChannelsBackward(n, hw, c int, x, s, dy, dx, ds []float32) {
 	zero := sc.fill(0, c, 0)
 	m := hw * c
 	for b := range n {
-		colReduce(k, hw, c, dy[b*m:(b+1)*m], zero, x[b*m:(b+1)*m], zero, 1, ds[b*c:(b+1)*c])
+		colReduce(k, hw, c, dy[b*m:(b+1)*m], zero, x[b*m:(b+1)*m], zero, 1, ds[b*c:(b+1)*c], nil)
 	}
 	sc.put()
 }

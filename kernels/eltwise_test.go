@@ -177,6 +177,8 @@ func TestChannelOpsThreaded(t *testing.T) {
 		checkBias(t, rng, 3001, 40)
 		checkScaleChannels(t, rng, 3, 1000, 33)
 		checkBatchNorm(t, rng, 5003, 24)
+		checkBatchNorm(t, rng, 7001, 13) // folded narrow rows, threaded
+		checkBias(t, rng, 4099, 8)
 		checkGAP(t, rng, 8, 1003, 17)
 	})
 }

@@ -22,7 +22,7 @@ func GlobalAvgPool(n, hw, c int, x, y []float32) {
 func gap(k *eltKernels, lo, hi, hw, c int, x, y []float32) {
 	m := hw * c
 	for b := lo; b < hi; b++ {
-		colReduce(k, hw, c, x[b*m:(b+1)*m], nil, nil, nil, 1/float64(hw), y[b*c:(b+1)*c])
+		colReduce(k, hw, c, x[b*m:(b+1)*m], nil, nil, nil, 1/float64(hw), y[b*c:(b+1)*c], nil)
 	}
 }
 

@@ -29,6 +29,9 @@ func ColSumAVX2(rows, w, ld int, x, acc []float32)
 func ColDotAVX2(rows, w, ld int, a, ma, b, mb, acc []float32)
 
 //go:noescape
+func ColSumDotAVX2(rows, w, ld int, a, b, mb, accA, accB []float32)
+
+//go:noescape
 func AddAVX512(a, b, y []float32)
 
 //go:noescape
@@ -48,6 +51,9 @@ func ColSumAVX512(rows, w, ld int, x, acc []float32)
 
 //go:noescape
 func ColDotAVX512(rows, w, ld int, a, ma, b, mb, acc []float32)
+
+//go:noescape
+func ColSumDotAVX512(rows, w, ld int, a, b, mb, accA, accB []float32)
 
 // Activations y = act(x) and their gradients dx = dy·act'(x), over len(y)
 // (len(dx)) elements; y may alias x and dx may alias dy.

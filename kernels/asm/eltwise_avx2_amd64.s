@@ -8,7 +8,7 @@
 // Row primitives walk `rows` rows of w floats, ld floats apart:
 //   Affine, Affine2: row by row, 4 (Affine2: 2) vectors then single vectors;
 //     the per-channel vectors are re-read from L1.
-//   ColSum, ColDot: four rows at a time (one accumulator load/store per four
+//   ColSum, ColDot, ColSumDot: four rows at a time (one accumulator load/store per four
 //     rows), each vector of channels in turn, then the remaining rows singly.
 // Register map of the row primitives:
 //   R8 rows left  R9 w  R10 ld in bytes  R13 3·ld in bytes  CX channels left
@@ -318,6 +318,107 @@ sv:
 	VMOVUPS   (R15)(BX*1), Y1
 	VFMADD231PS Y4, Y0, Y1
 	VMOVUPS     Y1, (R15)(BX*1)
+	ADDQ $32, AX
+	ADDQ $32, DX
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP  sv
+
+snext:
+	ADDQ R10, SI
+	ADDQ R10, R12
+	DECQ R8
+	JMP  single
+
+done:
+	VZEROUPPER
+	RET
+
+// func ColSumDotAVX2(rows, w, ld int, a, b, mb, accA, accB []float32)
+// accA[j] += Σ_r a[r,j];  accB[j] += Σ_r a[r,j]·(b[r,j] − mb[j])
+// (the two batch-norm gradient sums in one pass over a = dy and b = x).
+// Registers as ColDot, with mb in R14, accA in R11, accB in R15.
+TEXT ·ColSumDotAVX2(SB), NOSPLIT, $0-144
+	MOVQ rows+0(FP), R8
+	MOVQ w+8(FP), R9
+	MOVQ ld+16(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), R12
+	MOVQ mb_base+72(FP), R14
+	MOVQ accA_base+96(FP), R11
+	MOVQ accB_base+120(FP), R15
+
+quad:
+	CMPQ R8, $4
+	JLT  single
+	MOVQ SI, AX
+	MOVQ R12, DX
+	XORQ BX, BX
+	MOVQ R9, CX
+
+qv:
+	CMPQ CX, $8
+	JLT  qnext
+	VMOVUPS   (R14)(BX*1), Y8
+	VMOVUPS   (DX), Y0
+	VMOVUPS   (DX)(R10*1), Y1
+	VMOVUPS   (DX)(R10*2), Y2
+	VMOVUPS   (DX)(R13*1), Y3
+	VMOVUPS   (AX), Y4
+	VMOVUPS   (AX)(R10*1), Y5
+	VMOVUPS   (AX)(R10*2), Y6
+	VMOVUPS   (AX)(R13*1), Y7
+	VSUBPS      Y8, Y0, Y0
+	VSUBPS      Y8, Y1, Y1
+	VSUBPS      Y8, Y2, Y2
+	VSUBPS      Y8, Y3, Y3
+	VMULPS      Y4, Y0, Y0
+	VMULPS      Y5, Y1, Y1
+	VFMADD231PS Y6, Y2, Y0
+	VFMADD231PS Y7, Y3, Y1
+	VADDPS      Y5, Y4, Y4
+	VADDPS      Y7, Y6, Y6
+	VADDPS      Y1, Y0, Y0
+	VADDPS      Y6, Y4, Y4
+	VADDPS      (R11)(BX*1), Y4, Y4
+	VADDPS      (R15)(BX*1), Y0, Y0
+	VMOVUPS     Y4, (R11)(BX*1)
+	VMOVUPS     Y0, (R15)(BX*1)
+	ADDQ $32, AX
+	ADDQ $32, DX
+	ADDQ $32, BX
+	SUBQ $8, CX
+	JMP  qv
+
+qnext:
+	LEAQ (SI)(R10*4), SI
+	LEAQ (R12)(R10*4), R12
+	SUBQ $4, R8
+	JMP  quad
+
+single:
+	TESTQ R8, R8
+	JZ    done
+	MOVQ  SI, AX
+	MOVQ  R12, DX
+	XORQ  BX, BX
+	MOVQ  R9, CX
+
+sv:
+	CMPQ CX, $8
+	JLT  snext
+	VMOVUPS   (R14)(BX*1), Y8
+	VMOVUPS   (DX), Y0
+	VMOVUPS   (AX), Y4
+	VSUBPS      Y8, Y0, Y0
+	VMOVUPS   (R11)(BX*1), Y9
+	VMOVUPS   (R15)(BX*1), Y10
+	VADDPS      Y4, Y9, Y9
+	VFMADD231PS Y4, Y0, Y10
+	VMOVUPS     Y9, (R11)(BX*1)
+	VMOVUPS     Y10, (R15)(BX*1)
 	ADDQ $32, AX
 	ADDQ $32, DX
 	ADDQ $32, BX

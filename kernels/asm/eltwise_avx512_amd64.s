@@ -8,7 +8,7 @@
 // Row primitives walk `rows` rows of w floats, ld floats apart:
 //   Affine, Affine2: row by row, 4 vectors then single vectors then the
 //     masked tail per row; the per-channel vectors are re-read from L1.
-//   ColSum, ColDot: four rows at a time (one accumulator load/store per four
+//   ColSum, ColDot, ColSumDot: four rows at a time (one accumulator load/store per four
 //     rows), each vector of channels in turn, then the remaining rows singly.
 // Register map of the row primitives:
 //   R8 rows left  R9 w  R10 ld in bytes  R13 3·ld in bytes  CX channels left
@@ -424,6 +424,153 @@ stail:
 	VMOVUPS.Z   (R15)(BX*1), K1, Z1
 	VFMADD231PS Z4, Z0, Z1
 	VMOVUPS     Z1, K1, (R15)(BX*1)
+
+snext:
+	ADDQ R10, SI
+	ADDQ R10, R12
+	DECQ R8
+	JMP  single
+
+done:
+	VZEROUPPER
+	RET
+
+// func ColSumDotAVX512(rows, w, ld int, a, b, mb, accA, accB []float32)
+// accA[j] += Σ_r a[r,j];  accB[j] += Σ_r a[r,j]·(b[r,j] − mb[j])
+// (the two batch-norm gradient sums in one pass over a = dy and b = x).
+// Registers as ColDot, with mb in R14, accA in R11, accB in R15.
+TEXT ·ColSumDotAVX512(SB), NOSPLIT, $0-144
+	MOVQ rows+0(FP), R8
+	MOVQ w+8(FP), R9
+	MOVQ ld+16(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ a_base+24(FP), SI
+	MOVQ b_base+48(FP), R12
+	MOVQ mb_base+72(FP), R14
+	MOVQ accA_base+96(FP), R11
+	MOVQ accB_base+120(FP), R15
+	TAILMASK
+
+quad:
+	CMPQ R8, $4
+	JLT  single
+	MOVQ SI, AX
+	MOVQ R12, DX
+	XORQ BX, BX
+	MOVQ R9, CX
+
+qv:
+	CMPQ CX, $16
+	JLT  qtail
+	VMOVUPS   (R14)(BX*1), Z8
+	VMOVUPS   (DX), Z0
+	VMOVUPS   (DX)(R10*1), Z1
+	VMOVUPS   (DX)(R10*2), Z2
+	VMOVUPS   (DX)(R13*1), Z3
+	VMOVUPS   (AX), Z4
+	VMOVUPS   (AX)(R10*1), Z5
+	VMOVUPS   (AX)(R10*2), Z6
+	VMOVUPS   (AX)(R13*1), Z7
+	VSUBPS      Z8, Z0, Z0
+	VSUBPS      Z8, Z1, Z1
+	VSUBPS      Z8, Z2, Z2
+	VSUBPS      Z8, Z3, Z3
+	VMULPS      Z4, Z0, Z0
+	VMULPS      Z5, Z1, Z1
+	VFMADD231PS Z6, Z2, Z0
+	VFMADD231PS Z7, Z3, Z1
+	VADDPS      Z5, Z4, Z4
+	VADDPS      Z7, Z6, Z6
+	VADDPS      Z1, Z0, Z0
+	VADDPS      Z6, Z4, Z4
+	VADDPS      (R11)(BX*1), Z4, Z4
+	VADDPS      (R15)(BX*1), Z0, Z0
+	VMOVUPS     Z4, (R11)(BX*1)
+	VMOVUPS     Z0, (R15)(BX*1)
+	ADDQ $64, AX
+	ADDQ $64, DX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP  qv
+
+qtail:
+	TESTQ CX, CX
+	JZ    qnext
+	VMOVUPS.Z   (R14)(BX*1), K1, Z8
+	VMOVUPS.Z   (DX), K1, Z0
+	VMOVUPS.Z   (DX)(R10*1), K1, Z1
+	VMOVUPS.Z   (DX)(R10*2), K1, Z2
+	VMOVUPS.Z   (DX)(R13*1), K1, Z3
+	VMOVUPS.Z   (AX), K1, Z4
+	VMOVUPS.Z   (AX)(R10*1), K1, Z5
+	VMOVUPS.Z   (AX)(R10*2), K1, Z6
+	VMOVUPS.Z   (AX)(R13*1), K1, Z7
+	VSUBPS      Z8, Z0, Z0
+	VSUBPS      Z8, Z1, Z1
+	VSUBPS      Z8, Z2, Z2
+	VSUBPS      Z8, Z3, Z3
+	VMULPS      Z4, Z0, Z0
+	VMULPS      Z5, Z1, Z1
+	VFMADD231PS Z6, Z2, Z0
+	VFMADD231PS Z7, Z3, Z1
+	VADDPS      Z5, Z4, Z4
+	VADDPS      Z7, Z6, Z6
+	VADDPS      Z1, Z0, Z0
+	VADDPS      Z6, Z4, Z4
+	VMOVUPS.Z   (R11)(BX*1), K1, Z9
+	VMOVUPS.Z   (R15)(BX*1), K1, Z10
+	VADDPS      Z9, Z4, Z4
+	VADDPS      Z10, Z0, Z0
+	VMOVUPS     Z4, K1, (R11)(BX*1)
+	VMOVUPS     Z0, K1, (R15)(BX*1)
+
+qnext:
+	LEAQ (SI)(R10*4), SI
+	LEAQ (R12)(R10*4), R12
+	SUBQ $4, R8
+	JMP  quad
+
+single:
+	TESTQ R8, R8
+	JZ    done
+	MOVQ  SI, AX
+	MOVQ  R12, DX
+	XORQ  BX, BX
+	MOVQ  R9, CX
+
+sv:
+	CMPQ CX, $16
+	JLT  stail
+	VMOVUPS   (R14)(BX*1), Z8
+	VMOVUPS   (DX), Z0
+	VMOVUPS   (AX), Z4
+	VSUBPS      Z8, Z0, Z0
+	VMOVUPS   (R11)(BX*1), Z9
+	VMOVUPS   (R15)(BX*1), Z10
+	VADDPS      Z4, Z9, Z9
+	VFMADD231PS Z4, Z0, Z10
+	VMOVUPS     Z9, (R11)(BX*1)
+	VMOVUPS     Z10, (R15)(BX*1)
+	ADDQ $64, AX
+	ADDQ $64, DX
+	ADDQ $64, BX
+	SUBQ $16, CX
+	JMP  sv
+
+stail:
+	TESTQ CX, CX
+	JZ    snext
+	VMOVUPS.Z   (R14)(BX*1), K1, Z8
+	VMOVUPS.Z   (DX), K1, Z0
+	VMOVUPS.Z   (AX), K1, Z4
+	VSUBPS      Z8, Z0, Z0
+	VMOVUPS.Z   (R11)(BX*1), K1, Z9
+	VMOVUPS.Z   (R15)(BX*1), K1, Z10
+	VADDPS      Z4, Z9, Z9
+	VFMADD231PS Z4, Z0, Z10
+	VMOVUPS     Z9, K1, (R11)(BX*1)
+	VMOVUPS     Z10, K1, (R15)(BX*1)
 
 snext:
 	ADDQ R10, SI

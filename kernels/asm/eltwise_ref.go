@@ -82,3 +82,16 @@ func ColDotRef(rows, w, ld int, a, ma, b, mb, acc []float32) {
 		}
 	}
 }
+
+// ColSumDotRef adds Σ_r a[r,j] to accA[j] and Σ_r a[r,j]·(b[r,j] − mb[j])
+// to accB[j] (the two batch-norm gradient sums in one pass).
+func ColSumDotRef(rows, w, ld int, a, b, mb, accA, accB []float32) {
+	accA, accB, mb = accA[:w], accB[:w], mb[:w]
+	for r := range rows {
+		ar, br := a[r*ld:r*ld+w], b[r*ld:r*ld+w]
+		for j := range accA {
+			accA[j] += ar[j]
+			accB[j] += ar[j] * (br[j] - mb[j])
+		}
+	}
+}

@@ -132,3 +132,13 @@ func SigmoidAVX512(x, y []float32) { panic("asm.SigmoidAVX512: no assembly in th
 func SigmoidGradAVX512(x, dy, dx []float32) {
 	panic("asm.SigmoidGradAVX512: no assembly in this build")
 }
+
+// ColSumDotAVX2 is not available in this build.
+func ColSumDotAVX2(rows, w, ld int, a, b, mb, accA, accB []float32) {
+	panic("asm.ColSumDotAVX2: no assembly in this build")
+}
+
+// ColSumDotAVX512 is not available in this build.
+func ColSumDotAVX512(rows, w, ld int, a, b, mb, accA, accB []float32) {
+	panic("asm.ColSumDotAVX512: no assembly in this build")
+}
