@@ -181,16 +181,22 @@ func run() error {
 		"the machine is shared, so figures at %d threads are the most disturbed.", 100*noise.mean(), 100*noise.peak, threads[len(threads)-1]))
 	md := tab.markdown(rf, machineLine(engines, start), commandLine(), notes)
 	fmt.Print(md)
-	if *flagOut != "" {
-		path := filepath.Join(*flagOut, "compare-"+start.UTC().Format("2006-01-02")+".md")
-		if err := os.MkdirAll(*flagOut, 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
-			return err
-		}
-		fmt.Fprintln(os.Stderr, "compare: wrote", path)
+	return writeResult("compare", start, md)
+}
+
+// writeResult writes a table to --out as NAME-DATE.md, for the README.
+func writeResult(name string, at time.Time, md string) error {
+	if *flagOut == "" {
+		return nil
 	}
+	path := filepath.Join(*flagOut, name+"-"+at.UTC().Format("2006-01-02")+".md")
+	if err := os.MkdirAll(*flagOut, 0o755); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, []byte(md), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "compare: wrote", path)
 	return nil
 }
 

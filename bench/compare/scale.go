@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nasrun/nasrun/bench/suite"
 )
@@ -38,6 +39,7 @@ func scale(nasbench string, rows []suite.Row, threads []int) error {
 		threads    int
 		work       float64
 	}
+	start := time.Now()
 	var order []variant
 	ms := map[variant][]float64{}
 	skipped := map[string]bool{}
@@ -71,24 +73,23 @@ func scale(nasbench string, rows []suite.Row, threads []int) error {
 			ms[v] = append(ms[v], l.Ms)
 		}
 	}
-	fmt.Printf("Command: `%s` (median of %d rounds)\n\n", commandLine(), *flagRounds)
-	fmt.Println("| row | threads | variant | work | nasrun ms | ms ÷ work, relative to ×1 |\n|---|--:|---|--:|--:|--:|")
+	var b strings.Builder
+	fmt.Fprintf(&b, "Machine: %s  \nCommand: `%s` (median of %d rounds)\n\n", machineLine(nil, start), commandLine(), *flagRounds)
+	b.WriteString("| row | threads | variant | work | nasrun ms | ms ÷ work, relative to ×1 |\n|---|--:|---|--:|--:|--:|\n")
 	base := map[string]float64{}
 	for _, v := range order {
 		m, k := median(ms[v]), fmt.Sprint(v.row, "/", v.threads)
 		if v.work == 1 {
 			base[k] = m
 		}
-		fmt.Printf("| %s | %d | %s | ×%g | %s | %.2f |\n", v.row, v.threads, v.scale, v.work, fmtMs(m), m/v.work/base[k])
+		fmt.Fprintf(&b, "| %s | %d | %s | ×%g | %s | %.2f |\n", v.row, v.threads, v.scale, v.work, fmtMs(m), m/v.work/base[k])
 	}
 	var notes []string
 	for s := range skipped {
-		notes = append(notes, "- skipped "+s)
+		notes = append(notes, "- skipped "+s+"\n")
 	}
 	slices.Sort(notes)
-	fmt.Print(strings.Join(notes, "\n"))
-	if len(notes) > 0 {
-		fmt.Println()
-	}
-	return nil
+	b.WriteString(strings.Join(notes, ""))
+	fmt.Print(b.String())
+	return writeResult("scale", start, b.String())
 }

@@ -12,9 +12,11 @@
  * FMA: 12 independent accumulators, acc = acc*m + c; a multiply-add counts 2
  * FLOPs. Bandwidth: "read" sums an array, "copy" writes b[i] = a[i]; bytes
  * are those read plus those written (as the suite counts a kernel's bytes),
- * with ordinary stores. The working set per thread is half the L2 (L2), half
- * the L3 split over the threads (L3), and 8 times the L3 (DRAM); cache sizes
- * come from sysfs. Each thread owns its arrays and is pinned to one CPU.
+ * with ordinary stores. The working set per thread is half the L2 (L2), 4
+ * times the L2 but at most half the L3 split over the threads (L3: past the
+ * L2, well inside the L3 even where a virtual machine reports a larger L3
+ * than its cores reach), and 8 times the L3 split over the threads (DRAM);
+ * cache sizes come from sysfs (cpu0: L2 per core, L3 shared). Each thread owns its arrays and is pinned to one CPU.
  * Rates are from the fastest sample (peer.h's timing otherwise): noise only
  * slows a probe down, and a peak is what the machine can do.
  */
@@ -231,8 +233,9 @@ int main(int argc, char **argv) {
              isa ? "avx512" : "avx2", nt, flops / sec / 1e9);
       fflush(stdout);
     }
+    size_t l3ws = 4 * l2 < l3 / 2 / nt ? 4 * l2 : l3 / 2 / nt;
     struct { const char *level; size_t per_thread; } ws[] = {
-        {"L2", l2 / 2}, {"L3", l3 / 2 / nt}, {"DRAM", 8 * l3 / nt}};
+        {"L2", l2 / 2}, {"L3", l3ws}, {"DRAM", 8 * l3 / nt}};
     for (int z = 0; z < 3; z++) {
       team.n = ws[z].per_thread / 2 / sizeof(float) / 64 * 64; /* two arrays */
       team_run(JOB_ALLOC, 0);
