@@ -155,6 +155,8 @@ func gemmKernels(i Impl) *gemmKernel {
 		return &gemmAVX2
 	case AVX512:
 		return &gemmAVX512
+	case NEON:
+		return &gemmNEON
 	}
 	return &gemmRef
 }
