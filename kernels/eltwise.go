@@ -68,6 +68,20 @@ var eltImpls = [numImpls]*eltKernels{
 			ActSigmoid: asm.SigmoidGradAVX512,
 		},
 	},
+	NEON: {
+		mask: 3,
+		add:  asm.AddNEON, axpy: asm.AxpyNEON, scale: asm.ScaleNEON,
+		affine: asm.AffineNEON, affine2: asm.Affine2NEON,
+		colSum: asm.ColSumNEON, colDot: asm.ColDotNEON,
+		act: [numActs]func(x, y []float32){
+			ActReLU: asm.ReluNEON, ActReLU6: asm.Relu6NEON,
+			ActHardsigmoid: asm.HardsigmoidNEON, ActHardswish: asm.HardswishNEON,
+		},
+		grad: [numActs]func(x, dy, dx []float32){
+			ActReLU: asm.ReluGradNEON, ActReLU6: asm.Relu6GradNEON,
+			ActHardsigmoid: asm.HardsigmoidGradNEON, ActHardswish: asm.HardswishGradNEON,
+		},
+	},
 }
 
 // elt returns the active implementation's primitives (the reference where
