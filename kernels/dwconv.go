@@ -680,6 +680,10 @@ type dwGrad struct {
 	nInd             int // border pixels per row without a tile kernel
 	ind              func(*asm.DWIndArgs)
 	zero             []float32
+	// vert: the border columns of the interior rows [oyT, oyB) go down the
+	// column (transposed windows, accumulators at each segment's vOff).
+	vert     bool
+	oyT, oyB int
 }
 
 // dwGradCall is one tile-kernel call per band of rows: window rows
@@ -687,7 +691,7 @@ type dwGrad struct {
 // [ox0, ox0+n), accumulating at off (with the bias gradient if withDb).
 type dwGradCall struct {
 	ky0, g, kx0, kw, ox0, n, off int
-	withDb                       bool
+	withDb, border               bool
 	fn                           func(*asm.DWGradArgs)
 }
 
@@ -742,7 +746,7 @@ func (j *dwJob) prepareGrad() {
 	j.borderSegs(g.w, k, g.s, g.p, g.ow, oxL, oxR)
 	j.calls = j.calls[:0]
 	off := 0
-	add := func(kx0, kw, ox0, n int) bool {
+	add := func(kx0, kw, ox0, n int, border bool) bool {
 		for i := range ng {
 			if asm.DWGradTile(j.avx512, groups[i][1], kw, g.s) == nil {
 				return false
@@ -751,22 +755,34 @@ func (j *dwJob) prepareGrad() {
 		for i := range ng {
 			gr := groups[i]
 			j.calls = append(j.calls, dwGradCall{ky0: gr[0], g: gr[1], kx0: kx0, kw: kw, ox0: ox0, n: n, off: off,
-				withDb: i == 0, fn: asm.DWGradTile(j.avx512, gr[1], kw, g.s)})
+				withDb: i == 0, border: border, fn: asm.DWGradTile(j.avx512, gr[1], kw, g.s)})
 			off += j.packedLen(gr[1] * kw)
 		}
 		return true
 	}
 	if oxR > oxL {
-		add(0, k, oxL, oxR-oxL)
+		add(0, k, oxL, oxR-oxL, false)
 	}
 	g.nInd = 0
+	g.vert = oxR > oxL
 	for i := range j.segs {
 		sg := &j.segs[i]
-		sg.tile = nil
-		if ng <= 0 || sg.kx1 <= sg.kx0 || !add(sg.kx0, sg.kx1-sg.kx0, sg.ox0, sg.n) {
+		sg.tile, sg.vtile = nil, nil
+		if ng <= 0 || sg.kx1 <= sg.kx0 || !add(sg.kx0, sg.kx1-sg.kx0, sg.ox0, sg.n, true) {
 			sg.kx0, sg.kx1 = -1, -1 // marks an indirect segment
 			g.nInd += sg.n
+			g.vert = false
+		} else if asm.DWGradTile(j.avx512, sg.kx1-sg.kx0, k, g.s) == nil {
+			g.vert = false
 		}
+	}
+	if g.vert {
+		for i := range j.segs {
+			sg := &j.segs[i]
+			sg.vOff = off
+			off += j.packedLen((sg.kx1 - sg.kx0) * k)
+		}
+		g.oyT, g.oyB = interior(g.h, k, g.s, g.p, g.oh)
 	}
 	g.indOff = off
 	if g.nInd > 0 {
@@ -811,7 +827,6 @@ func (j *dwJob) gradChunkSIMD(acc []float32, r0, r1 int) {
 	zp := unsafe.Pointer(&g.zero[0])
 	sc := getDWScratch()
 	defer putDWScratch(sc)
-	a := &sc.grad
 	for b0 := r0; b0 < r1; b0 += g.band {
 		b1 := min(r1, b0+g.band)
 		if len(j.calls) > 0 {
@@ -828,11 +843,26 @@ func (j *dwJob) gradChunkSIMD(acc []float32, r0, r1 int) {
 				}
 			}
 			for _, cl := range j.calls {
-				a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.rows[cl.ky0]), k, b1-b0
-				a.DY, a.DYRow = unsafe.Pointer(&g.dy[(b0*g.ow+cl.ox0)*c]), g.ow*c
-				a.N, a.C, a.Acc = cl.n, c, unsafe.Pointer(&acc[cl.off])
-				a.XOff = (cl.ox0*g.s - g.p + cl.kx0) * c
-				cl.fn(a)
+				if !cl.border || !g.vert {
+					j.gradCall(sc, acc, cl, b0, b0, b1)
+					continue
+				}
+				// Border columns: here only in the border rows.
+				for ra := b0; ra < b1; {
+					if oy := ra % g.oh; oy >= g.oyT && oy < g.oyB {
+						ra++
+						continue
+					}
+					rb := ra + 1
+					for rb < b1 && (rb%g.oh < g.oyT || rb%g.oh >= g.oyB) {
+						rb++
+					}
+					j.gradCall(sc, acc, cl, b0, ra, rb)
+					ra = rb
+				}
+			}
+			if g.vert {
+				j.gradColumns(sc, acc, b0, b1)
 			}
 		}
 		if g.nInd == 0 {
@@ -857,6 +887,53 @@ func (j *dwJob) gradChunkSIMD(acc []float32, r0, r1 int) {
 			ia.Taps, ia.N, ia.NT = unsafe.Pointer(&sc.taps[0]), g.nInd, taps
 			ia.W, ia.C = unsafe.Pointer(&acc[g.indOff]), c
 			g.ind(ia)
+		}
+	}
+}
+
+// gradCall runs one row-wise gradient call over rows [ra, rb) of the band
+// that starts at b0 (whose window-row pointers are in sc.rows).
+func (j *dwJob) gradCall(sc *dwScratch, acc []float32, cl dwGradCall, b0, ra, rb int) {
+	g := &j.grad
+	c := g.c
+	a := &sc.grad
+	a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.rows[(ra-b0)*g.k+cl.ky0]), g.k, rb-ra
+	a.DY, a.DYRow = unsafe.Pointer(&g.dy[(ra*g.ow+cl.ox0)*c]), g.ow*c
+	a.N, a.C, a.Acc = cl.n, c, unsafe.Pointer(&acc[cl.off])
+	a.XOff, a.XS, a.DYS = (cl.ox0*g.s-g.p+cl.kx0)*c, c, c
+	cl.fn(a)
+}
+
+// gradColumns runs the border columns of the interior rows among rows
+// [b0, b1), down each column: the transposed window's "rows" are the
+// window's input columns, its pixels the output rows.
+func (j *dwJob) gradColumns(sc *dwScratch, acc []float32, b0, b1 int) {
+	g := &j.grad
+	c, k := g.c, g.k
+	a := &sc.grad
+	for r := b0; r < b1; {
+		n, oy0 := r/g.oh, r%g.oh
+		oy1 := min(g.oh, oy0+b1-r)
+		r += oy1 - oy0
+		oa, ob := max(oy0, g.oyT), min(oy1, g.oyB)
+		if oa >= ob {
+			continue
+		}
+		inRow := n*g.h*g.w*c + (oa*g.s-g.p)*g.w*c
+		for _, sg := range j.segs {
+			cols := sg.kx1 - sg.kx0
+			fn := asm.DWGradTile(j.avx512, cols, k, g.s)
+			sc.taps = grow(sc.taps, max(cols, len(sc.taps)))
+			for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
+				for tx := range cols {
+					sc.taps[tx] = unsafe.Pointer(&g.x[inRow+(ox*g.s-g.p+sg.kx0+tx)*c])
+				}
+				a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.taps[0]), cols, 1
+				a.DY, a.DYRow = unsafe.Pointer(&g.dy[((n*g.oh+oa)*g.ow+ox)*c]), 0
+				a.N, a.C, a.Acc = ob-oa, c, unsafe.Pointer(&acc[sg.vOff])
+				a.XOff, a.XS, a.DYS = 0, g.w*c, g.ow*c
+				fn(a)
+			}
 		}
 	}
 }
@@ -889,12 +966,18 @@ func (j *dwJob) combineGrad(dw, db []float32) {
 				dst[ch] += acc[off+(ch/v)*(taps+1)*v+t*v+ch%v]
 			}
 		}
-		region := func(off, ky0, g, kx0, kw int, withDb bool) {
+		// region unpacks window rows [ky0, ky0+g) × columns [kx0, kx0+kw),
+		// stored transposed (kw×g) for the down-the-column passes.
+		region := func(off, ky0, g, kx0, kw int, withDb, transposed bool) {
 			if dw != nil {
 				for ty := range g {
 					for tx := range kw {
 						t := (ky0+ty)*k + kx0 + tx
-						unpack(off, g*kw, ty*kw+tx, dw[t*c:(t+1)*c])
+						pt := ty*kw + tx
+						if transposed {
+							pt = tx*g + ty
+						}
+						unpack(off, g*kw, pt, dw[t*c:(t+1)*c])
 					}
 				}
 			}
@@ -903,10 +986,15 @@ func (j *dwJob) combineGrad(dw, db []float32) {
 			}
 		}
 		for _, cl := range j.calls {
-			region(cl.off, cl.ky0, cl.g, cl.kx0, cl.kw, cl.withDb)
+			region(cl.off, cl.ky0, cl.g, cl.kx0, cl.kw, cl.withDb, false)
+		}
+		if g.vert {
+			for _, sg := range j.segs {
+				region(sg.vOff, 0, k, sg.kx0, sg.kx1-sg.kx0, true, true)
+			}
 		}
 		if g.nInd > 0 {
-			region(g.indOff, 0, k, 0, k, true)
+			region(g.indOff, 0, k, 0, k, true, false)
 		}
 	}
 }

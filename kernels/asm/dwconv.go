@@ -41,6 +41,8 @@ type DWGradArgs struct {
 	C         int            // channels, also the pixel stride in floats
 	Acc       unsafe.Pointer // packed accumulators: taps' weight gradients, then the bias gradient
 	XOff      int            // floats added to every row pointer (the first pixel's column)
+	XS        int            // input pixel stride in floats (C along a row; the row stride down a column)
+	DYS       int            // output-gradient pixel stride in floats (likewise)
 }
 
 // DWIndArgs are the arguments of the indirect kernels. Taps holds, per

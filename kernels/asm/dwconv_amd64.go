@@ -6,9 +6,9 @@ package asm
 
 // Byte offsets of the argument structs' fields, as the assembly reads them.
 const (
-	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR = 0, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112
-	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff             = 0, 8, 16, 24, 32, 40, 48, 56, 64
-	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct                                                                       = 0, 8, 16, 24, 32, 40
+	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR                = 0, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112
+	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff, dwOffGradXS, dwOffGradDYS = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80
+	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct                                                                                      = 0, 8, 16, 24, 32, 40
 )
 
 //go:noescape
@@ -111,33 +111,6 @@ func dwFwd45S2AVX2(a *DWTileArgs)
 func dwGrad11S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad12S1AVX2(a *DWGradArgs)
-
-//go:noescape
-func dwGrad13S1AVX2(a *DWGradArgs)
-
-//go:noescape
-func dwGrad14S1AVX2(a *DWGradArgs)
-
-//go:noescape
-func dwGrad15S1AVX2(a *DWGradArgs)
-
-//go:noescape
-func dwGrad21S1AVX2(a *DWGradArgs)
-
-//go:noescape
-func dwGrad22S1AVX2(a *DWGradArgs)
-
-//go:noescape
-func dwGrad23S1AVX2(a *DWGradArgs)
-
-//go:noescape
-func dwGrad24S1AVX2(a *DWGradArgs)
-
-//go:noescape
-func dwGrad25S1AVX2(a *DWGradArgs)
-
-//go:noescape
 func dwGrad31S1AVX2(a *DWGradArgs)
 
 //go:noescape
@@ -147,34 +120,31 @@ func dwGrad32S1AVX2(a *DWGradArgs)
 func dwGrad33S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad11S2AVX2(a *DWGradArgs)
+func dwGrad13S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad12S2AVX2(a *DWGradArgs)
+func dwGrad23S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad13S2AVX2(a *DWGradArgs)
+func dwGrad21S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad14S2AVX2(a *DWGradArgs)
+func dwGrad22S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad15S2AVX2(a *DWGradArgs)
+func dwGrad24S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad21S2AVX2(a *DWGradArgs)
+func dwGrad25S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad22S2AVX2(a *DWGradArgs)
+func dwGrad12S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad23S2AVX2(a *DWGradArgs)
+func dwGrad14S1AVX2(a *DWGradArgs)
 
 //go:noescape
-func dwGrad24S2AVX2(a *DWGradArgs)
-
-//go:noescape
-func dwGrad25S2AVX2(a *DWGradArgs)
+func dwGrad15S1AVX2(a *DWGradArgs)
 
 //go:noescape
 func dwGrad31S2AVX2(a *DWGradArgs)
@@ -184,6 +154,36 @@ func dwGrad32S2AVX2(a *DWGradArgs)
 
 //go:noescape
 func dwGrad33S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad13S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad23S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad21S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad22S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad24S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad25S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad11S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad12S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad14S2AVX2(a *DWGradArgs)
+
+//go:noescape
+func dwGrad15S2AVX2(a *DWGradArgs)
 
 //go:noescape
 func dwFwdIndirectAVX2(a *DWIndArgs)
@@ -300,6 +300,12 @@ func dwGrad32S1AVX512(a *DWGradArgs)
 func dwGrad33S1AVX512(a *DWGradArgs)
 
 //go:noescape
+func dwGrad13S1AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad23S1AVX512(a *DWGradArgs)
+
+//go:noescape
 func dwGrad51S1AVX512(a *DWGradArgs)
 
 //go:noescape
@@ -315,19 +321,16 @@ func dwGrad54S1AVX512(a *DWGradArgs)
 func dwGrad55S1AVX512(a *DWGradArgs)
 
 //go:noescape
-func dwGrad11S2AVX512(a *DWGradArgs)
+func dwGrad15S1AVX512(a *DWGradArgs)
 
 //go:noescape
-func dwGrad12S2AVX512(a *DWGradArgs)
+func dwGrad25S1AVX512(a *DWGradArgs)
 
 //go:noescape
-func dwGrad13S2AVX512(a *DWGradArgs)
+func dwGrad35S1AVX512(a *DWGradArgs)
 
 //go:noescape
-func dwGrad14S2AVX512(a *DWGradArgs)
-
-//go:noescape
-func dwGrad15S2AVX512(a *DWGradArgs)
+func dwGrad45S1AVX512(a *DWGradArgs)
 
 //go:noescape
 func dwGrad31S2AVX512(a *DWGradArgs)
@@ -337,6 +340,12 @@ func dwGrad32S2AVX512(a *DWGradArgs)
 
 //go:noescape
 func dwGrad33S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad13S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad23S2AVX512(a *DWGradArgs)
 
 //go:noescape
 func dwGrad51S2AVX512(a *DWGradArgs)
@@ -352,6 +361,18 @@ func dwGrad54S2AVX512(a *DWGradArgs)
 
 //go:noescape
 func dwGrad55S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad15S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad25S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad35S2AVX512(a *DWGradArgs)
+
+//go:noescape
+func dwGrad45S2AVX512(a *DWGradArgs)
 
 //go:noescape
 func dwFwdIndirectAVX512(a *DWIndArgs)
@@ -517,6 +538,10 @@ func dwGradTile(avx512 bool, kh, kw, s int) func(*DWGradArgs) {
 			return dwGrad32S1AVX512
 		case 331:
 			return dwGrad33S1AVX512
+		case 131:
+			return dwGrad13S1AVX512
+		case 231:
+			return dwGrad23S1AVX512
 		case 511:
 			return dwGrad51S1AVX512
 		case 521:
@@ -527,22 +552,24 @@ func dwGradTile(avx512 bool, kh, kw, s int) func(*DWGradArgs) {
 			return dwGrad54S1AVX512
 		case 551:
 			return dwGrad55S1AVX512
-		case 112:
-			return dwGrad11S2AVX512
-		case 122:
-			return dwGrad12S2AVX512
-		case 132:
-			return dwGrad13S2AVX512
-		case 142:
-			return dwGrad14S2AVX512
-		case 152:
-			return dwGrad15S2AVX512
+		case 151:
+			return dwGrad15S1AVX512
+		case 251:
+			return dwGrad25S1AVX512
+		case 351:
+			return dwGrad35S1AVX512
+		case 451:
+			return dwGrad45S1AVX512
 		case 312:
 			return dwGrad31S2AVX512
 		case 322:
 			return dwGrad32S2AVX512
 		case 332:
 			return dwGrad33S2AVX512
+		case 132:
+			return dwGrad13S2AVX512
+		case 232:
+			return dwGrad23S2AVX512
 		case 512:
 			return dwGrad51S2AVX512
 		case 522:
@@ -553,62 +580,70 @@ func dwGradTile(avx512 bool, kh, kw, s int) func(*DWGradArgs) {
 			return dwGrad54S2AVX512
 		case 552:
 			return dwGrad55S2AVX512
+		case 152:
+			return dwGrad15S2AVX512
+		case 252:
+			return dwGrad25S2AVX512
+		case 352:
+			return dwGrad35S2AVX512
+		case 452:
+			return dwGrad45S2AVX512
 		}
 		return nil
 	}
 	switch k {
 	case 111:
 		return dwGrad11S1AVX2
-	case 121:
-		return dwGrad12S1AVX2
-	case 131:
-		return dwGrad13S1AVX2
-	case 141:
-		return dwGrad14S1AVX2
-	case 151:
-		return dwGrad15S1AVX2
-	case 211:
-		return dwGrad21S1AVX2
-	case 221:
-		return dwGrad22S1AVX2
-	case 231:
-		return dwGrad23S1AVX2
-	case 241:
-		return dwGrad24S1AVX2
-	case 251:
-		return dwGrad25S1AVX2
 	case 311:
 		return dwGrad31S1AVX2
 	case 321:
 		return dwGrad32S1AVX2
 	case 331:
 		return dwGrad33S1AVX2
-	case 112:
-		return dwGrad11S2AVX2
-	case 122:
-		return dwGrad12S2AVX2
-	case 132:
-		return dwGrad13S2AVX2
-	case 142:
-		return dwGrad14S2AVX2
-	case 152:
-		return dwGrad15S2AVX2
-	case 212:
-		return dwGrad21S2AVX2
-	case 222:
-		return dwGrad22S2AVX2
-	case 232:
-		return dwGrad23S2AVX2
-	case 242:
-		return dwGrad24S2AVX2
-	case 252:
-		return dwGrad25S2AVX2
+	case 131:
+		return dwGrad13S1AVX2
+	case 231:
+		return dwGrad23S1AVX2
+	case 211:
+		return dwGrad21S1AVX2
+	case 221:
+		return dwGrad22S1AVX2
+	case 241:
+		return dwGrad24S1AVX2
+	case 251:
+		return dwGrad25S1AVX2
+	case 121:
+		return dwGrad12S1AVX2
+	case 141:
+		return dwGrad14S1AVX2
+	case 151:
+		return dwGrad15S1AVX2
 	case 312:
 		return dwGrad31S2AVX2
 	case 322:
 		return dwGrad32S2AVX2
 	case 332:
 		return dwGrad33S2AVX2
+	case 132:
+		return dwGrad13S2AVX2
+	case 232:
+		return dwGrad23S2AVX2
+	case 212:
+		return dwGrad21S2AVX2
+	case 222:
+		return dwGrad22S2AVX2
+	case 242:
+		return dwGrad24S2AVX2
+	case 252:
+		return dwGrad25S2AVX2
+	case 112:
+		return dwGrad11S2AVX2
+	case 122:
+		return dwGrad12S2AVX2
+	case 142:
+		return dwGrad14S2AVX2
+	case 152:
+		return dwGrad15S2AVX2
 	}
 	return nil
 }

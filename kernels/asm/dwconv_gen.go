@@ -47,6 +47,8 @@ const (
 	gradC         = 48
 	gradAcc       = 56
 	gradXOff      = 64
+	gradXS        = 72
+	gradDYS       = 80
 
 	indTaps = 0 // DWIndArgs.Taps
 	indN    = 8
@@ -102,23 +104,38 @@ func fwdShapes() [][3]int {
 	return out
 }
 
-// The shapes with an unrolled weight-gradient kernel, border sub-windows
-// included. The gradient keeps kh·kw+1 accumulators in registers: AVX2's 16
+// The shapes with an unrolled weight-gradient kernel: the 3×3 and 5×5
+// windows, their border sub-windows kh×kw' (border rows) and, transposed,
+// kw'×kh (border columns, down the column), and 1×1 (the bias-only pass).
+// The gradient keeps kh·kw+1 accumulators in registers: AVX2's 16
 // registers cannot hold 5×5, so there the window is split into groups of
-// kernel rows.
+// one or two kernel rows, and only 1- and 2-column borders go down the
+// column.
 func gradShapes(is isa) [][3]int {
 	var out [][3]int
-	rows := []int{1, 3, 5}
-	if is.nreg == 16 {
-		rows = []int{1, 2, 3}
+	seen := map[[3]int]bool{{1, 1, 1}: true}
+	out = append(out, [3]int{1, 1, 1})
+	add := func(k [3]int) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
 	}
 	for _, s := range []int{1, 2} {
-		for _, kh := range rows {
-			for kw := 1; kw <= 5; kw++ {
-				if kh == 1 && kw > 1 && s == 1 && is.nreg == 32 || kh == 3 && kw > 3 {
-					continue
+		for _, k := range []int{3, 5} {
+			groups := []int{k}
+			if is.nreg == 16 && k == 5 {
+				groups = []int{2, 1}
+			}
+			for _, g := range groups {
+				for kw := 1; kw <= k; kw++ {
+					add([3]int{g, kw, s})
 				}
-				out = append(out, [3]int{kh, kw, s})
+			}
+			for kw := 1; kw < k; kw++ {
+				if (kw+1)*k+2 < is.nreg && !(is.nreg == 16 && kw > 2) {
+					add([3]int{kw, k, s})
+				}
 			}
 		}
 	}
@@ -512,12 +529,15 @@ func genGradTile(e *emitter, is isa, kh, kw, s int) {
 	vb := 4 * is.v
 	e.raw("")
 	e.raw("// func %s(a *DWGradArgs)", name)
-	e.raw("TEXT ·%s(SB), NOSPLIT, $24-8", name)
+	e.raw("TEXT ·%s(SB), NOSPLIT, $32-8", name)
 	e.o("MOVQ a+0(FP), DI")
 	e.o("MOVQ %d(DI), SI", gradXOff)
 	e.o("SHLQ $2, SI")
 	e.o("MOVQ SI, xoff-24(SP)")
-	e.o("MOVQ %d(DI), DX", gradC)
+	e.o("MOVQ %d(DI), SI", gradDYS)
+	e.o("SHLQ $2, SI")
+	e.o("MOVQ SI, dys-32(SP)")
+	e.o("MOVQ %d(DI), DX", gradXS)
 	e.o("SHLQ $2, DX")
 	e.o("MOVQ %d(DI), AX", gradAcc)
 	e.o("XORQ R14, R14")
@@ -573,7 +593,7 @@ func gradBody(e *emitter, is isa, kh, kw, s int, masked bool) {
 		e.o("MOVQ BX, SI")
 		for j := range q {
 			load(e, is, masked, "(SI)", dy(j))
-			e.o("ADDQ DX, SI")
+			e.o("ADDQ dys-32(SP), SI")
 		}
 		e.o("MOVQ SI, BX")
 		for j := range q {
@@ -801,11 +821,11 @@ func main() {
 // Byte offsets of the argument structs' fields, as the assembly reads them.
 const (
 	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR = %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d
-	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff = %d, %d, %d, %d, %d, %d, %d, %d, %d
+	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff, dwOffGradXS, dwOffGradDYS = %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d
 	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct = %d, %d, %d, %d, %d, %d
 )
 `, tileRows, tileW, tileY, tileC, tileN, tileYS, tileAct, tileXS, tileNR, tileRS, tileYR,
-		gradRows, gradRowStride, gradNR, gradDY, gradDYRow, gradN, gradC, gradAcc, gradXOff,
+		gradRows, gradRowStride, gradNR, gradDY, gradDYRow, gradN, gradC, gradAcc, gradXOff, gradXS, gradDYS,
 		indTaps, indN, indNT, indW, indC, indAct)
 	fwdSwitch := map[string]*strings.Builder{}
 	gradSwitch := map[string]*strings.Builder{}
