@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -198,6 +199,9 @@ func TestSgemmPanics(t *testing.T) {
 
 // TestSgemmNoAlloc: a steady-state single-thread call allocates nothing.
 func TestSgemmNoAlloc(t *testing.T) {
+	if gemmRace {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	defer kernels.SetThreads(kernels.SetThreads(1))
 	a, b, c := make([]float32, 100*70), make([]float32, 70*90), make([]float32, 100*90)
 	kerneltest.ForEachImpl(t, func(t *testing.T) {
@@ -231,5 +235,24 @@ func FuzzSgemm(f *testing.F) {
 			checkGemmCase(t, rng, c)
 			kernels.SetImpl(prev)
 		}
+	})
+}
+
+// TestSgemmConcurrent: callers on several goroutines at once (a conv splits
+// its rows over the pool and calls Sgemm from each worker) share nothing.
+func TestSgemmConcurrent(t *testing.T) {
+	kerneltest.ForEachImpl(t, func(t *testing.T) {
+		var wg sync.WaitGroup
+		for g := range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				rng := kerneltest.Rng(4, uint64(g))
+				for range 20 {
+					checkGemmCase(t, rng, randGemmCase(rng))
+				}
+			}()
+		}
+		wg.Wait()
 	})
 }
