@@ -72,7 +72,7 @@ var eltImpls = [numImpls]*eltKernels{
 		mask: 3,
 		add:  asm.AddNEON, axpy: asm.AxpyNEON, scale: asm.ScaleNEON,
 		affine: asm.AffineNEON, affine2: asm.Affine2NEON,
-		colSum: asm.ColSumNEON, colDot: asm.ColDotNEON,
+		colSum: asm.ColSumNEON, colDot: asm.ColDotNEON, colSD: asm.ColSumDotNEON,
 		act: [numActs]func(x, y []float32){
 			ActReLU: asm.ReluNEON, ActReLU6: asm.Relu6NEON,
 			ActHardsigmoid: asm.HardsigmoidNEON, ActHardswish: asm.HardswishNEON,

@@ -51,3 +51,6 @@ func HardswishNEON(x, y []float32)
 
 //go:noescape
 func HardswishGradNEON(x, dy, dx []float32)
+
+//go:noescape
+func ColSumDotNEON(rows, w, ld int, a, b, mb, accA, accB []float32)

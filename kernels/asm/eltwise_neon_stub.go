@@ -49,3 +49,6 @@ func HardswishNEON(x, y []float32) { panic(neonNoAsm) }
 
 // HardswishGradNEON is not available in this build.
 func HardswishGradNEON(x, dy, dx []float32) { panic(neonNoAsm) }
+
+// ColSumDotNEON is not available in this build.
+func ColSumDotNEON(rows, w, ld int, a, b, mb, accA, accB []float32) { panic(neonNoAsm) }

@@ -211,7 +211,7 @@ func main() {
 	}
 }
 
-// rowOps writes Affine, Affine2, ColSum and ColDot.
+// rowOps writes Affine, Affine2, ColSum, ColDot and ColSumDot.
 func (g *gen) rowOps() {
 	// Affine: y[r,j] = x[r,j]·s[j] + t[j]. R3 x row, R4 y row, R5 s, R6 t;
 	// R7, R8 walk x and y within the row, R11, R12 s and t.
@@ -448,6 +448,74 @@ rows4:
 	SUBS $1, R8
 	BNE rows4
 	VST1 [V16.S4], (R9)
+done:
+	RET
+
+// func ColSumDotNEON(rows, w, ld int, a, b, mb, accA, accB []float32)
+// accA[j] += Σ_r a[r,j], accB[j] += Σ_r a[r,j]·(b[r,j] − mb[j]): per block
+// of 8 channels (then 4), accA in V16 V17, accB V18 V19, mb V20 V21; a V0
+// V1, b V2 V3. R3 a, R4 b, R6 mb, R9 accA, R12 accB at the block; R7 R11
+// walk a and b down the rows, R8 rows left.
+TEXT ·ColSumDotNEON(SB), NOSPLIT, $0-144
+	MOVD rows+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD ld+16(FP), R2
+	LSL $2, R2
+	MOVD a_base+24(FP), R3
+	MOVD b_base+48(FP), R4
+	MOVD mb_base+72(FP), R6
+	MOVD accA_base+96(FP), R9
+	MOVD accB_base+120(FP), R12
+	CBZ R0, done
+	CMP $8, R1
+	BLT one
+blk8:
+	VLD1 (R9), [V16.S4, V17.S4]
+	VLD1 (R12), [V18.S4, V19.S4]
+	VLD1.P 32(R6), [V20.S4, V21.S4]
+	MOVD R3, R7
+	MOVD R4, R11
+	MOVD R0, R8
+rows8:
+	VLD1 (R7), [V0.S4, V1.S4]
+	VLD1 (R11), [V2.S4, V3.S4]
+	ADD R2, R7
+	ADD R2, R11
+	VFADD4S(16, 16, 0)
+	VFADD4S(17, 17, 1)
+	VFSUB4S(2, 2, 20)
+	VFSUB4S(3, 3, 21)
+	VFMLA V0.S4, V2.S4, V18.S4
+	VFMLA V1.S4, V3.S4, V19.S4
+	SUBS $1, R8
+	BNE rows8
+	VST1.P [V16.S4, V17.S4], 32(R9)
+	VST1.P [V18.S4, V19.S4], 32(R12)
+	ADD $32, R3
+	ADD $32, R4
+	SUB $8, R1
+	CMP $8, R1
+	BGE blk8
+one:
+	CBZ R1, done
+	VLD1 (R9), [V16.S4]
+	VLD1 (R12), [V18.S4]
+	VLD1 (R6), [V20.S4]
+	MOVD R3, R7
+	MOVD R4, R11
+	MOVD R0, R8
+rows4:
+	VLD1 (R7), [V0.S4]
+	VLD1 (R11), [V2.S4]
+	ADD R2, R7
+	ADD R2, R11
+	VFADD4S(16, 16, 0)
+	VFSUB4S(2, 2, 20)
+	VFMLA V0.S4, V2.S4, V18.S4
+	SUBS $1, R8
+	BNE rows4
+	VST1 [V16.S4], (R9)
+	VST1 [V18.S4], (R12)
 done:
 	RET`)
 }
