@@ -28,12 +28,13 @@ type result struct {
 // engine is a running benchmark program in --serve mode: it reads
 // "ID THREADS" lines and answers one JSON line each.
 type engine struct {
-	name string          // column title
-	info json.RawMessage // the engine's {"info": ...} line, if it printed one
-	cmd  *exec.Cmd
-	in   io.WriteCloser
-	out  *bufio.Scanner
-	dead bool // it exited or misbehaved; no more queries
+	name    string          // column title
+	info    json.RawMessage // the engine's {"info": ...} line, if it printed one
+	kernels string          // nasrun: the kernel implementation it reported
+	cmd     *exec.Cmd
+	in      io.WriteCloser
+	out     *bufio.Scanner
+	dead    bool // it exited or misbehaved; no more queries
 }
 
 // startEngine starts argv in serve mode with extra environment variables.
@@ -74,6 +75,9 @@ func (e *engine) query(row string, t int) (result, error) {
 		}
 		if r.Row != row || r.Threads != t {
 			return result{}, fmt.Errorf("%s: asked for %s/%d, got %s/%d", e.name, row, t, r.Row, r.Threads)
+		}
+		if r.Kernels != "" {
+			e.kernels = r.Kernels
 		}
 		return r, nil
 	}

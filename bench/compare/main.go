@@ -215,6 +215,10 @@ func machineLine(engines []*engine, at time.Time) string {
 		at.UTC().Format("2006-01-02 15:04 UTC"), runtime.Version())
 	for _, e := range engines {
 		switch e.name {
+		case "nasrun":
+			if e.kernels != "" {
+				s += ", nasrun kernels " + e.kernels
+			}
 		case "XNNPACK":
 			s += ", XNNPACK" + debVersion("libxnnpack0")
 		case "PyTorch":
