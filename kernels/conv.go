@@ -107,16 +107,8 @@ func (g *convGeom) col2im(dcol, dx []float32, m0, m1 int) {
 				continue
 			}
 			d := ((img*g.h+ih)*g.w + iw0 + q0) * g.cin
-			addTo(dx[d:d+(q1-q0)*g.cin], src[r*run+q0*g.cin:r*run+q1*g.cin])
+			Axpy(1, src[r*run+q0*g.cin:r*run+q1*g.cin], dx[d:d+(q1-q0)*g.cin])
 		}
-	}
-}
-
-// addTo computes dst += src.
-func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for i := range dst {
-		dst[i] += src[i]
 	}
 }
 
@@ -206,30 +198,14 @@ func Conv2dBackward(p Conv, x, w, dy, dx, dw, db []float32) {
 	}
 	g := p.geom()
 	if db != nil {
-		biasGrad(dy, db, g.cout)
+		BiasGrad(g.m(), g.cout, dy, db)
 	}
-	if dw != nil {
+	pw := p.pointwise() // a plain GEMM: Sgemm's packing beats the direct kernels
+	if dw != nil && (pw || !g.weightGradDirect(x, dy, dw)) {
 		g.weightGrad(x, dy, dw)
 	}
-	if dx != nil {
+	if dx != nil && (pw || !g.inputGradDirect(w, dy, dx)) {
 		g.inputGrad(w, dy, dx)
-	}
-}
-
-// biasGrad computes db = Σ over rows of dy (rows of cout values), summing
-// blocks of rows separately to limit float32 rounding.
-func biasGrad(dy, db []float32, cout int) {
-	clear(db)
-	const block = 256
-	buf := getScratch(cout)
-	defer putScratch(buf)
-	part := *buf
-	for r0 := 0; r0 < len(dy); r0 += block * cout {
-		clear(part)
-		for r := r0; r < min(len(dy), r0+block*cout); r += cout {
-			addTo(part, dy[r:r+cout])
-		}
-		addTo(db, part)
 	}
 }
 

@@ -1,5 +1,349 @@
 package kernels
 
-// convDirect runs the convolution with a direct (implicit-GEMM) kernel when
-// the active implementation has one for g, and reports whether it did.
-func convDirect(g *convGeom, x, w, bias, y []float32, act Act) bool { return false }
+import (
+	"sync"
+
+	"github.com/nasrun/nasrun/kernels/asm"
+)
+
+// The direct (implicit-GEMM) convolution: the input is copied once into a
+// zero-padded image, and assembly kernels (kernels/asm/conv_gen.go) compute
+// tiles of output pixels × output-channel vectors, broadcasting input
+// values straight from the padded image and reading the weights as they are
+// stored ([K, Cout] rows), so nothing is packed. The input gradient of a
+// stride-1 convolution is the same kernel on dy with the flipped,
+// transposed weights; the weight gradient is the same kernel with pixels
+// and channels swapped.
+
+// directImpl is the active implementation's direct-convolution kernels.
+type directImpl struct {
+	tiles []asm.ConvTile
+	lanes int // float32 lanes per vector
+	maxV  int // widest tile, in vectors
+	maxMR int // most pixels per tile
+	avx2  bool
+}
+
+var directImpls = sync.OnceValue(func() [numImpls]*directImpl {
+	var out [numImpls]*directImpl
+	for _, i := range []Impl{AVX2, AVX512} {
+		if !Supported(i) {
+			continue
+		}
+		d := &directImpl{tiles: asm.ConvTiles(i == AVX512), lanes: 16, avx2: i == AVX2}
+		if d.avx2 {
+			d.lanes = 8
+		}
+		for _, t := range d.tiles {
+			d.maxV, d.maxMR = max(d.maxV, t.V), max(d.maxMR, t.MR)
+		}
+		if len(d.tiles) > 0 {
+			out[i] = d
+		}
+	}
+	return out
+})
+
+func activeDirect() *directImpl {
+	if Active() == Ref {
+		return nil
+	}
+	return directImpls()[Active()]
+}
+
+// tile returns the kernel of v vectors that wastes the fewest pixel slots
+// on n pixels (the larger tile on a tie).
+func (d *directImpl) tile(v, n int) asm.ConvTile {
+	var best asm.ConvTile
+	bestSlots := 0
+	for _, t := range d.tiles {
+		if t.V != v {
+			continue
+		}
+		slots := (n + t.MR - 1) / t.MR * t.MR
+		if best.Fn == nil || slots < bestSlots || slots == bestSlots && t.MR > best.MR {
+			best, bestSlots = t, slots
+		}
+	}
+	return best
+}
+
+// blocks calls fn for each output-channel block of c channels: its first
+// channel, its vector count and the lane mask of its last vector in the
+// form ConvArgs.Mask takes.
+func (d *directImpl) blocks(c int, fn func(c0, v, mask int)) {
+	for c0 := 0; c0 < c; c0 += d.maxV * d.lanes {
+		rem := min(c-c0, d.maxV*d.lanes)
+		v := (rem + d.lanes - 1) / d.lanes
+		last := rem - (v-1)*d.lanes
+		mask := last
+		if !d.avx2 {
+			mask = 1<<last - 1
+		}
+		fn(c0, v, mask)
+	}
+}
+
+// actCode is the activation the kernels apply themselves (ConvArgs.Act);
+// the others are applied afterwards in Go.
+func actCode(a Act) (code int, inKernel bool) {
+	switch a {
+	case ActNone:
+		return 0, true
+	case ActReLU:
+		return 1, true
+	case ActReLU6:
+		return 2, true
+	case ActHardswish:
+		return 3, true
+	case ActHardsigmoid:
+		return 4, true
+	}
+	return 0, false
+}
+
+// directScratch is one thread's working memory: the kernel argument block
+// (kept off the stack, since kernels are called through function values)
+// and a float32 buffer for padded images.
+type directScratch struct {
+	args asm.ConvArgs
+	buf  []float32
+}
+
+var directPool = sync.Pool{New: func() any { return new(directScratch) }}
+
+func (s *directScratch) grow(n int) []float32 {
+	if cap(s.buf) < n {
+		s.buf = make([]float32, n, n+n/4)
+	}
+	return s.buf[:n]
+}
+
+// padded describes a zero-padded copy of the images of g.
+type padded struct{ hp, wp, c, slack int }
+
+func (g *convGeom) padded(d *directImpl) padded {
+	return padded{g.h + 2*g.ph, g.w + 2*g.pw, g.cin, (d.maxMR*g.s+g.kw)*g.cin + d.maxMR + 16}
+}
+
+func (p padded) image() int { return p.hp * p.wp * p.c }
+
+// fill copies images [n0, n1) of x into dst with the padding zeroed, and
+// zeroes the slack after them.
+func (p padded) fill(g *convGeom, x, dst []float32, n0, n1 int) {
+	rowIn, rowOut := g.w*g.cin, p.wp*p.c
+	left := g.pw * p.c
+	for n := n0; n < n1; n++ {
+		img := dst[(n-n0)*p.image() : (n-n0+1)*p.image()]
+		clear(img[:g.ph*rowOut])
+		clear(img[(g.ph+g.h)*rowOut:])
+		for r := range g.h {
+			out := img[(g.ph+r)*rowOut : (g.ph+r+1)*rowOut]
+			clear(out[:left])
+			copy(out[left:left+rowIn], x[(n*g.h+r)*rowIn:(n*g.h+r+1)*rowIn])
+			clear(out[left+rowIn:])
+		}
+	}
+	clear(dst[(n1-n0)*p.image():])
+}
+
+// direct computes y = act(conv(x, w) + bias) with the direct kernels and
+// reports whether it could.
+func (g *convGeom) direct(x, w, bias, y []float32, act Act) bool {
+	d := activeDirect()
+	if d == nil {
+		return false
+	}
+	code, inKernel := actCode(act)
+	pd := g.padded(d)
+	rowWork := g.ow * g.k() * g.cout
+	run := func(s *directScratch, xp []float32, img, oh0, oh1 int) {
+		a := &s.args
+		for oh := oh0; oh < oh1; oh++ {
+			yrow := y[((img*g.oh+oh)*g.ow)*g.cout : ((img*g.oh+oh+1)*g.ow)*g.cout]
+			d.blocks(g.cout, func(c0, v, mask int) {
+				*a = asm.ConvArgs{
+					X: &xp[oh*g.s*pd.wp*pd.c], W: &w[c0], Y: &yrow[c0],
+					N: g.ow, XPix: 4 * g.s * g.cin, XStep: 4, XRow: 4 * (pd.wp - g.kw) * g.cin,
+					Rows: g.kh, Run: g.kw * g.cin, WStep: 4 * g.cout, YPix: 4 * g.cout,
+					Mask: mask, Act: code,
+				}
+				if bias != nil {
+					a.Bias = &bias[c0]
+				}
+				d.tile(v, g.ow).Fn(a)
+			})
+			if !inKernel {
+				Activate(act, yrow, yrow)
+			}
+		}
+	}
+	if g.n >= Threads() {
+		// Images over threads, each padding its own image.
+		parallelFor(g.n, 1, func(lo, hi int) {
+			s := directPool.Get().(*directScratch)
+			defer directPool.Put(s)
+			xp := s.grow(pd.image() + pd.slack)
+			for img := lo; img < hi; img++ {
+				pd.fill(g, x, xp, img, img+1)
+				run(s, xp, img, 0, g.oh)
+			}
+		})
+		return true
+	}
+	// Few images: pad them all, then split output rows over threads.
+	all := directPool.Get().(*directScratch)
+	defer directPool.Put(all)
+	xp := all.grow(g.n*pd.image() + pd.slack)
+	pd.fill(g, x, xp, 0, g.n)
+	parallelFor(g.n*g.oh, max(1, (1<<17)/max(1, rowWork)), func(lo, hi int) {
+		s := directPool.Get().(*directScratch)
+		defer directPool.Put(s)
+		for r := lo; r < hi; {
+			img, oh := r/g.oh, r%g.oh
+			end := min(hi-img*g.oh, g.oh)
+			run(s, xp[img*pd.image():], img, oh, end)
+			r = img*g.oh + end
+		}
+	})
+	return true
+}
+
+// convDirect runs the forward convolution with the direct kernels when the
+// active implementation has them, and reports whether it did.
+func convDirect(g *convGeom, x, w, bias, y []float32, act Act) bool {
+	if g.kh == 1 && g.kw == 1 && g.s == 1 && g.ph == 0 && g.pw == 0 {
+		// A plain GEMM: the direct kernels win on AVX-512 when the output
+		// channels fill the vectors (measured: pw-exp); otherwise Sgemm's
+		// narrow edge kernels do at least as well.
+		d := activeDirect()
+		if d == nil || d.avx2 || g.cout*10 < 9*((g.cout+d.lanes-1)/d.lanes*d.lanes) {
+			return false
+		}
+		return g.pointwiseDirect(x, w, bias, y, act)
+	}
+	return g.direct(x, w, bias, y, act)
+}
+
+// pointwiseDirect computes a 1×1 stride-1 convolution as one run of N·H·W
+// pixels read straight from x, with no padded copy. Only the last pixels go
+// through a small zero-padded copy, so that the extra reads of a partial
+// last tile stay inside a buffer.
+func (g *convGeom) pointwiseDirect(x, w, bias, y []float32, act Act) bool {
+	d := activeDirect()
+	if d == nil {
+		return false
+	}
+	code, inKernel := actCode(act)
+	call := func(s *directScratch, xs, ys []float32, n int) {
+		d.blocks(g.cout, func(c0, v, mask int) {
+			s.args = asm.ConvArgs{
+				X: &xs[0], W: &w[c0], Y: &ys[c0], N: n, XPix: 4 * g.cin, XStep: 4,
+				Rows: 1, Run: g.cin, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask, Act: code,
+			}
+			if bias != nil {
+				s.args.Bias = &bias[c0]
+			}
+			d.tile(v, n).Fn(&s.args)
+		})
+		if !inKernel {
+			Activate(act, ys[:n*g.cout], ys[:n*g.cout])
+		}
+	}
+	m := g.m()
+	tail := min(m, 2*d.maxMR)
+	body := m - tail
+	const grain = 7 * 64 // pixels per chunk: whole tiles of 7 and 14
+	parallelFor((body+grain-1)/grain, max(1, (1<<16)/(grain*g.cin*g.cout/64+1)), func(lo, hi int) {
+		s := directPool.Get().(*directScratch)
+		defer directPool.Put(s)
+		p0, p1 := lo*grain, min(body, hi*grain)
+		call(s, x[p0*g.cin:], y[p0*g.cout:], p1-p0)
+	})
+	s := directPool.Get().(*directScratch)
+	defer directPool.Put(s)
+	buf := s.grow((tail + d.maxMR) * g.cin)
+	copy(buf, x[body*g.cin:])
+	clear(buf[tail*g.cin:])
+	call(s, buf, y[body*g.cout:], tail)
+	return true
+}
+
+// inputGradDirect computes dx for a stride-1 convolution as the direct
+// convolution of dy with the flipped, transposed weights and padding
+// KH−1−Pad, KW−1−Pad, and reports whether it could.
+func (g *convGeom) inputGradDirect(w, dy, dx []float32) bool {
+	if activeDirect() == nil || g.s != 1 || g.ph > g.kh-1 || g.pw > g.kw-1 {
+		return false
+	}
+	t := convGeom{g.n, g.oh, g.ow, g.cout, g.cin, g.kh, g.kw, 1, g.kh - 1 - g.ph, g.kw - 1 - g.pw, g.h, g.w}
+	s := directPool.Get().(*directScratch)
+	defer directPool.Put(s)
+	wt := s.grow(len(w))
+	for r := range g.kh {
+		for q := range g.kw {
+			src := w[((g.kh-1-r)*g.kw+g.kw-1-q)*g.cin*g.cout:]
+			dst := wt[(r*g.kw+q)*g.cout*g.cin:]
+			for co := range g.cout {
+				for ci := range g.cin {
+					dst[co*g.cin+ci] = src[ci*g.cout+co]
+				}
+			}
+		}
+	}
+	return t.direct(dy, wt, nil, dx, ActNone)
+}
+
+// weightGradDirect computes dw = Σ over pixels of the input window ⊗ dy
+// with the direct kernels, and reports whether it could. For each image and
+// window tap (kh, kw), the tile's "pixels" are input channels, its steps
+// the output pixels and its "weights" the rows of dy. Threads take images
+// and sum their partial gradients at the end.
+func (g *convGeom) weightGradDirect(x, dy, dw []float32) bool {
+	d := activeDirect()
+	if d == nil {
+		return false
+	}
+	pd := g.padded(d)
+	t := min(Threads(), g.n)
+	parts := directPool.Get().(*directScratch)
+	defer directPool.Put(parts)
+	partial := parts.grow((t - 1) * len(dw))
+	parallelFor(t, 1, func(lo, hi int) {
+		s := directPool.Get().(*directScratch)
+		defer directPool.Put(s)
+		xp := s.grow(pd.image() + pd.slack)
+		a := &s.args
+		for p := lo; p < hi; p++ {
+			acc := dw
+			if p > 0 {
+				acc = partial[(p-1)*len(dw) : p*len(dw)]
+			}
+			for img := p * g.n / t; img < (p+1)*g.n/t; img++ {
+				first := img == p*g.n/t
+				pd.fill(g, x, xp, img, img+1)
+				dyImg := dy[img*g.oh*g.ow*g.cout:]
+				for r := range g.kh {
+					for q := range g.kw {
+						tap := (r*g.kw + q) * g.cin * g.cout
+						d.blocks(g.cout, func(c0, v, mask int) {
+							*a = asm.ConvArgs{
+								X: &xp[(r*pd.wp+q)*pd.c], W: &dyImg[c0], Y: &acc[tap+c0],
+								N: g.cin, XPix: 4, XStep: 4 * g.s * g.cin, XRow: 4 * (g.s*pd.wp - g.ow*g.s) * g.cin,
+								Rows: g.oh, Run: g.ow, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask,
+							}
+							if !first {
+								a.Accum = 1
+							}
+							d.tile(v, g.cin).Fn(a)
+						})
+					}
+				}
+			}
+		}
+	})
+	for p := 1; p < t; p++ {
+		Axpy(1, partial[(p-1)*len(dw):p*len(dw)], dw)
+	}
+	return true
+}
