@@ -142,6 +142,20 @@ func gradShapes(is isa) [][3]int {
 	return out
 }
 
+// mainShape reports whether a window is one of the big ones (the interior
+// of a 3×3 or 5×5 layer, a stride-2 input-gradient phase, an AVX2 5×5
+// gradient row group), which get 16-, 12- and 6-pixel tiles; the border
+// sub-windows stop at 8 and use powers of two, to keep the code smaller.
+func mainShape(kh, kw, s int) bool {
+	switch [3]int{kh, kw, s} {
+	case [3]int{3, 3, 1}, [3]int{3, 3, 2}, [3]int{5, 5, 1}, [3]int{5, 5, 2},
+		[3]int{2, 2, 1}, [3]int{2, 3, 1}, [3]int{3, 2, 1}, [3]int{1, 2, 1}, [3]int{2, 1, 1},
+		[3]int{2, 5, 1}, [3]int{2, 5, 2}, [3]int{1, 5, 1}, [3]int{1, 5, 2}:
+		return true
+	}
+	return false
+}
+
 type emitter struct {
 	b     bytes.Buffer
 	label int
@@ -296,6 +310,15 @@ func tileSizes(p int) []int {
 // the smaller widths once each.
 func pixelLoop(e *emitter, p int, tile func(q int)) {
 	sizes := tileSizes(p)
+	if p <= 8 {
+		// The border and small windows: powers of two only (code size).
+		sizes = []int{p}
+		for q := 4; q >= 1; q /= 2 {
+			if q < p {
+				sizes = append(sizes, q)
+			}
+		}
+	}
 	top, next := e.newLabel("tile"), e.newLabel("tile_end")
 	e.lbl(top)
 	e.o("CMPQ CX, $%d", p)
@@ -353,6 +376,9 @@ func fwdPlan(is isa, kh, kw int) (q, nw int, allW bool) {
 func genFwdTile(e *emitter, is isa, kh, kw, s int) {
 	name := fmt.Sprintf("dwFwd%d%dS%d%s", kh, kw, s, is.name)
 	q, _, _ := fwdPlan(is, kh, kw)
+	if !mainShape(kh, kw, s) {
+		q = min(q, 8)
+	}
 	e.raw("")
 	e.raw("// func %s(a *DWTileArgs)", name)
 	e.raw("TEXT ·%s(SB), NOSPLIT, $48-8", name)
@@ -564,6 +590,9 @@ func genGradTile(e *emitter, is isa, kh, kw, s int) {
 // gradBody accumulates one channel block over the NR rows of the call.
 func gradBody(e *emitter, is isa, kh, kw, s int, masked bool) {
 	p := gradPlan(is, kh, kw, masked)
+	if !mainShape(kh, kw, s) {
+		p = min(p, 8)
+	}
 	taps := kh * kw
 	vb := 4 * is.v
 	acc := func(t int) string { return is.reg(t) } // t == taps: bias gradient
