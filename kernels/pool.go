@@ -48,6 +48,8 @@ func poolImpl() *poolKernels {
 		return &poolAVX2
 	case AVX512:
 		return &poolAVX512
+	case NEON:
+		return &poolNEON
 	}
 	return &poolRef
 }

@@ -81,3 +81,13 @@ func poolSpan(what string, l int, offs []int, n, c, step int) {
 		panic("asm: " + what + ": pooling window outside the buffer")
 	}
 }
+
+// fwdOK checks a forward call's buffers and reports whether it has work.
+func fwdOK(what string, x, y []float32, offs []int, n, c, xstep, ystep int) bool {
+	if n <= 0 || c <= 0 {
+		return false
+	}
+	poolSpan(what+" x", len(x), offs, n, c, xstep)
+	poolSpan(what+" y", len(y), []int{0}, n, c, ystep)
+	return true
+}

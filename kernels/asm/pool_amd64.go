@@ -30,16 +30,6 @@ func maxPoolBackAVX512(x, dy, dx *float32, offs *int, nwin, n, c, xstep, ystep i
 //go:noescape
 func avgPoolBackAVX512(dy, dx *float32, offs *int, nwin, n, c, xstep, ystep int, scale float32)
 
-// fwdOK checks a forward call's buffers and reports whether it has work.
-func fwdOK(what string, x, y []float32, offs []int, n, c, xstep, ystep int) bool {
-	if n <= 0 || c <= 0 {
-		return false
-	}
-	poolSpan(what+" x", len(x), offs, n, c, xstep)
-	poolSpan(what+" y", len(y), []int{0}, n, c, ystep)
-	return true
-}
-
 // MaxPoolAVX2 is MaxPoolRef in AVX2.
 func MaxPoolAVX2(x, y []float32, offs []int, n, c, xstep, ystep int) {
 	if fwdOK("MaxPoolAVX2", x, y, offs, n, c, xstep, ystep) {
