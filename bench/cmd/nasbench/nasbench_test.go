@@ -21,18 +21,20 @@ func TestMeasure(t *testing.T) {
 // Every runner must prepare and run a small row of its op.
 func TestRunners(t *testing.T) {
 	small := map[string]suite.Row{
-		"gemm":        {Op: "gemm", M: 5, KK: 3, NN: 7},
-		"conv":        {Op: "conv", N: 1, H: 5, W: 4, C: 3, Cout: 5, K: 3, S: 2, P: 1},
-		"train-conv":  {Op: "train-conv", N: 2, H: 5, W: 4, C: 3, Cout: 5, K: 3, S: 1, P: 1},
-		"dwconv":      {Op: "dwconv", N: 1, H: 5, W: 6, C: 7, K: 5, S: 2, P: 2},
-		"train-dw":    {Op: "train-dw", N: 2, H: 5, W: 6, C: 7, K: 3, S: 1, P: 1},
-		"maxpool":     {Op: "maxpool", N: 1, H: 5, W: 5, C: 3, K: 3, S: 2, P: 1},
-		"avgpool":     {Op: "avgpool", N: 1, H: 4, W: 4, C: 3, K: 2, S: 2},
-		"gap":         {Op: "gap", N: 2, H: 3, W: 3, C: 5},
-		"hardsigmoid": {Op: "hardsigmoid", Elems: 37},
-		"hardswish":   {Op: "hardswish", N: 1, H: 3, W: 3, C: 5},
-		"sigmoid":     {Op: "sigmoid", Elems: 37},
-		"se":          {Op: "se", N: 2, H: 3, W: 3, C: 8, R: 4},
+		"gemm":          {Op: "gemm", M: 5, KK: 3, NN: 7},
+		"conv":          {Op: "conv", N: 1, H: 5, W: 4, C: 3, Cout: 5, K: 3, S: 2, P: 1},
+		"train-conv":    {Op: "train-conv", N: 2, H: 5, W: 4, C: 3, Cout: 5, K: 3, S: 1, P: 1},
+		"dwconv":        {Op: "dwconv", N: 1, H: 5, W: 6, C: 7, K: 5, S: 2, P: 2},
+		"train-dw":      {Op: "train-dw", N: 2, H: 5, W: 6, C: 7, K: 3, S: 1, P: 1},
+		"maxpool":       {Op: "maxpool", N: 1, H: 5, W: 5, C: 3, K: 3, S: 2, P: 1},
+		"avgpool":       {Op: "avgpool", N: 1, H: 4, W: 4, C: 3, K: 2, S: 2},
+		"gap":           {Op: "gap", N: 2, H: 3, W: 3, C: 5},
+		"hardsigmoid":   {Op: "hardsigmoid", Elems: 37},
+		"hardswish":     {Op: "hardswish", N: 1, H: 3, W: 3, C: 5},
+		"sigmoid":       {Op: "sigmoid", Elems: 37},
+		"se":            {Op: "se", N: 2, H: 3, W: 3, C: 8, R: 4},
+		"model-train":   {Op: "model-train", Net: "ghost-like", N: 2},
+		"model-latency": {Op: "model-latency", Net: "mbv3-like", N: 1},
 	}
 	for op, mk := range runners {
 		r, ok := small[op]

@@ -7,12 +7,10 @@ import (
 	"github.com/nasrun/nasrun/kernels"
 )
 
-// A runner prepares one suite row on nasrun's kernels: it allocates the
-// row's buffers and returns the call to time. Each op of the suite gets a
-// runner here once its kernel is on main; rows of other ops are skipped with
-// a note. Model-level rows (op "model-train", "model-latency": training
-// images/s and batch-1 latency of the reference nets) get theirs once
-// package nn exists.
+// A runner prepares one suite row on nasrun: it allocates the row's
+// buffers and returns the call to time. Each op of the suite gets a runner
+// here (kernel rows) or in models.go (model rows); a row of an op without
+// one is skipped with a note.
 type runner func(r suite.Row) func()
 
 var runners = map[string]runner{
@@ -108,10 +106,7 @@ func pool(r suite.Row) (kernels.Pool, []float32, []float32) {
 
 // skipNote says why a row has no runner.
 func skipNote(r suite.Row) string {
-	if r.Net != "" {
-		return "model rows wait for package nn"
-	}
-	return "no nasrun kernel for op " + r.Op + " on main yet"
+	return "no nasrun runner for op " + r.Op
 }
 
 func randBuf(n int) []float32 {
