@@ -1,5 +1,7 @@
 package asm
 
+//go:generate go run _gen/gemmgen.go
+
 // SGEMM micro-kernels. Each computes one MR×NR tile of
 //
 //	C = beta·C + Ap·Bp
