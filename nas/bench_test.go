@@ -59,8 +59,9 @@ func (tr *trainer) step(tb testing.TB) {
 
 // BenchmarkTrainStep: one training step of each reference network at batch
 // 64 (PyTorch 1.13, 2 threads: mbv3-like 364 images/s, ghost-like 552).
-// Run with the thread count to compare, e.g. -cpu 2.
+// -cpu sets the kernels' thread count too, e.g. -cpu 2.
 func BenchmarkTrainStep(b *testing.B) {
+	defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
 	for _, name := range []string{"mbv3-like", "ghost-like"} {
 		b.Run("net="+name+"/batch=64", func(b *testing.B) {
 			tr := newTrainer(b, name, 64)
