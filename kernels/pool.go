@@ -38,9 +38,13 @@ type poolKernels struct {
 	avg     func(x, y []float32, offs []int, n, c, xstep, ystep int, scale float32)
 	maxBack func(x, dy, dx []float32, offs []int, n, c, xstep, ystep int)
 	avgBack func(dy, dx []float32, offs []int, n, c, xstep, ystep int, scale float32)
+	// max3s2 is the separable 3×3 stride-2 max pool of whole windows for
+	// channel counts that are multiples of lanes; nil where there is none.
+	max3s2 func(x, y []float32, n, c, xrow, ystep int)
+	lanes  int
 }
 
-var poolRef = poolKernels{asm.MaxPoolRef, asm.AvgPoolRef, asm.MaxPoolBackRef, asm.AvgPoolBackRef}
+var poolRef = poolKernels{asm.MaxPoolRef, asm.AvgPoolRef, asm.MaxPoolBackRef, asm.AvgPoolBackRef, nil, 0}
 
 func poolImpl() *poolKernels {
 	switch Active() {
@@ -142,7 +146,12 @@ func poolForward(p Pool, x, y []float32, body func(k *poolKernels, offs []int, x
 func MaxPool2d(p Pool, x, y []float32) {
 	p.checkBufs("MaxPool2d", x, y, "x", "y")
 	c := p.C
+	sep := p.K == 3 && p.Stride == 2 && c%max(1, poolImpl().lanes) == 0
 	poolForward(p, x, y, func(k *poolKernels, offs []int, xo, yo, n int) {
+		if sep && k.max3s2 != nil && len(offs) == 9 && n > 1 {
+			k.max3s2(x[xo:], y[yo:], n, c, p.W*c, c)
+			return
+		}
 		k.max(x[xo:], y[yo:], offs, n, c, p.Stride*c, c)
 	})
 }

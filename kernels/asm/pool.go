@@ -73,12 +73,12 @@ func AvgPoolBackRef(dy, dx []float32, offs []int, n, c, xstep, ystep int, scale 
 // poolSpan checks that n windows of offs with c channels fit in a buffer of
 // length l (offsets are non-negative and ascending, so the last is largest)
 // and panics otherwise; the assembly wrappers call it before touching memory.
-func poolSpan(what string, l int, offs []int, n, c, step int) {
+func poolSpan(what, buf string, l int, offs []int, n, c, step int) {
 	if n <= 0 || c <= 0 {
 		return
 	}
 	if len(offs) == 0 || offs[0] < 0 || (n-1)*step+offs[len(offs)-1]+c > l {
-		panic("asm: " + what + ": pooling window outside the buffer")
+		panic("asm: " + what + " " + buf + ": pooling window outside the buffer")
 	}
 }
 
@@ -87,7 +87,9 @@ func fwdOK(what string, x, y []float32, offs []int, n, c, xstep, ystep int) bool
 	if n <= 0 || c <= 0 {
 		return false
 	}
-	poolSpan(what+" x", len(x), offs, n, c, xstep)
-	poolSpan(what+" y", len(y), []int{0}, n, c, ystep)
+	poolSpan(what, "x", len(x), offs, n, c, xstep)
+	if (n-1)*ystep+c > len(y) {
+		panic("asm: " + what + " y: pooling output outside the buffer")
+	}
 	return true
 }

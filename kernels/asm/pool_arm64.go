@@ -45,7 +45,7 @@ func AvgPoolNEON(x, y []float32, offs []int, n, c, xstep, ystep int, scale float
 func MaxPoolBackNEON(x, dy, dx []float32, offs []int, n, c, xstep, ystep int) {
 	c4 := c &^ 3
 	if c4 > 0 && fwdOK("MaxPoolBackNEON", x, dy, offs, n, c4, xstep, ystep) {
-		poolSpan("MaxPoolBackNEON dx", len(dx), offs, n, c4, xstep)
+		poolSpan("MaxPoolBackNEON", "dx", len(dx), offs, n, c4, xstep)
 		maxPoolBackNEON(&x[0], &dy[0], &dx[0], &offs[0], len(offs), n, c4, xstep, ystep)
 	}
 	if c4 < c && n > 0 {
