@@ -155,6 +155,8 @@ func getDWJob(p DWConv) *dwJob {
 		j.simd, j.avx512, j.v = true, true, 16
 	case AVX2:
 		j.simd, j.avx512, j.v = true, false, 8
+	case NEON:
+		j.simd, j.avx512, j.v = true, false, 4
 	default:
 		j.simd = false
 	}
