@@ -57,6 +57,7 @@ func DepthwiseConv2d(p DWConv, x, w, bias, y []float32) {
 		out: y, outImg: oh * ow * c, oRow: ow * c, oPix: c,
 		act: int(act), post: p.Act,
 	}
+	j.corr.w, j.corr.wb, j.corr.wr, j.corr.wc = w, 0, p.K*c, c
 	j.tapMap = grow(j.tapMap, p.K*p.K)
 	for t := range j.tapMap {
 		j.tapMap[t] = t
@@ -186,29 +187,21 @@ func (j *dwJob) packedLen(taps int) int {
 	return (j.p.C + j.v - 1) / j.v * (taps + 1) * j.v
 }
 
-// pack writes at dst the packed weights of window columns [kx0, kx1) of a
+// pack writes at dst the packed weights (for the indirect kernel) of a
 // kh×kw window whose tap t takes weights w[j.tapMap[t]·C:], and the bias
-// (nil: zeros). transposed packs the (kx1−kx0)×kh window that runs down a
-// column: its tap (tx, ty) is the window's (ty, kx0+tx).
-func (j *dwJob) pack(dst []float32, kh, kw, kx0, kx1 int, transposed bool, w, bias []float32) {
+// (nil: zeros).
+func (j *dwJob) pack(dst []float32, kh, kw int, w, bias []float32) {
 	c, v := j.p.C, j.v
-	cols := kx1 - kx0
-	taps := kh * cols
+	taps := kh * kw
 	for b := range (c + v - 1) / v {
 		c0 := b * v
 		n := min(v, c-c0)
 		blk := dst[b*(taps+1)*v : (b+1)*(taps+1)*v]
-		for ty := range kh {
-			for tx := range cols {
-				t := ty*cols + tx
-				if transposed {
-					t = tx*kh + ty
-				}
-				src := j.tapMap[ty*kw+kx0+tx] * c
-				d := blk[t*v : t*v+v]
-				copy(d, w[src+c0:src+c0+n])
-				clear(d[n:])
-			}
+		for t := range taps {
+			src := j.tapMap[t] * c
+			d := blk[t*v : t*v+v]
+			copy(d, w[src+c0:src+c0+n])
+			clear(d[n:])
 		}
 		d := blk[taps*v : taps*v+v]
 		clear(d)
@@ -276,6 +269,8 @@ func (j *dwJob) backwardDx() {
 		j.corr = base
 		j.corr.kh, j.corr.kw, j.corr.pt, j.corr.pl = k, k, k-1-p.Pad, k-1-p.Pad
 		j.corr.oh, j.corr.ow, j.corr.oRow, j.corr.oPix = p.H, p.W, p.W*c, c
+		// The flipped window: tap (ty, tx) is kernel tap (k-1-ty, k-1-tx).
+		j.corr.w, j.corr.wb, j.corr.wr, j.corr.wc = j.w, (k*k-1)*c, -k*c, -c
 		j.tapMap = grow(j.tapMap, k*k)
 		for t := range j.tapMap {
 			j.tapMap[t] = k*k - 1 - t
@@ -311,6 +306,8 @@ func (j *dwJob) backwardDx() {
 			j.corr.oh, j.corr.ow = qy1-qy0+1, qx1-qx0+1
 			j.corr.off, j.corr.oRow, j.corr.oPix = off, s*p.W*c, s*c
 			// Sub-window tap (ty, tx) is kernel tap (ry+s(my-1-ty), rx+s(mx-1-tx)).
+			j.corr.w, j.corr.wb = j.w, ((ry+s*(my-1))*k+rx+s*(mx-1))*c
+			j.corr.wr, j.corr.wc = -s*k*c, -s*c
 			j.tapMap = grow(j.tapMap, my*mx)
 			for ty := range my {
 				for tx := range mx {
@@ -353,6 +350,9 @@ type dwCorr struct {
 	out               []float32
 	outImg, off       int
 	oRow, oPix        int
+	w                 []float32 // window tap (ty, tx) weights at w[wb + ty·wr + tx·wc:]
+	wb, wr, wc        int
+	bias              []float32 // C floats (zeros for none)
 	act               int
 	post              Act  // applied in Go after the kernel when act cannot fuse it
 	oxL, oxR          int  // interior output columns: every tap inside the input
@@ -367,17 +367,15 @@ type dwCorr struct {
 
 // dwSeg is a run of border output columns [ox0, ox0+n) whose windows see
 // the same input columns, window columns [kx0, kx1): the tile kernel of the
-// clipped sub-window computes them with its own packed weights at wOff
-// (offsets index accumulators, for the gradient); tile nil: the indirect
-// kernel. In the interior rows a border column is better done whole, down
-// the column, by the transposed window (vtile): q pixels per tile instead
-// of one.
+// clipped sub-window computes them; tile nil: the indirect kernel. In the
+// interior rows a border column is better done whole, down the column, by
+// the transposed window (vtile): q pixels per tile instead of one. For the
+// gradient, vOff locates the column pass's accumulators.
 type dwSeg struct {
 	ox0, n, kx0, kx1 int
-	wOff             int
 	tile             func(*asm.DWTileArgs)
-	vOff             int                   // the transposed window's packed weights
 	vtile            func(*asm.DWTileArgs) // the transposed (kw'×kh) window, down the column
+	vOff             int
 }
 
 // borderSegs sets j.segs to the border columns [0, oxL) and [oxR, ow) of a
@@ -412,7 +410,6 @@ func (j *dwJob) prepareCorr(w, bias []float32) {
 		q.oxL, q.oxR = interior(q.wi, q.kw, q.s, q.pl, q.ow)
 	}
 	j.borderSegs(q.wi, q.kw, q.s, q.pl, q.ow, q.oxL, q.oxR)
-	size := j.packedLen(q.kh * q.kw)
 	q.nInd = 0
 	// Down-the-column border passes need every segment to have its
 	// transposed kernel, and no Go-side activation after the row pass.
@@ -426,30 +423,19 @@ func (j *dwJob) prepareCorr(w, bias []float32) {
 		if sg.tile == nil {
 			q.nInd += sg.n
 			q.vert = false
-			continue
-		}
-		if sg.vtile == nil {
+		} else if sg.vtile == nil {
 			q.vert = false
 		}
-		sg.wOff = size
-		size += j.packedLen(q.kh * (sg.kx1 - sg.kx0))
 	}
-	if q.vert {
-		for i := range j.segs {
-			j.segs[i].vOff = size
-			size += j.packedLen(q.kh * (j.segs[i].kx1 - j.segs[i].kx0))
-		}
+	q.bias = bias
+	if bias == nil {
+		q.bias = zeros(q.c)
 	}
-	j.wp = grow(j.wp, size)
-	j.pack(j.wp, q.kh, q.kw, 0, q.kw, false, w, bias)
-	for _, sg := range j.segs {
-		if sg.tile != nil {
-			j.pack(j.wp[sg.wOff:], q.kh, q.kw, sg.kx0, sg.kx1, false, w, bias)
-		}
-		if q.vert {
-			j.pack(j.wp[sg.vOff:], q.kh, q.kw, sg.kx0, sg.kx1, true, w, bias)
-		}
-	}
+	// Packed weights and bias: for the indirect kernel, and for the
+	// interior tile kernel when it reloads weights per window row (5×5),
+	// where constant offsets beat walking the strides.
+	j.wp = grow(j.wp, j.packedLen(q.kh*q.kw))
+	j.pack(j.wp, q.kh, q.kw, w, bias)
 	// Interior rows: every window row inside the input. A call takes up
 	// to nrMax of them: a tile's inputs for all its rows (up to ~20 KB per
 	// channel block of 16) stay in L1 between the rows that share them.
@@ -516,7 +502,8 @@ func (j *dwJob) corrInterior(sc *dwScratch, n, oy, nr int) {
 	for ty := range q.kh {
 		a.Rows[ty] = unsafe.Pointer(&q.in[in+ty*q.wi*q.c])
 	}
-	a.W, a.N = unsafe.Pointer(&j.wp[0]), q.oxR-q.oxL
+	a.W, a.WR, a.WC, a.B = unsafe.Pointer(&q.w[q.wb]), q.wr, q.wc, unsafe.Pointer(&q.bias[0])
+	a.WPK, a.N = unsafe.Pointer(&j.wp[0]), q.oxR-q.oxL
 	a.Y = unsafe.Pointer(&q.out[n*q.outImg+q.off+oy*q.oRow+q.oxL*q.oPix])
 	q.tile(a)
 	if q.post > ActHardswish && q.vert {
@@ -540,7 +527,12 @@ func (j *dwJob) corrRow(sc *dwScratch, n, oy int, interior, borders bool) {
 			rows[ty] = inBase + iy*q.wi*q.c
 		}
 	}
-	call := func(tile func(*asm.DWTileArgs), ox0, n, kx0, wOff int) {
+	a.WR, a.WC, a.B = q.wr, q.wc, unsafe.Pointer(&q.bias[0])
+	call := func(tile func(*asm.DWTileArgs), ox0, n, kx0 int, full bool) {
+		a.WPK = nil
+		if full {
+			a.WPK = unsafe.Pointer(&j.wp[0])
+		}
 		col := (ox0*q.s - q.pl + kx0) * q.c
 		for ty := range q.kh {
 			if rows[ty] < 0 {
@@ -549,18 +541,18 @@ func (j *dwJob) corrRow(sc *dwScratch, n, oy int, interior, borders bool) {
 				a.Rows[ty] = unsafe.Pointer(&q.in[rows[ty]+col])
 			}
 		}
-		a.W, a.Y, a.N = unsafe.Pointer(&j.wp[wOff]), unsafe.Pointer(&q.out[outRow+ox0*q.oPix]), n
+		a.W, a.Y, a.N = unsafe.Pointer(&q.w[q.wb+kx0*q.wc]), unsafe.Pointer(&q.out[outRow+ox0*q.oPix]), n
 		tile(a)
 	}
 	if interior && q.oxR > q.oxL {
-		call(q.tile, q.oxL, q.oxR-q.oxL, 0, 0)
+		call(q.tile, q.oxL, q.oxR-q.oxL, 0, true)
 	}
 	if !borders {
 		return
 	}
 	for _, sg := range j.segs {
 		if sg.tile != nil {
-			call(sg.tile, sg.ox0, sg.n, sg.kx0, sg.wOff)
+			call(sg.tile, sg.ox0, sg.n, sg.kx0, false)
 		}
 	}
 	if q.nInd > 0 {
@@ -596,8 +588,10 @@ func (j *dwJob) corrColumns(sc *dwScratch, n, oy0, oy1 int) {
 	a.C, a.XS, a.YS, a.Act, a.N, a.NR = q.c, q.wi*q.c, q.oRow, q.act, oy1-oy0, 1
 	inRow := n*q.inImg + (oy0*q.s-q.pt)*q.wi*q.c
 	outRow := n*q.outImg + q.off + oy0*q.oRow
+	// The transposed window's tap (tx, ty) is the window's (ty, kx0+tx).
+	a.WR, a.WC, a.B, a.WPK = q.wc, q.wr, unsafe.Pointer(&q.bias[0]), nil
 	for _, sg := range j.segs {
-		a.W = unsafe.Pointer(&j.wp[sg.vOff])
+		a.W = unsafe.Pointer(&q.w[q.wb+sg.kx0*q.wc])
 		for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
 			for tx := range sg.kx1 - sg.kx0 {
 				a.Rows[tx] = unsafe.Pointer(&q.in[inRow+(ox*q.s-q.pl+sg.kx0+tx)*q.c])
@@ -964,8 +958,12 @@ func (j *dwJob) combineGrad(dw, db []float32) {
 		// A packed region of taps taps: block b, tap t, lane l at
 		// off + b·(taps+1)·v + t·v + l; the bias gradient is tap taps.
 		unpack := func(off, taps, t int, dst []float32) {
-			for ch := range dst {
-				dst[ch] += acc[off+(ch/v)*(taps+1)*v+t*v+ch%v]
+			for b := 0; b*v < len(dst); b++ {
+				src := acc[off+b*(taps+1)*v+t*v:][:v]
+				d := dst[b*v : min(len(dst), b*v+v)]
+				for l := range d {
+					d[l] += src[l]
+				}
 			}
 		}
 		// region unpacks window rows [ky0, ky0+g) × columns [kx0, kx0+kw),

@@ -4,20 +4,23 @@ import "unsafe"
 
 //go:generate go run dwconv_gen.go
 
-// Depthwise convolution building blocks. Package kernels packs weights,
-// builds the row and tap pointers (padding points at a zero buffer), splits
-// rows into the interior, which the unrolled tile kernels cover, and the
-// borders, which the indirect kernels cover, and threads the work. All
-// pointers address float32 data in NHWC layout; a packed weight (or
-// accumulator) buffer holds, per block of V channels (V = 16 on AVX-512,
-// 8 on AVX2), taps+1 vectors of V floats: the taps' weights, then the bias.
-// The assembly reads these structs at fixed byte offsets (see dwconv_gen.go).
+// Depthwise convolution building blocks. Package kernels builds the row and
+// tap pointers (padding points at a zero buffer), splits the output into
+// the interior and the borders, picks a tile kernel for each part (a
+// clipped or transposed sub-window at the borders) and threads the work.
+// All pointers address float32 data in NHWC layout. The forward tile
+// kernels read the layer's [K,K,C] weights in place through a base and two
+// strides; the indirect kernels read packed weights, and the gradient
+// kernels accumulate into packed accumulators: per block of V channels
+// (V = 16 on AVX-512, 8 on AVX2), taps+1 vectors of V floats (the taps,
+// then the bias). The assembly reads these structs at fixed byte offsets
+// (see dwconv_gen.go).
 
 // DWTileArgs are the arguments of a forward tile kernel: N consecutive
 // output pixels of one row, every tap inside the input.
 type DWTileArgs struct {
 	Rows [5]unsafe.Pointer // window row ky: input at the first output's first column
-	W    unsafe.Pointer    // packed weights and bias
+	W    unsafe.Pointer    // weight of the window's tap (0, 0), channel 0
 	Y    unsafe.Pointer    // first output pixel
 	C    int               // channels
 	N    int               // output pixels, ≥ 0
@@ -27,6 +30,10 @@ type DWTileArgs struct {
 	NR   int               // output rows, ≥ 1: row r reads Rows[ky] + r·s·RS and writes Y + r·YR
 	RS   int               // input row stride in floats (NR > 1)
 	YR   int               // output row stride in floats (NR > 1)
+	WR   int               // weights: tap (ky, kx) at W + ky·WR + kx·WC floats (signed)
+	WC   int
+	B    unsafe.Pointer // bias, C floats (zeros for none)
+	WPK  unsafe.Pointer // optional packed copy of the weights ([blocks][taps+1][V]), read instead of W by the kernels that reload weights per row
 }
 
 // DWGradArgs are the arguments of a weight-gradient tile kernel: NR rows of

@@ -6,9 +6,9 @@ package asm
 
 // Byte offsets of the argument structs' fields, as the assembly reads them.
 const (
-	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR                = 0, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112
-	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff, dwOffGradXS, dwOffGradDYS = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80
-	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct                                                                                      = 0, 8, 16, 24, 32, 40
+	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR, dwOffTileWR, dwOffTileWC, dwOffTileB, dwOffTileWPK = 0, 40, 48, 56, 64, 72, 80, 88, 96, 104, 112, 120, 128, 136, 144
+	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff, dwOffGradXS, dwOffGradDYS                                      = 0, 8, 16, 24, 32, 40, 48, 56, 64, 72, 80
+	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct                                                                                                                           = 0, 8, 16, 24, 32, 40
 )
 
 //go:noescape

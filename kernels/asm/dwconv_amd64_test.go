@@ -13,9 +13,9 @@ import (
 // the generated assembly reads.
 func TestDWArgsLayout(t *testing.T) {
 	var a DWTileArgs
-	require.Equal(t, []uintptr{dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR},
+	require.Equal(t, []uintptr{dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR, dwOffTileWR, dwOffTileWC, dwOffTileB, dwOffTileWPK},
 		[]uintptr{unsafe.Offsetof(a.Rows), unsafe.Offsetof(a.W), unsafe.Offsetof(a.Y), unsafe.Offsetof(a.C),
-			unsafe.Offsetof(a.N), unsafe.Offsetof(a.YS), unsafe.Offsetof(a.Act), unsafe.Offsetof(a.XS), unsafe.Offsetof(a.NR), unsafe.Offsetof(a.RS), unsafe.Offsetof(a.YR)})
+			unsafe.Offsetof(a.N), unsafe.Offsetof(a.YS), unsafe.Offsetof(a.Act), unsafe.Offsetof(a.XS), unsafe.Offsetof(a.NR), unsafe.Offsetof(a.RS), unsafe.Offsetof(a.YR), unsafe.Offsetof(a.WR), unsafe.Offsetof(a.WC), unsafe.Offsetof(a.B), unsafe.Offsetof(a.WPK)})
 	var g DWGradArgs
 	require.Equal(t, []uintptr{dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff, dwOffGradXS, dwOffGradDYS},
 		[]uintptr{unsafe.Offsetof(g.Rows), unsafe.Offsetof(g.RowStride), unsafe.Offsetof(g.NR), unsafe.Offsetof(g.DY),

@@ -37,6 +37,10 @@ const (
 	tileNR   = 96
 	tileRS   = 104
 	tileYR   = 112
+	tileWR   = 120
+	tileWC   = 128
+	tileB    = 136
+	tileWPK  = 144
 
 	gradRows      = 0 // DWGradArgs.Rows
 	gradRowStride = 8
@@ -381,8 +385,19 @@ func genFwdTile(e *emitter, is isa, kh, kw, s int) {
 	}
 	e.raw("")
 	e.raw("// func %s(a *DWTileArgs)", name)
-	e.raw("TEXT ·%s(SB), NOSPLIT, $48-8", name)
+	e.raw("TEXT ·%s(SB), NOSPLIT, $72-8", name)
 	e.o("MOVQ a+0(FP), DI")
+	// Weights: tap (ky, kx) at W + ky·WR + kx·WC (floats, signed), so a
+	// window can be any sub-window of the layer's [K,K,C] weights, flipped
+	// or transposed, with no packing. Frame: WC and WR in bytes, and the
+	// current weight row's first tap.
+	e.o("MOVQ %d(DI), SI", tileWC)
+	e.o("SHLQ $2, SI")
+	e.o("MOVQ SI, wcb-56(SP)")
+	e.o("MOVQ %d(DI), SI", tileWR)
+	e.o("SHLQ $2, SI")
+	e.o("MOVQ SI, wrb-64(SP)")
+	e.o("MOVQ %d(DI), AX", tileW)
 	// Frame: channel bytes; per output row r of the call, the byte offsets
 	// of its input rows (roff) and output row (yoff), the rows left, and
 	// the steps s·RS and YR in bytes.
@@ -423,7 +438,7 @@ func fwdTile(e *emitter, is isa, kh, kw, s, t int) {
 	taps := kh * kw
 	vb := 4 * is.v
 	cb, tail, done := e.newLabel("cb"), e.newLabel("cbtail"), e.newLabel("cbdone")
-	e.o("MOVQ %d(DI), AX", tileW)
+	_ = taps
 	e.o("XORQ R14, R14")
 	e.lbl(cb)
 	e.o("MOVQ cbytes-8(SP), SI")
@@ -432,7 +447,6 @@ func fwdTile(e *emitter, is isa, kh, kw, s, t int) {
 	e.o("CMPQ SI, $%d", vb)
 	e.o("JLT %s", tail)
 	fwdBlock(e, is, kh, kw, s, t, false)
-	e.o("ADDQ $%d, AX", (taps+1)*vb)
 	e.o("ADDQ $%d, R14", vb)
 	e.o("JMP %s", cb)
 	e.lbl(tail)
@@ -451,18 +465,38 @@ func fwdTile(e *emitter, is isa, kh, kw, s, t int) {
 // AX) of the t output pixels of the tile.
 func fwdBlock(e *emitter, is isa, kh, kw, s, t int, masked bool) {
 	q, nw, allW := fwdPlan(is, kh, kw)
-	taps := kh * kw
 	vb := 4 * is.v
 	acc := func(j int) string { return is.reg(j) }
 	tmp, bias := is.reg(q), is.reg(q+1)
 	w := func(i int) string { return is.reg(q + 2 + i) }
 	_ = nw
-	e.o("VMOVUPS %d(AX), %s", taps*vb, bias)
-	if allW {
-		for i := range taps {
-			e.o("VMOVUPS %d(AX), %s", i*vb, w(i))
+	e.o("MOVQ %d(DI), SI", tileB)
+	load(e, is, masked, "(SI)(R14*1)", bias)
+	// wload loads window row ky's weights into w(base..): the row's first
+	// tap from wrow (the frame) or, for ky = 0, from W + R14.
+	wload := func(ky, base int) {
+		if ky == 0 {
+			e.o("LEAQ (AX)(R14*1), SI")
+		} else {
+			e.o("MOVQ wrow-72(SP), SI")
+			e.o("ADDQ wrb-64(SP), SI")
+		}
+		if ky < kh-1 {
+			e.o("MOVQ SI, wrow-72(SP)")
+		}
+		for kx := range kw {
+			load(e, is, masked, "(SI)", w(base+kx))
+			if kx < kw-1 {
+				e.o("ADDQ wcb-56(SP), SI")
+			}
 		}
 	}
+	if allW {
+		for ky := range kh {
+			wload(ky, ky*kw)
+		}
+	}
+	_ = vb
 	// The NR output rows of the call, their inputs s·RS apart: the block's
 	// inputs for all of them stay in L1, and its weights in registers.
 	e.o("MOVQ $0, roff-16(SP)")
@@ -479,9 +513,21 @@ func fwdBlock(e *emitter, is isa, kh, kw, s, t int, masked bool) {
 		if allW {
 			wr = func(kx int) string { return w(ky*kw + kx) }
 		} else {
+			// Per-row weights: from the packed copy when there is one
+			// (constant offsets), else walking the strides.
+			strided, loaded := e.newLabel("wstrided"), e.newLabel("wloaded")
+			e.o("MOVQ %d(DI), SI", tileWPK)
+			e.o("TESTQ SI, SI")
+			e.o("JZ %s", strided)
+			e.o("IMUL3Q $%d, R14, SI", kh*kw+1)
+			e.o("ADDQ %d(DI), SI", tileWPK)
 			for kx := range kw {
-				e.o("VMOVUPS %d(AX), %s", (ky*kw+kx)*vb, w(kx))
+				e.o("VMOVUPS %d(SI), %s", (ky*kw+kx)*vb, w(kx))
 			}
+			e.o("JMP %s", loaded)
+			e.lbl(strided)
+			wload(ky, 0)
+			e.lbl(loaded)
 		}
 		e.o("LEAQ (%s)(R14*1), SI", rowReg(ky))
 		e.o("ADDQ roff-16(SP), SI")
@@ -849,11 +895,11 @@ func main() {
 	fmt.Fprintf(&decl, `
 // Byte offsets of the argument structs' fields, as the assembly reads them.
 const (
-	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR = %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d
+	dwOffTileRows, dwOffTileW, dwOffTileY, dwOffTileC, dwOffTileN, dwOffTileYS, dwOffTileAct, dwOffTileXS, dwOffTileNR, dwOffTileRS, dwOffTileYR, dwOffTileWR, dwOffTileWC, dwOffTileB, dwOffTileWPK = %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d
 	dwOffGradRows, dwOffGradRowStride, dwOffGradNR, dwOffGradDY, dwOffGradDYRow, dwOffGradN, dwOffGradC, dwOffGradAcc, dwOffGradXOff, dwOffGradXS, dwOffGradDYS = %d, %d, %d, %d, %d, %d, %d, %d, %d, %d, %d
 	dwOffIndTaps, dwOffIndN, dwOffIndNT, dwOffIndW, dwOffIndC, dwOffIndAct = %d, %d, %d, %d, %d, %d
 )
-`, tileRows, tileW, tileY, tileC, tileN, tileYS, tileAct, tileXS, tileNR, tileRS, tileYR,
+`, tileRows, tileW, tileY, tileC, tileN, tileYS, tileAct, tileXS, tileNR, tileRS, tileYR, tileWR, tileWC, tileB, tileWPK,
 		gradRows, gradRowStride, gradNR, gradDY, gradDYRow, gradN, gradC, gradAcc, gradXOff, gradXS, gradDYS,
 		indTaps, indN, indNT, indW, indC, indAct)
 	fwdSwitch := map[string]*strings.Builder{}
