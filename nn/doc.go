@@ -49,4 +49,13 @@
 //		nn.Apply(sched, opt, step)
 //		opt.Step()
 //	}
+//
+// # Inference
+//
+// [Network.Inference] compiles a trained network into a [Plan]: BN folded
+// into the preceding convolution's weights and bias, activations fused
+// into the convolution kernels, dropout removed, buffers preallocated by a
+// first run. Plan.Run(x) returns the logits without allocating; it is what
+// latency measurement calls (with kernels.SetThreads(1) for batch-1
+// latency).
 package nn

@@ -94,3 +94,34 @@ func TestStepsAllocateNothing(t *testing.T) {
 		require.Zero(t, allocs)
 	}
 }
+
+// TestModulesCompose: Sequential names, Residual with and without a
+// shortcut, pooling and dropout modules in both modes.
+func TestModulesCompose(t *testing.T) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	body := Sequential{NewConv2d(rng, 3, 3, 3, 1, true), NewBatchNorm2d(3), ReLU6()}
+	res := &Residual{Body: body, BodyName: "body"}
+	proj := &Residual{Body: NewDepthwiseConv2d(rng, 3, 3, 1, false), Shortcut: NewConv2d(rng, 3, 3, 1, 1, false), BodyName: "dw", ShortcutName: "short"}
+	net := NewNetwork(Sequential{res, proj, &MaxPool2d{K: 3, Stride: 2, Pad: 1}, &AvgPool2d{K: 2, Stride: 2}, Hardswish(),
+		&Dropout{P: 0.5}, GlobalAvgPool{}, Flatten{}, NewLinear(rng, 3, 2, true), Identity{}}, "m", 8, 8, 3, 2)
+	var names []string
+	for _, e := range net.Entries() {
+		names = append(names, e.Name)
+	}
+	require.Equal(t, []string{"m.0.body.0.weight", "m.0.body.0.bias", "m.0.body.1.weight", "m.0.body.1.bias",
+		"m.0.body.1.running_mean", "m.0.body.1.running_var", "m.0.body.1.num_batches_tracked",
+		"m.1.dw.weight", "m.1.short.weight", "m.8.weight", "m.8.bias"}, names)
+	x := tensor.RandNormal(rng, 0, 1, 2, 8, 8, 3)
+	for _, train := range []bool{false, true} {
+		tp := autograd.NewTape()
+		c := &Ctx{Tape: tp, Train: train, Rng: rng}
+		in, err := net.Input(tp, x)
+		require.NoError(t, err)
+		y := net.Forward(c, in)
+		require.NoError(t, tp.Err())
+		require.Equal(t, []int{2, 2}, y.Value.Shape)
+		require.NoError(t, tp.Backward(tp.Mean(y)))
+	}
+	_, err := net.Input(autograd.NewTape(), tensor.Zeros(1, 8, 8, 1))
+	require.ErrorContains(t, err, "want [N 8 8 3]")
+}
