@@ -137,6 +137,19 @@ func TestInferencePlan(t *testing.T) {
 			require.Equal(t, want.Shape, got.Shape)
 			require.LessOrEqual(t, nntest.RelErr(got.Data, want.Data, 0), 1e-4, "%s batch %d", name, n)
 		}
+		// The plan is a snapshot: training the network does not change it.
+		x1 := tensor.RandNormal(rng, 0, 1, 1, 28, 28, 1)
+		before, err := plan.Run(x1)
+		require.NoError(t, err)
+		want := before.Clone()
+		for _, e := range net.Entries() {
+			for i := range e.Value.Data {
+				e.Value.Data[i] *= 1.5
+			}
+		}
+		after, err := plan.Run(x1)
+		require.NoError(t, err)
+		require.Equal(t, want.Data, after.Data)
 		_, err = plan.Run(tensor.Zeros(1, 28, 28, 3))
 		require.ErrorContains(t, err, "want [N 28 28 1]")
 		x := tensor.RandNormal(rng, 0, 1, 1, 28, 28, 1)

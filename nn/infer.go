@@ -91,8 +91,9 @@ func foldBN(w, b *autograd.Var, bn *BatchNorm2d) (*autograd.Var, *autograd.Var) 
 	return autograd.NewParam(fw), autograd.NewParam(fb)
 }
 
-// fold returns the inference form of m (see Plan); modules it does not
-// know are kept as they are and run in eval mode.
+// fold returns the inference form of m (see Plan), with its own copy of
+// every weight; modules it does not know are kept as they are (shared with
+// the network) and run in eval mode.
 func fold(m Module) Module {
 	switch m := m.(type) {
 	case Sequential:
@@ -102,7 +103,10 @@ func fold(m Module) Module {
 	case *GhostModule:
 		return &GhostModule{Primary: foldSeq(m.Primary), Cheap: foldSeq(m.Cheap), Out: m.Out}
 	case *GhostBottleneck:
-		g := &GhostBottleneck{G1: fold(m.G1).(*GhostModule), G2: fold(m.G2).(*GhostModule), SE: m.SE}
+		g := &GhostBottleneck{G1: fold(m.G1).(*GhostModule), G2: fold(m.G2).(*GhostModule)}
+		if m.SE != nil {
+			g.SE = fold(m.SE).(*SEBlock)
+		}
 		if m.DW != nil {
 			g.DW = foldSeq(m.DW)
 		}
@@ -117,10 +121,28 @@ func fold(m Module) Module {
 			r.Shortcut = fold(m.Shortcut)
 		}
 		return &r
+	case *SEBlock:
+		return &SEBlock{FC1: fold(m.FC1).(*Linear), FC2: fold(m.FC2).(*Linear)}
+	case *Linear:
+		return &Linear{W: snapshot(m.W), B: snapshot(m.B), Layout: m.Layout}
+	case *BatchNorm2d: // one that follows no convolution
+		bn := *m
+		bn.Gamma, bn.Beta = snapshot(m.Gamma), snapshot(m.Beta)
+		bn.RunMean, bn.RunVar, bn.Count = m.RunMean.Clone(), m.RunVar.Clone(), m.Count.Clone()
+		return &bn
 	case *Dropout:
 		return Identity{}
 	}
 	return m
+}
+
+// snapshot copies a parameter (nil stays nil), so that the plan does not
+// follow later training.
+func snapshot(p *autograd.Var) *autograd.Var {
+	if p == nil {
+		return nil
+	}
+	return autograd.NewParam(p.Value.Clone())
 }
 
 // foldSeq folds conv → BN (→ activation) runs of a Sequential and the
@@ -131,9 +153,9 @@ func foldSeq(s Sequential) Sequential {
 		var f *fusedConv
 		switch c := s[i].(type) {
 		case *Conv2d:
-			f = &fusedConv{w: c.W, b: c.B, stride: c.Stride, pad: c.Pad, dense: true}
+			f = &fusedConv{w: snapshot(c.W), b: snapshot(c.B), stride: c.Stride, pad: c.Pad, dense: true}
 		case *DepthwiseConv2d:
-			f = &fusedConv{w: c.W, b: c.B, stride: c.Stride, pad: c.Pad}
+			f = &fusedConv{w: snapshot(c.W), b: snapshot(c.B), stride: c.Stride, pad: c.Pad}
 		}
 		if f == nil {
 			if m := fold(s[i]); m != (Identity{}) {
