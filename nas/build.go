@@ -39,12 +39,7 @@ func Build(g Genome, rng *rand.Rand) (*nn.Network, error) {
 	}
 	in := g.Stem.C
 	for _, l := range g.Layers() {
-		s := nn.BlockSpec{In: l.In, Mid: l.Mid, Out: l.Out, K: l.K, Stride: l.Stride, Expand: l.Expand, SE: l.SE, Act: l.Act.nn()}
-		if l.Block == Ghost {
-			seq = append(seq, nn.NewGhostBottleneck(rng, s))
-		} else {
-			seq = append(seq, nn.NewMBConv(rng, s))
-		}
+		seq = append(seq, l.Build(rng))
 		in = l.Out
 	}
 	seq = append(seq,
@@ -59,6 +54,21 @@ func Build(g Genome, rng *rand.Rand) (*nn.Network, error) {
 	net := nn.NewNetwork(seq, "net", g.Input.H, g.Input.W, g.Input.C, g.Classes)
 	net.Meta[MetaGenome] = string(g.Encode())
 	return net, nil
+}
+
+// Spec returns the block's shapes in nn's terms.
+func (l Layer) Spec() nn.BlockSpec {
+	return nn.BlockSpec{In: l.In, Mid: l.Mid, Out: l.Out, K: l.K, Stride: l.Stride, Expand: l.Expand, SE: l.SE, Act: l.Act.nn()}
+}
+
+// Build constructs the block alone (an *nn.MBConv or *nn.GhostBottleneck),
+// e.g. to time it for a per-block latency table:
+// nn.NewNetwork(l.Build(rng), "", l.H, l.W, l.In, 0).Inference().
+func (l Layer) Build(rng *rand.Rand) nn.Module {
+	if l.Block == Ghost {
+		return nn.NewGhostBottleneck(rng, l.Spec())
+	}
+	return nn.NewMBConv(rng, l.Spec())
 }
 
 // LoadNetwork reads a weights file written by Network.Save for a network

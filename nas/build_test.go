@@ -156,3 +156,19 @@ func TestInferencePlan(t *testing.T) {
 		require.Zero(t, ownAllocs(t, 5, func() { plan.Run(x) }), name)
 	}
 }
+
+// TestLayerBuild: a block built alone compiles to a plan of its own (the
+// per-block latency measurement) with the block's output shape.
+func TestLayerBuild(t *testing.T) {
+	g, err := RefNet("ghost-like")
+	require.NoError(t, err)
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, l := range g.Layers() {
+		plan, err := nn.NewNetwork(l.Build(rng), "", l.H, l.W, l.In, 0).Inference()
+		require.NoError(t, err)
+		y, err := plan.Run(tensor.Zeros(1, l.H, l.W, l.In))
+		require.NoError(t, err)
+		h, w := l.OutHW()
+		require.Equal(t, []int{1, h, w, l.Out}, y.Shape, l.Key())
+	}
+}

@@ -36,7 +36,7 @@ func (n *Network) Inference() (*Plan, error) {
 	return p, nil
 }
 
-// Run computes the logits of x [N,H,W,C]. The result is the plan's own
+// Run computes the output (a network's logits) of x [N,H,W,C]. The result is the plan's own
 // buffer, valid until the next Run.
 func (p *Plan) Run(x *tensor.Tensor) (*tensor.Tensor, error) {
 	s := x.Shape
