@@ -42,6 +42,7 @@ var (
 	flagRounds  = flag.Int("rounds", 5, "rounds over all rows and engines")
 	flagSamples = flag.Int("samples", 5, "timed samples per measurement")
 	flagSample  = flag.Float64("sample-ms", 10, "duration of one sample, ms")
+	flagBudget  = flag.Float64("budget-ms", 5000, "time budget of one measurement, ms: fewer samples (at least 3) for slow rows; calls over it skip the row in that round")
 	flagOut     = flag.String("out", "bench/results", "directory for the table file (empty: do not write)")
 	flagScale   = flag.Bool("scale", false, "time nasrun's kernels at growing batch and image size instead")
 	flagNice    = flag.Int("nice", 0, "run the engines and the roofline probe at this nice level (negative: higher priority, needs root)")
@@ -80,7 +81,7 @@ func run() error {
 		}
 	}
 	common := []string{"--serve", "--suite", suiteFile, "--samples", strconv.Itoa(*flagSamples),
-		"--sample-ms", fmt.Sprint(*flagSample)}
+		"--sample-ms", fmt.Sprint(*flagSample), "--budget-ms", fmt.Sprint(*flagBudget)}
 	if *flagScale {
 		return scale(nasbench, rows, threads)
 	}
@@ -147,7 +148,7 @@ func run() error {
 			for _, t := range threads {
 				// a row nasrun skipped is measured on the peers in the
 				// first round only: without nasrun there is no ratio
-				if _, skipped := tab.skip[key{r.ID, t, nas.name}]; skipped && round > 0 {
+				if why, skipped := tab.skip[key{r.ID, t, nas.name}]; skipped && round > 0 && !strings.Contains(why, "too busy") {
 					continue
 				}
 				for i := range engines {

@@ -46,7 +46,7 @@ func scale(nasbench string, rows []suite.Row, threads []int) error {
 	for round := range *flagRounds {
 		fmt.Fprintf(os.Stderr, "compare: scale round %d/%d\n", round+1, *flagRounds)
 		cmd := exec.Command(nasbench, "--scale", "--rows", strings.Join(ids, ","), "--threads", strings.Join(ts, ","),
-			"--samples", strconv.Itoa(*flagSamples), "--sample-ms", fmt.Sprint(*flagSample))
+			"--samples", strconv.Itoa(*flagSamples), "--sample-ms", fmt.Sprint(*flagSample), "--budget-ms", fmt.Sprint(*flagBudget))
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
 		if err != nil {

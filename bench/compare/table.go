@@ -111,10 +111,10 @@ func (t *table) markdown(rf *roofline, machine, command string, notes []string) 
 	var b strings.Builder
 	fmt.Fprintf(&b, "Machine: %s  \nCommand: `%s`  \n", machine, command)
 	fmt.Fprintf(&b, "Method: each engine a server process; rows interleaved row by row, engine by engine, over %d rounds; "+
-		"a cell is the median over rounds of the engine's median of %d samples of ~%g ms; "+
+		"a cell is the median over rounds of the engine's median of %d samples of ~%g ms (at least 3 for rows slower than a %g s budget); "+
 		"the best-peer ratio (fastest peer ms ÷ nasrun ms, > 1: nasrun is faster) is taken within each round, median shown; "+
 		"rows nasrun cannot run yet are timed on the peers in the first round only.  \n",
-		t.rounds, *flagSamples, *flagSample)
+		t.rounds, *flagSamples, *flagSample, *flagBudget/1e3)
 	if rf != nil {
 		fmt.Fprintf(&b, "Roofline (bench/peers/roofline): %s. The roofline column is max(FLOPs ÷ FMA peak, bytes ÷ bandwidth of the level the working set fits in) ÷ nasrun's time.\n", rf.summary(t.threads))
 	}

@@ -9,8 +9,13 @@
  *      (the fastest, as a preempted call must not shrink reps); a caller
  *      that measured the case before passes its reps back in, and then one
  *      untimed sample is the warm-up;
- *   2. take nsamp timed samples of reps calls; time per call = sample / reps;
+ *   2. take nsamp timed samples of reps calls (fewer, at least 3, where the
+ *      samples would overrun the budget of a measurement); time per call =
+ *      sample / reps;
  *   3. report the median and the minimum time per call.
+ * Two warm-up calls, or a warm-up sample, slower than the budget end the
+ * measurement (slow_s > 0): on a machine that busy there is nothing to learn
+ * from waiting.
  */
 #ifndef NASRUN_PEER_H
 #define NASRUN_PEER_H
@@ -30,6 +35,7 @@ typedef struct {
   double med_s, min_s; /* seconds per call */
   long reps;           /* calls per sample */
   int nsamp;
+  double slow_s; /* > 0: a call took this long, over the budget; nothing measured */
 } peer_result;
 
 static int peer_cmp(const void *a, const void *b) {
@@ -44,22 +50,35 @@ static double peer_time(peer_fn fn, void *ctx, long reps) {
 }
 
 /* peer_measure times fn; reps <= 0 means calibrate (see above). */
-static peer_result peer_measure(peer_fn fn, void *ctx, long reps, int nsamp, double sample_s) {
+static peer_result peer_measure(peer_fn fn, void *ctx, long reps, int nsamp, double sample_s,
+                                double budget_s) {
+  peer_result r = {0};
   if (reps <= 0) {
     double t0 = peer_now(), fastest = 1e30;
     for (int i = 0; i < 2 || peer_now() - t0 < sample_s; i++) {
       double t = peer_time(fn, ctx, 1);
       if (t < fastest) fastest = t;
+      if (i >= 1 && fastest > budget_s) { /* two calls over it (the first may pay for setup) */
+        r.slow_s = fastest;
+        return r;
+      }
     }
     reps = (long)(sample_s / (fastest > 1e-9 ? fastest : 1e-9) + 0.5);
     if (reps < 1) reps = 1;
   }
-  peer_time(fn, ctx, reps); /* warm-up sample */
+  double warm = peer_time(fn, ctx, reps); /* warm-up sample */
+  if (warm / reps > budget_s) {
+    r.slow_s = warm / reps;
+    return r;
+  }
+  int fit = (int)(budget_s / (warm > 1e-9 ? warm : 1e-9)) - 1;
+  if (fit < 3) fit = 3;
+  if (nsamp > fit) nsamp = fit;
   double *s = malloc(sizeof(double) * nsamp);
   for (int i = 0; i < nsamp; i++) s[i] = peer_time(fn, ctx, reps) / reps;
   qsort(s, nsamp, sizeof(double), peer_cmp);
-  peer_result r = {nsamp % 2 ? s[nsamp / 2] : 0.5 * (s[nsamp / 2 - 1] + s[nsamp / 2]), s[0], reps,
-                   nsamp};
+  r.med_s = nsamp % 2 ? s[nsamp / 2] : 0.5 * (s[nsamp / 2 - 1] + s[nsamp / 2]);
+  r.min_s = s[0], r.reps = reps, r.nsamp = nsamp;
   free(s);
   return r;
 }

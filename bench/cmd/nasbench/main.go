@@ -3,7 +3,7 @@
 // programs in bench/peers, so that `make compare` measures every engine the
 // same way.
 //
-//	nasbench [--suite FILE] [--threads 1,2] [--rows id,id] [--samples N] [--sample-ms MS]
+//	nasbench [--suite FILE] [--threads 1,2] [--rows id,id] [--samples N] [--sample-ms MS] [--budget-ms MS]
 //	nasbench --serve        reads "ID THREADS" lines, answers one JSON line each
 //	nasbench --scale        times rows at growing batch and image size
 //
@@ -48,6 +48,7 @@ type bench struct {
 	order  []string
 	nsamp  int
 	sample time.Duration
+	budget time.Duration
 	reps   map[string]int // calibrated calls per sample, by row id and threads
 	out    *json.Encoder
 }
@@ -58,6 +59,7 @@ func main() {
 	rows := flag.String("rows", "", "comma-separated row ids (default: all)")
 	nsamp := flag.Int("samples", 9, "timed samples per measurement")
 	sampleMs := flag.Float64("sample-ms", 20, "target duration of one sample, ms")
+	budgetMs := flag.Float64("budget-ms", 5000, "time budget of one measurement, ms: fewer samples (at least 3) for slow rows; a single call over it skips the row")
 	serve := flag.Bool("serve", false, `read "ID THREADS" lines from stdin, answer one JSON line each`)
 	scale := flag.Bool("scale", false, "time each row at 1, 2, 4, 8 times its batch and 1, 2, 4 times its image side")
 	flag.Parse()
@@ -74,7 +76,8 @@ func main() {
 		}
 	}
 	b := &bench{rows: map[string]suite.Row{}, nsamp: max(1, *nsamp), reps: map[string]int{},
-		sample: time.Duration(*sampleMs * float64(time.Millisecond)), out: json.NewEncoder(os.Stdout)}
+		sample: time.Duration(*sampleMs * float64(time.Millisecond)), out: json.NewEncoder(os.Stdout),
+		budget: time.Duration(*budgetMs * float64(time.Millisecond))}
 	for _, r := range all {
 		b.rows[r.ID] = r
 		b.order = append(b.order, r.ID)
@@ -139,9 +142,13 @@ func (b *bench) time(r suite.Row, t, reps int) (line, int) {
 		return l, 0
 	}
 	kernels.SetThreads(t)
-	res := measure(fn, reps, b.nsamp, b.sample)
+	res := measure(fn, reps, b.nsamp, b.sample, b.budget)
+	if res.slow > 0 {
+		l.Skip = fmt.Sprintf("a call took %.0f ms, over the %.0f ms budget of a measurement: machine too busy", ms(res.slow), ms(b.budget))
+		return l, reps
+	}
 	l.Ms, l.MinMs = ms(res.med), ms(res.min)
-	l.Reps, l.Samples, l.Kernels = res.reps, b.nsamp, kernels.Active().String()
+	l.Reps, l.Samples, l.Kernels = res.reps, res.samples, kernels.Active().String()
 	return l, res.reps
 }
 

@@ -9,6 +9,8 @@ import (
 type result struct {
 	med, min time.Duration
 	reps     int // calls per sample
+	samples  int
+	slow     time.Duration // > 0: a call took this long, over the budget; nothing measured
 }
 
 // measure times fn with the method every engine of the compare harness uses
@@ -16,8 +18,11 @@ type result struct {
 // of calls, timing each; reps (calls per sample) = sample / the fastest call,
 // so that a preempted call cannot shrink it. When reps > 0 comes from an
 // earlier measurement of the same case, one untimed sample is the warm-up.
-// Then nsamp timed samples; time per call = sample / reps.
-func measure(fn func(), reps, nsamp int, sample time.Duration) result {
+// Then nsamp timed samples (fewer, at least 3, where the samples would
+// overrun budget); time per call = sample / reps. Two warm-up calls, or a
+// warm-up sample, slower than budget end the measurement (result.slow): on a
+// machine that busy there is nothing to learn from waiting.
+func measure(fn func(), reps, nsamp int, sample, budget time.Duration) result {
 	timeReps := func(n int) time.Duration {
 		t0 := time.Now()
 		for range n {
@@ -29,10 +34,17 @@ func measure(fn func(), reps, nsamp int, sample time.Duration) result {
 		fastest := time.Duration(1 << 62)
 		for t0, i := time.Now(), 0; i < 2 || time.Since(t0) < sample; i++ {
 			fastest = min(fastest, timeReps(1))
+			if i >= 1 && fastest > budget { // two calls over it (the first may pay for setup)
+				return result{slow: fastest}
+			}
 		}
 		reps = max(1, int(float64(sample)/float64(max(fastest, 1))+0.5))
 	}
-	timeReps(reps) // warm-up sample
+	warm := timeReps(reps) // warm-up sample
+	if warm/time.Duration(reps) > budget {
+		return result{slow: warm / time.Duration(reps)}
+	}
+	nsamp = min(nsamp, max(3, int(budget/max(warm, 1))-1))
 	s := make([]time.Duration, nsamp)
 	for i := range s {
 		s[i] = timeReps(reps) / time.Duration(reps)
@@ -42,5 +54,5 @@ func measure(fn func(), reps, nsamp int, sample time.Duration) result {
 	if nsamp%2 == 0 {
 		med = (s[nsamp/2-1] + s[nsamp/2]) / 2
 	}
-	return result{med: med, min: s[0], reps: reps}
+	return result{med: med, min: s[0], reps: reps, samples: nsamp}
 }

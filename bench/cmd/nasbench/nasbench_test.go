@@ -11,11 +11,18 @@ import (
 
 func TestMeasure(t *testing.T) {
 	calls := 0
-	res := measure(func() { calls++; time.Sleep(100 * time.Microsecond) }, 0, 3, 2*time.Millisecond)
+	res := measure(func() { calls++; time.Sleep(100 * time.Microsecond) }, 0, 3, 2*time.Millisecond, time.Second)
 	require.Positive(t, res.reps)
+	require.Equal(t, 3, res.samples)
 	require.GreaterOrEqual(t, res.med, 100*time.Microsecond)
 	require.LessOrEqual(t, res.min, res.med)
 	require.Greater(t, calls, 4*res.reps)
+	// slow calls: fewer samples within the budget, or none over it
+	res = measure(func() { time.Sleep(10 * time.Millisecond) }, 0, 9, time.Millisecond, 50*time.Millisecond)
+	require.Equal(t, 1, res.reps)
+	require.Equal(t, 3, res.samples)
+	res = measure(func() { time.Sleep(10 * time.Millisecond) }, 0, 9, time.Millisecond, 5*time.Millisecond)
+	require.GreaterOrEqual(t, res.slow, 10*time.Millisecond)
 }
 
 // Every runner must prepare and run a small row of its op.

@@ -3,6 +3,7 @@
 (bench/suite/suite.txt) with PyTorch on the CPU (Debian python3-torch).
 
   /usr/bin/python3 bench_torch.py --suite FILE [--threads 1,2] [--rows id,id] [--samples N] [--sample-ms MS]
+                                  [--budget-ms MS]
   /usr/bin/python3 bench_torch.py --suite FILE --serve   (reads "ID THREADS" lines, answers one line each)
 
 Output: one JSON line per row and thread count, as bench_xnnpack.c prints:
@@ -242,23 +243,32 @@ def sample(fn, reps):
     return time.perf_counter() - t0
 
 
-def measure(fn, reps, nsamp, sample_s):
-    """peer.h's method: reps <= 0 calibrates; returns (median s, min s, reps)."""
+class TooSlow(Exception):
+    """Calls take longer than the budget of a measurement."""
+
+
+def measure(fn, reps, nsamp, sample_s, budget_s):
+    """peer.h's method: reps <= 0 calibrates; returns (median s, min s, reps, samples)."""
     if reps <= 0:
         t0, i, fastest = time.perf_counter(), 0, float("inf")
         while i < 2 or time.perf_counter() - t0 < sample_s:  # warm-up
             fastest = min(fastest, sample(fn, 1))
+            if i >= 1 and fastest > budget_s:  # two calls over it (the first may pay for setup)
+                raise TooSlow(fastest)
             i += 1
         reps = max(1, round(sample_s / max(fastest, 1e-9)))
-    sample(fn, reps)  # warm-up sample
+    warm = sample(fn, reps)  # warm-up sample
+    if warm / reps > budget_s:
+        raise TooSlow(warm / reps)
+    nsamp = min(nsamp, max(3, int(budget_s / max(warm, 1e-9)) - 1))
     s = sorted(sample(fn, reps) / reps for _ in range(nsamp))
     med = s[nsamp // 2] if nsamp % 2 else 0.5 * (s[nsamp // 2 - 1] + s[nsamp // 2])
-    return med, s[0], reps
+    return med, s[0], reps, nsamp
 
 
 class Bench:
-    def __init__(self, rows, impl, nsamp, sample_s):
-        self.rows, self.impl, self.nsamp, self.sample_s = rows, impl, nsamp, sample_s
+    def __init__(self, rows, impl, nsamp, sample_s, budget_s):
+        self.rows, self.impl, self.nsamp, self.sample_s, self.budget_s = rows, impl, nsamp, sample_s, budget_s
         self.reps = {}  # (row id, threads) -> calibrated calls per sample
         self.layout = {}  # (row id, threads) -> the faster layout
         self.set_blas_threads = openblas_threads_setter()
@@ -274,18 +284,24 @@ class Bench:
             key, r = (rid, threads), self.rows[rid]
             layouts = [self.layout[key]] if key in self.layout else (
                 ["nchw", "nhwc"] if r["op"] in SPATIAL_OPS else ["nchw"])
-            best = None
+            best, slow = None, None
             for layout in layouts:
                 fn, grad = make_case(r, layout)
-                with torch.set_grad_enabled(grad):
-                    res = measure(fn, self.reps.get(key, 0) if len(layouts) == 1 else 0,
-                                  self.nsamp, self.sample_s)
+                try:
+                    with torch.set_grad_enabled(grad):
+                        res = measure(fn, self.reps.get(key, 0) if len(layouts) == 1 else 0,
+                                      self.nsamp, self.sample_s, self.budget_s)
+                except TooSlow as e:
+                    slow = e.args[0]
+                    continue
                 if best is None or res[0] < best[0][0]:
                     best = res, layout
-            (med, mn, reps), self.layout[key] = best
+            if best is None:
+                raise Skip(f"a call took {slow * 1e3:.0f} ms, over the {self.budget_s * 1e3:.0f} ms "
+                           "budget of a measurement: machine too busy")
+            (med, mn, reps, nsamp), self.layout[key] = best
             self.reps[key] = reps
-            out.update(ms=med * 1e3, min_ms=mn * 1e3, reps=reps, samples=self.nsamp,
-                       layout=self.layout[key])
+            out.update(ms=med * 1e3, min_ms=mn * 1e3, reps=reps, samples=nsamp, layout=self.layout[key])
         except Skip as e:
             out["skip"] = str(e)
         print(json.dumps(out), flush=True)
@@ -298,11 +314,14 @@ def main():
     ap.add_argument("--rows", default="")
     ap.add_argument("--samples", type=int, default=9)
     ap.add_argument("--sample-ms", type=float, default=20)
+    ap.add_argument("--budget-ms", type=float, default=5000,
+                    help="time budget of one measurement: fewer samples (at least 3) for slow rows; "
+                         "two calls over it skip the row")
     ap.add_argument("--impl", default="pytorch", help="name printed in the impl field")
     ap.add_argument("--serve", action="store_true")
     a = ap.parse_args()
     rows = read_suite(a.suite)
-    b = Bench(rows, a.impl, max(1, a.samples), a.sample_ms * 1e-3)
+    b = Bench(rows, a.impl, max(1, a.samples), a.sample_ms * 1e-3, a.budget_ms * 1e-3)
     print(json.dumps({"info": {"impl": a.impl, "torch": torch.__version__, "blas": blas_library(),
                                "openblas_threads": b.set_blas_threads is not None}}), flush=True)
     if a.serve:

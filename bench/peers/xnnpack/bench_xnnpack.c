@@ -3,7 +3,7 @@
  * (bench/suite/suite.txt) with XNNPACK's operator API (Debian libxnnpack-dev),
  * NHWC float32, on 1 thread (no pool) or T threads (pthreadpool).
  *
- *   bench_xnnpack --suite FILE [--threads 1,2] [--rows id,id] [--samples N] [--sample-ms MS]
+ *   bench_xnnpack --suite FILE [--threads 1,2] [--rows id,id] [--samples N] [--sample-ms MS] [--budget-ms MS]
  *   bench_xnnpack --suite FILE --serve      (reads "ID THREADS" lines, answers one line each)
  *
  * Output: one JSON line per row and thread count,
@@ -213,7 +213,7 @@ static void run_case(void *ctx, long reps) {
 /* ---- driver ---- */
 
 static int g_nsamp = 9;
-static double g_sample_s = 0.02;
+static double g_sample_s = 0.02, g_budget_s = 5;
 
 #define MAXT 64
 static pthreadpool_t pool_for(int threads) {
@@ -244,7 +244,15 @@ static void bench_row(const char *id, int threads) {
            threads, skip);
   } else {
     long *reps = &g_reps[r - g_rows][threads];
-    peer_result res = peer_measure(run_case, &cs, *reps, g_nsamp, g_sample_s);
+    peer_result res = peer_measure(run_case, &cs, *reps, g_nsamp, g_sample_s, g_budget_s);
+    if (res.slow_s > 0) {
+      printf("{\"row\": \"%s\", \"impl\": \"xnnpack\", \"threads\": %d, \"skip\": \"a call took %.0f ms, "
+             "over the %.0f ms budget of a measurement: machine too busy\"}\n",
+             r->id, threads, res.slow_s * 1e3, g_budget_s * 1e3);
+      fflush(stdout);
+      free_case(&cs);
+      return;
+    }
     *reps = res.reps;
     printf("{\"row\": \"%s\", \"impl\": \"xnnpack\", \"threads\": %d, \"ms\": %.6f, \"min_ms\": %.6f, "
            "\"reps\": %ld, \"samples\": %d}\n",
@@ -273,9 +281,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--threads")) threads = v, i++;
     else if (!strcmp(a, "--samples")) g_nsamp = atoi(v), i++;
     else if (!strcmp(a, "--sample-ms")) g_sample_s = atof(v) * 1e-3, i++;
+    else if (!strcmp(a, "--budget-ms")) g_budget_s = atof(v) * 1e-3, i++;
     else {
       fprintf(stderr, "usage: %s [--suite FILE] [--threads 1,2] [--rows id,id] [--samples N] "
-                      "[--sample-ms MS] [--serve]\n", argv[0]);
+                      "[--sample-ms MS] [--budget-ms MS] [--serve]\n", argv[0]);
       return 2;
     }
   }
