@@ -145,7 +145,8 @@ func Conv2d(p Conv, x, w, bias, y []float32) {
 	if convDirect(&g, x, w, bias, y, p.Act) {
 		return
 	}
-	g.forwardGemm(x, w, bias, y, p.Act)
+	gg := g // the GEMM path's closures take their own copy, keeping g on the stack
+	gg.forwardGemm(x, w, bias, y, p.Act)
 }
 
 // forwardGemm is the convolution as GEMMs on chunks of output pixels: the
@@ -205,7 +206,8 @@ func Conv2dBackward(p Conv, x, w, dy, dx, dw, db []float32) {
 		g.weightGrad(x, dy, dw)
 	}
 	if dx != nil && (pw || !g.inputGradDirect(w, dy, dx)) {
-		g.inputGrad(w, dy, dx)
+		gg := g // as in Conv2d
+		gg.inputGrad(w, dy, dx)
 	}
 }
 

@@ -68,20 +68,17 @@ func (d *directImpl) tile(v, n int) asm.ConvTile {
 	return best
 }
 
-// blocks calls fn for each output-channel block of c channels: its first
-// channel, its vector count and the lane mask of its last vector in the
-// form ConvArgs.Mask takes.
-func (d *directImpl) blocks(c int, fn func(c0, v, mask int)) {
-	for c0 := 0; c0 < c; c0 += d.maxV * d.lanes {
-		rem := min(c-c0, d.maxV*d.lanes)
-		v := (rem + d.lanes - 1) / d.lanes
-		last := rem - (v-1)*d.lanes
-		mask := last
-		if !d.avx2 {
-			mask = 1<<last - 1
-		}
-		fn(c0, v, mask)
+// block returns the vector count of the output-channel block starting at
+// channel c0 of c (blocks are maxV vectors wide, the last may be narrower)
+// and the lane mask of its last vector in the form ConvArgs.Mask takes.
+func (d *directImpl) block(c, c0 int) (v, mask int) {
+	rem := min(c-c0, d.maxV*d.lanes)
+	v = (rem + d.lanes - 1) / d.lanes
+	last := rem - (v-1)*d.lanes
+	if d.avx2 {
+		return v, last
 	}
+	return v, 1<<last - 1
 }
 
 // actCode is the activation the kernels apply themselves (ConvArgs.Act);
@@ -147,6 +144,92 @@ func (p padded) fill(g *convGeom, x, dst []float32, n0, n1 int) {
 	clear(dst[(n1-n0)*p.image():])
 }
 
+// convJob is one direct-convolution call: its operands and its loop
+// bodies, bound once per pooled job so that handing them to the worker pool
+// allocates nothing.
+type convJob struct {
+	g                 convGeom
+	d                 *directImpl
+	pd                padded
+	x, w, bias, y     []float32
+	xp                []float32 // shared padded images (row-split forward)
+	act               Act
+	code              int
+	inKernel          bool
+	partial           []float32 // weight gradient: per-thread partial sums after the first
+	parts             int
+	imagesFn, rowsFn  func(lo, hi int)
+	pointsFn, wgradFn func(lo, hi int)
+}
+
+var convJobs = sync.Pool{New: func() any {
+	j := new(convJob)
+	j.imagesFn, j.rowsFn, j.pointsFn, j.wgradFn = j.images, j.rows, j.points, j.wgrad
+	return j
+}}
+
+func getConvJob(g *convGeom, d *directImpl, x, w, bias, y []float32, act Act) *convJob {
+	j := convJobs.Get().(*convJob)
+	j.g, j.d, j.pd = *g, d, g.padded(d)
+	j.x, j.w, j.bias, j.y, j.act = x, w, bias, y, act
+	j.code, j.inKernel = actCode(act)
+	return j
+}
+
+func (j *convJob) put() {
+	j.x, j.w, j.bias, j.y, j.xp, j.partial = nil, nil, nil, nil, nil, nil
+	convJobs.Put(j)
+}
+
+// run computes output rows [oh0, oh1) of image img from its padded copy xp.
+func (j *convJob) run(s *directScratch, xp []float32, img, oh0, oh1 int) {
+	g, pd, a := &j.g, &j.pd, &s.args
+	for oh := oh0; oh < oh1; oh++ {
+		yrow := j.y[((img*g.oh+oh)*g.ow)*g.cout : ((img*g.oh+oh+1)*g.ow)*g.cout]
+		for c0 := 0; c0 < g.cout; c0 += j.d.maxV * j.d.lanes {
+			v, mask := j.d.block(g.cout, c0)
+			*a = asm.ConvArgs{
+				X: &xp[oh*g.s*pd.wp*pd.c], W: &j.w[c0], Y: &yrow[c0],
+				N: g.ow, XPix: 4 * g.s * g.cin, XStep: 4, XRow: 4 * (pd.wp - g.kw) * g.cin,
+				Rows: g.kh, Run: g.kw * g.cin, WStep: 4 * g.cout, YPix: 4 * g.cout,
+				Mask: mask, Act: j.code,
+			}
+			if j.bias != nil {
+				a.Bias = &j.bias[c0]
+			}
+			j.d.tile(v, g.ow).Fn(a)
+		}
+		if !j.inKernel {
+			Activate(j.act, yrow, yrow)
+		}
+	}
+}
+
+// images computes whole images, each thread padding its own.
+func (j *convJob) images(lo, hi int) {
+	s := directPool.Get().(*directScratch)
+	defer directPool.Put(s)
+	xp := s.grow(j.pd.image() + j.pd.slack)
+	for img := lo; img < hi; img++ {
+		j.pd.fill(&j.g, j.x, xp, img, img+1)
+		j.run(s, xp, img, 0, j.g.oh)
+	}
+}
+
+// rows computes output rows [lo, hi) of all images from the shared padded
+// copy j.xp.
+func (j *convJob) rows(lo, hi int) {
+	s := directPool.Get().(*directScratch)
+	defer directPool.Put(s)
+	g := &j.g
+	for r := lo; r < hi; {
+		img, oh := r/g.oh, r%g.oh
+		end := min(hi-img*g.oh, g.oh)
+		j.run(s, j.xp[img*j.pd.image():], img, oh, end)
+		r = img*g.oh + end
+	}
+}
+
 // direct computes y = act(conv(x, w) + bias) with the direct kernels and
 // reports whether it could.
 func (g *convGeom) direct(x, w, bias, y []float32, act Act) bool {
@@ -154,58 +237,19 @@ func (g *convGeom) direct(x, w, bias, y []float32, act Act) bool {
 	if d == nil {
 		return false
 	}
-	code, inKernel := actCode(act)
-	pd := g.padded(d)
-	rowWork := g.ow * g.k() * g.cout
-	run := func(s *directScratch, xp []float32, img, oh0, oh1 int) {
-		a := &s.args
-		for oh := oh0; oh < oh1; oh++ {
-			yrow := y[((img*g.oh+oh)*g.ow)*g.cout : ((img*g.oh+oh+1)*g.ow)*g.cout]
-			d.blocks(g.cout, func(c0, v, mask int) {
-				*a = asm.ConvArgs{
-					X: &xp[oh*g.s*pd.wp*pd.c], W: &w[c0], Y: &yrow[c0],
-					N: g.ow, XPix: 4 * g.s * g.cin, XStep: 4, XRow: 4 * (pd.wp - g.kw) * g.cin,
-					Rows: g.kh, Run: g.kw * g.cin, WStep: 4 * g.cout, YPix: 4 * g.cout,
-					Mask: mask, Act: code,
-				}
-				if bias != nil {
-					a.Bias = &bias[c0]
-				}
-				d.tile(v, g.ow).Fn(a)
-			})
-			if !inKernel {
-				Activate(act, yrow, yrow)
-			}
-		}
-	}
+	j := getConvJob(g, d, x, w, bias, y, act)
+	defer j.put()
 	if g.n >= Threads() {
-		// Images over threads, each padding its own image.
-		parallelFor(g.n, 1, func(lo, hi int) {
-			s := directPool.Get().(*directScratch)
-			defer directPool.Put(s)
-			xp := s.grow(pd.image() + pd.slack)
-			for img := lo; img < hi; img++ {
-				pd.fill(g, x, xp, img, img+1)
-				run(s, xp, img, 0, g.oh)
-			}
-		})
+		parallelFor(g.n, 1, j.imagesFn)
 		return true
 	}
 	// Few images: pad them all, then split output rows over threads.
 	all := directPool.Get().(*directScratch)
 	defer directPool.Put(all)
-	xp := all.grow(g.n*pd.image() + pd.slack)
-	pd.fill(g, x, xp, 0, g.n)
-	parallelFor(g.n*g.oh, max(1, (1<<17)/max(1, rowWork)), func(lo, hi int) {
-		s := directPool.Get().(*directScratch)
-		defer directPool.Put(s)
-		for r := lo; r < hi; {
-			img, oh := r/g.oh, r%g.oh
-			end := min(hi-img*g.oh, g.oh)
-			run(s, xp[img*pd.image():], img, oh, end)
-			r = img*g.oh + end
-		}
-	})
+	j.xp = all.grow(g.n*j.pd.image() + j.pd.slack)
+	j.pd.fill(g, x, j.xp, 0, g.n)
+	rowWork := g.ow * g.k() * g.cout
+	parallelFor(g.n*g.oh, max(1, (1<<17)/max(1, rowWork)), j.rowsFn)
 	return true
 }
 
@@ -234,39 +278,53 @@ func (g *convGeom) pointwiseDirect(x, w, bias, y []float32, act Act) bool {
 	if d == nil {
 		return false
 	}
-	code, inKernel := actCode(act)
-	call := func(s *directScratch, xs, ys []float32, n int) {
-		d.blocks(g.cout, func(c0, v, mask int) {
-			s.args = asm.ConvArgs{
-				X: &xs[0], W: &w[c0], Y: &ys[c0], N: n, XPix: 4 * g.cin, XStep: 4,
-				Rows: 1, Run: g.cin, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask, Act: code,
-			}
-			if bias != nil {
-				s.args.Bias = &bias[c0]
-			}
-			d.tile(v, n).Fn(&s.args)
-		})
-		if !inKernel {
-			Activate(act, ys[:n*g.cout], ys[:n*g.cout])
-		}
-	}
+	j := getConvJob(g, d, x, w, bias, y, act)
+	defer j.put()
 	m := g.m()
 	tail := min(m, 2*d.maxMR)
 	body := m - tail
-	const grain = 7 * 64 // pixels per chunk: whole tiles of 7 and 14
-	parallelFor((body+grain-1)/grain, max(1, (1<<16)/(grain*g.cin*g.cout/64+1)), func(lo, hi int) {
-		s := directPool.Get().(*directScratch)
-		defer directPool.Put(s)
-		p0, p1 := lo*grain, min(body, hi*grain)
-		call(s, x[p0*g.cin:], y[p0*g.cout:], p1-p0)
-	})
+	parallelFor((body+pointGrain-1)/pointGrain, max(1, (1<<16)/(pointGrain*g.cin*g.cout/64+1)), j.pointsFn)
 	s := directPool.Get().(*directScratch)
 	defer directPool.Put(s)
 	buf := s.grow((tail + d.maxMR) * g.cin)
 	copy(buf, x[body*g.cin:])
 	clear(buf[tail*g.cin:])
-	call(s, buf, y[body*g.cout:], tail)
+	j.point(s, buf, y[body*g.cout:], tail)
 	return true
+}
+
+// pointGrain is the pixels per chunk of a pointwise convolution: whole
+// tiles of 7 and 14.
+const pointGrain = 7 * 64
+
+// points computes pixel chunks [lo, hi) of a pointwise convolution, all but
+// the padded tail.
+func (j *convJob) points(lo, hi int) {
+	s := directPool.Get().(*directScratch)
+	defer directPool.Put(s)
+	g := &j.g
+	body := g.m() - min(g.m(), 2*j.d.maxMR)
+	p0, p1 := lo*pointGrain, min(body, hi*pointGrain)
+	j.point(s, j.x[p0*g.cin:], j.y[p0*g.cout:], p1-p0)
+}
+
+// point computes n pointwise pixels from xs into ys.
+func (j *convJob) point(s *directScratch, xs, ys []float32, n int) {
+	g := &j.g
+	for c0 := 0; c0 < g.cout; c0 += j.d.maxV * j.d.lanes {
+		v, mask := j.d.block(g.cout, c0)
+		s.args = asm.ConvArgs{
+			X: &xs[0], W: &j.w[c0], Y: &ys[c0], N: n, XPix: 4 * g.cin, XStep: 4,
+			Rows: 1, Run: g.cin, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask, Act: j.code,
+		}
+		if j.bias != nil {
+			s.args.Bias = &j.bias[c0]
+		}
+		j.d.tile(v, n).Fn(&s.args)
+	}
+	if !j.inKernel {
+		Activate(j.act, ys[:n*g.cout], ys[:n*g.cout])
+	}
 }
 
 // inputGradDirect computes dx for a stride-1 convolution as the direct
@@ -304,46 +362,53 @@ func (g *convGeom) weightGradDirect(x, dy, dw []float32) bool {
 	if d == nil {
 		return false
 	}
-	pd := g.padded(d)
-	t := min(Threads(), g.n)
+	j := getConvJob(g, d, x, dy, nil, dw, ActNone)
+	defer j.put()
+	j.parts = min(Threads(), g.n)
 	parts := directPool.Get().(*directScratch)
 	defer directPool.Put(parts)
-	partial := parts.grow((t - 1) * len(dw))
-	parallelFor(t, 1, func(lo, hi int) {
-		s := directPool.Get().(*directScratch)
-		defer directPool.Put(s)
-		xp := s.grow(pd.image() + pd.slack)
-		a := &s.args
-		for p := lo; p < hi; p++ {
-			acc := dw
-			if p > 0 {
-				acc = partial[(p-1)*len(dw) : p*len(dw)]
+	j.partial = parts.grow((j.parts - 1) * len(dw))
+	parallelFor(j.parts, 1, j.wgradFn)
+	for p := 1; p < j.parts; p++ {
+		Axpy(1, j.partial[(p-1)*len(dw):p*len(dw)], dw)
+	}
+	return true
+}
+
+// wgrad computes the partial weight gradients [lo, hi) (j.w holds dy, j.y
+// the gradient dw).
+func (j *convJob) wgrad(lo, hi int) {
+	g, pd, d := &j.g, &j.pd, j.d
+	s := directPool.Get().(*directScratch)
+	defer directPool.Put(s)
+	xp := s.grow(pd.image() + pd.slack)
+	a := &s.args
+	for p := lo; p < hi; p++ {
+		acc := j.y
+		if p > 0 {
+			acc = j.partial[(p-1)*len(j.y) : p*len(j.y)]
+		}
+		for img := p * g.n / j.parts; img < (p+1)*g.n/j.parts; img++ {
+			accum := 0
+			if img > p*g.n/j.parts {
+				accum = 1
 			}
-			for img := p * g.n / t; img < (p+1)*g.n/t; img++ {
-				first := img == p*g.n/t
-				pd.fill(g, x, xp, img, img+1)
-				dyImg := dy[img*g.oh*g.ow*g.cout:]
-				for r := range g.kh {
-					for q := range g.kw {
-						tap := (r*g.kw + q) * g.cin * g.cout
-						d.blocks(g.cout, func(c0, v, mask int) {
-							*a = asm.ConvArgs{
-								X: &xp[(r*pd.wp+q)*pd.c], W: &dyImg[c0], Y: &acc[tap+c0],
-								N: g.cin, XPix: 4, XStep: 4 * g.s * g.cin, XRow: 4 * (g.s*pd.wp - g.ow*g.s) * g.cin,
-								Rows: g.oh, Run: g.ow, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask,
-							}
-							if !first {
-								a.Accum = 1
-							}
-							d.tile(v, g.cin).Fn(a)
-						})
+			pd.fill(g, j.x, xp, img, img+1)
+			dyImg := j.w[img*g.oh*g.ow*g.cout:]
+			for r := range g.kh {
+				for q := range g.kw {
+					tap := (r*g.kw + q) * g.cin * g.cout
+					for c0 := 0; c0 < g.cout; c0 += d.maxV * d.lanes {
+						v, mask := d.block(g.cout, c0)
+						*a = asm.ConvArgs{
+							X: &xp[(r*pd.wp+q)*pd.c], W: &dyImg[c0], Y: &acc[tap+c0],
+							N: g.cin, XPix: 4, XStep: 4 * g.s * g.cin, XRow: 4 * (g.s*pd.wp - g.ow*g.s) * g.cin,
+							Rows: g.oh, Run: g.ow, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask, Accum: accum,
+						}
+						d.tile(v, g.cin).Fn(a)
 					}
 				}
 			}
 		}
-	})
-	for p := 1; p < t; p++ {
-		Axpy(1, partial[(p-1)*len(dw):p*len(dw)], dw)
 	}
-	return true
 }

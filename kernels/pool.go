@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/nasrun/nasrun/kernels/asm"
 )
@@ -58,14 +59,13 @@ func poolImpl() *poolKernels {
 	return &poolRef
 }
 
-// maxWindow bounds K·K for the on-stack offset lists; larger windows take a
+// maxWindow bounds K·K for the pooled offset lists; larger windows take a
 // heap-allocated list (pooling windows beyond 16×16 do not occur in practice).
 const maxWindow = 256
 
-// poolRow walks output row oh of image n and calls emit for each run of
-// output pixels that share a clipped window: the interior run once, each
-// border pixel alone. xo is the element offset in x of the first pixel's
-// window origin (its first valid input pixel), yo the offset in y.
+// poolGeom is a pooling's output geometry: its row method walks an output
+// row as runs of pixels that share a clipped window (the interior run once,
+// each border pixel alone).
 type poolGeom struct {
 	p          Pool
 	oh, ow     int
@@ -82,9 +82,10 @@ func newPoolGeom(p Pool) poolGeom {
 
 // row calls fn(offs, xo, yo, n) for the runs of output row (img, oh): offs
 // are the window's valid element offsets, xo and yo the element offsets of
-// the run's first window origin and output pixel (channel 0), n its length.
+// the run's first window origin and output pixel (at channel c0), n its
+// length.
 // buf is scratch for the offset list.
-func (g *poolGeom) row(img, oh int, buf []int, fn func(offs []int, xo, yo, n int)) {
+func (g *poolGeom) row(img, oh, c0 int, buf []int, fn func(offs []int, xo, yo, n int)) {
 	p := g.p
 	ih0 := oh*p.Stride - p.Pad
 	r0, r1 := max(0, -ih0), min(p.K, p.H-ih0)
@@ -100,7 +101,7 @@ func (g *poolGeom) row(img, oh int, buf []int, fn func(offs []int, xo, yo, n int
 			}
 		}
 		xo := xrow + ((ih0+r0)*p.W+iw0+q0)*p.C
-		fn(offs, xo, yrow+ow0*p.C, n)
+		fn(offs, xo+c0, yrow+ow0*p.C+c0, n)
 	}
 	for ow := 0; ow < g.owLo; ow++ {
 		run(ow, 1)
@@ -113,11 +114,16 @@ func (g *poolGeom) row(img, oh int, buf []int, fn func(offs []int, xo, yo, n int
 	}
 }
 
-func offsBuf(p Pool, stack *[maxWindow]int) []int {
+// offsBufs hands out window offset lists: they reach the kernels through
+// function values, so a stack array would escape on every call.
+var offsBufs = sync.Pool{New: func() any { return new([maxWindow]int) }}
+
+func offsBuf(p Pool) ([]int, *[maxWindow]int) {
+	b := offsBufs.Get().(*[maxWindow]int)
 	if p.K*p.K <= maxWindow {
-		return stack[:]
+		return b[:], b
 	}
-	return make([]int, p.K*p.K)
+	return make([]int, p.K*p.K), b
 }
 
 func (p Pool) checkBufs(op string, x, y []float32, xname, yname string) {
@@ -126,81 +132,150 @@ func (p Pool) checkBufs(op string, x, y []float32, xname, yname string) {
 	checkLen(op, yname, len(y), p.N*p.OutH()*p.OutW()*p.C)
 }
 
-// poolForward runs a forward pooling kernel over every output row, rows
-// split over the worker pool.
-func poolForward(p Pool, x, y []float32, body func(k *poolKernels, offs []int, xo, yo, n int)) {
-	g := newPoolGeom(p)
-	k := poolImpl()
-	rowCost := g.ow * p.C * p.K * p.K
-	parallelFor(p.N*g.oh, max(1, 1<<16/max(1, rowCost)), func(lo, hi int) {
-		var stack [maxWindow]int
-		buf := offsBuf(p, &stack)
-		for r := lo; r < hi; r++ {
-			g.row(r/g.oh, r%g.oh, buf, func(offs []int, xo, yo, n int) { body(k, offs, xo, yo, n) })
-		}
-	})
+// poolOp is what a pooling job computes.
+type poolOp uint8
+
+const (
+	poolMax poolOp = iota
+	poolAvg
+	poolMaxBack
+	poolAvgBack
+)
+
+// poolJob is one pooling call: its operands and its loop bodies, bound once
+// per pooled job so that handing them to the worker pool allocates nothing.
+type poolJob struct {
+	p         Pool
+	g         poolGeom
+	k         *poolKernels
+	op        poolOp
+	x, y      []float32 // forward operands (x is also the max backward's input)
+	dy, dx    []float32
+	scale     float32
+	sep       bool // 3×3 stride-2 max with the separable kernel
+	cb, nb    int  // backward channel blocks: width and count
+	fwdFn     func(lo, hi int)
+	bwdFn     func(lo, hi int)
+	c0, cn    int // the backward unit's channel block
+	fwdEmitFn func(offs []int, xo, yo, n int)
+	bwdEmitFn func(offs []int, xo, yo, n int)
+}
+
+var poolJobs = sync.Pool{New: func() any {
+	j := new(poolJob)
+	j.fwdFn, j.bwdFn = j.fwdRows, j.bwdUnits
+	j.fwdEmitFn, j.bwdEmitFn = j.fwdEmit, j.bwdEmit
+	return j
+}}
+
+func getPoolJob(p Pool, op poolOp) *poolJob {
+	j := poolJobs.Get().(*poolJob)
+	j.p, j.g, j.k, j.op = p, newPoolGeom(p), poolImpl(), op
+	j.scale = 1 / float32(p.K*p.K)
+	j.sep = op == poolMax && p.K == 3 && p.Stride == 2 && j.k.max3s2 != nil && p.C%j.k.lanes == 0
+	return j
+}
+
+func (j *poolJob) put() {
+	j.x, j.y, j.dy, j.dx = nil, nil, nil, nil
+	poolJobs.Put(j)
+}
+
+// forward runs the job over every output row, rows split over the worker
+// pool.
+func (j *poolJob) forward() {
+	rowCost := j.g.ow * j.p.C * j.p.K * j.p.K
+	parallelFor(j.p.N*j.g.oh, max(1, 1<<16/max(1, rowCost)), j.fwdFn)
+}
+
+func (j *poolJob) fwdRows(lo, hi int) {
+	buf, b := offsBuf(j.p)
+	defer offsBufs.Put(b)
+	for r := lo; r < hi; r++ {
+		j.g.row(r/j.g.oh, r%j.g.oh, 0, buf, j.fwdEmitFn)
+	}
+}
+
+func (j *poolJob) fwdEmit(offs []int, xo, yo, n int) {
+	c := j.p.C
+	switch {
+	case j.op == poolAvg:
+		j.k.avg(j.x[xo:], j.y[yo:], offs, n, c, j.p.Stride*c, c, j.scale)
+	case j.sep && len(offs) == 9 && n > 1:
+		j.k.max3s2(j.x[xo:], j.y[yo:], n, c, j.p.W*c, c)
+	default:
+		j.k.max(j.x[xo:], j.y[yo:], offs, n, c, j.p.Stride*c, c)
+	}
 }
 
 // MaxPool2d computes y = max-pool(x) for x of N×H×W×C and y of
 // N×OutH×OutW×C.
 func MaxPool2d(p Pool, x, y []float32) {
 	p.checkBufs("MaxPool2d", x, y, "x", "y")
-	c := p.C
-	sep := p.K == 3 && p.Stride == 2 && c%max(1, poolImpl().lanes) == 0
-	poolForward(p, x, y, func(k *poolKernels, offs []int, xo, yo, n int) {
-		if sep && k.max3s2 != nil && len(offs) == 9 && n > 1 {
-			k.max3s2(x[xo:], y[yo:], n, c, p.W*c, c)
-			return
-		}
-		k.max(x[xo:], y[yo:], offs, n, c, p.Stride*c, c)
-	})
+	j := getPoolJob(p, poolMax)
+	j.x, j.y = x, y
+	j.forward()
+	j.put()
 }
 
 // AvgPool2d computes y = average-pool(x) for x of N×H×W×C and y of
 // N×OutH×OutW×C; every window divides by K·K.
 func AvgPool2d(p Pool, x, y []float32) {
 	p.checkBufs("AvgPool2d", x, y, "x", "y")
-	c := p.C
-	scale := 1 / float32(p.K*p.K)
-	poolForward(p, x, y, func(k *poolKernels, offs []int, xo, yo, n int) {
-		k.avg(x[xo:], y[yo:], offs, n, c, p.Stride*c, c, scale)
-	})
+	j := getPoolJob(p, poolAvg)
+	j.x, j.y = x, y
+	j.forward()
+	j.put()
 }
 
-// poolBackward zeroes dx and runs a backward pooling kernel over every
-// output row. Windows of neighbouring rows overlap in dx, so the work is
-// split over images and, when there are fewer images than threads, over
-// channel blocks, never over rows.
-func poolBackward(p Pool, dx []float32, body func(k *poolKernels, offs []int, xo, yo, n, c0, cn int)) {
-	g := newPoolGeom(p)
-	k := poolImpl()
-	cb := p.C
+// backward zeroes dx and runs the job over every output row. Windows of
+// neighbouring rows overlap in dx, so the work is split over images and,
+// when there are fewer images than threads, over channel blocks, never over
+// rows.
+func (j *poolJob) backward() {
+	p := j.p
+	j.cb = p.C
 	if t := Threads(); p.N < t {
 		split := (t + p.N - 1) / p.N
-		cb = min(p.C, max(16, (p.C+split-1)/split+15)&^15)
+		j.cb = min(p.C, max(16, (p.C+split-1)/split+15)&^15)
 	}
-	nb := (p.C + cb - 1) / cb
+	j.nb = (p.C + j.cb - 1) / j.cb
+	cost := j.g.oh * j.g.ow * j.cb * p.K * p.K
+	parallelFor(p.N*j.nb, max(1, 1<<16/max(1, cost)), j.bwdFn)
+}
+
+func (j *poolJob) bwdUnits(lo, hi int) {
+	p := j.p
+	buf, b := offsBuf(p)
+	defer offsBufs.Put(b)
 	pix := p.H * p.W
-	cost := g.oh * g.ow * cb * p.K * p.K
-	parallelFor(p.N*nb, max(1, 1<<16/max(1, cost)), func(lo, hi int) {
-		var stack [maxWindow]int
-		buf := offsBuf(p, &stack)
-		for u := lo; u < hi; u++ {
-			img, c0 := u/nb, u%nb*cb
-			cn := min(cb, p.C-c0)
-			d := dx[img*pix*p.C : (img+1)*pix*p.C]
-			if cn == p.C {
-				clear(d)
-			} else {
-				for i := 0; i < len(d); i += p.C {
-					clear(d[i+c0 : i+c0+cn])
-				}
-			}
-			for oh := range g.oh {
-				g.row(img, oh, buf, func(offs []int, xo, yo, n int) { body(k, offs, xo, yo, n, c0, cn) })
+	for i := lo; i < hi; i++ {
+		img, c0 := i/j.nb, i%j.nb*j.cb
+		cn := min(j.cb, p.C-c0)
+		d := j.dx[img*pix*p.C : (img+1)*pix*p.C]
+		if cn == p.C {
+			clear(d)
+		} else {
+			for k := 0; k < len(d); k += p.C {
+				clear(d[k+c0 : k+c0+cn])
 			}
 		}
-	})
+		for oh := range j.g.oh {
+			j.g.row(img, oh, c0, buf, j.bwdEmitFn)
+		}
+	}
+}
+
+// bwdEmit runs a backward kernel on one run of one channel block; the
+// block's first channel arrives in the offsets (xo mod C).
+func (j *poolJob) bwdEmit(offs []int, xo, yo, n int) {
+	c := j.p.C
+	cn := min(j.cb, c-xo%c)
+	if j.op == poolAvgBack {
+		j.k.avgBack(j.dy[yo:], j.dx[xo:], offs, n, cn, j.p.Stride*c, c, j.scale)
+		return
+	}
+	j.k.maxBack(j.x[xo:], j.dy[yo:], j.dx[xo:], offs, n, cn, j.p.Stride*c, c)
 }
 
 // MaxPool2dBackward computes dx, the gradient of MaxPool2d's input, from
@@ -210,10 +285,10 @@ func poolBackward(p Pool, dx []float32, body func(k *poolKernels, offs []int, xo
 func MaxPool2dBackward(p Pool, x, dy, dx []float32) {
 	p.checkBufs("MaxPool2dBackward", x, dy, "x", "dy")
 	checkLen("MaxPool2dBackward", "dx", len(dx), len(x))
-	c := p.C
-	poolBackward(p, dx, func(k *poolKernels, offs []int, xo, yo, n, c0, cn int) {
-		k.maxBack(x[xo+c0:], dy[yo+c0:], dx[xo+c0:], offs, n, cn, p.Stride*c, c)
-	})
+	j := getPoolJob(p, poolMaxBack)
+	j.x, j.dy, j.dx = x, dy, dx
+	j.backward()
+	j.put()
 }
 
 // AvgPool2dBackward computes dx, the gradient of AvgPool2d's input, from
@@ -222,9 +297,8 @@ func AvgPool2dBackward(p Pool, dy, dx []float32) {
 	p.check("AvgPool2dBackward")
 	checkLen("AvgPool2dBackward", "dy", len(dy), p.N*p.OutH()*p.OutW()*p.C)
 	checkLen("AvgPool2dBackward", "dx", len(dx), p.N*p.H*p.W*p.C)
-	c := p.C
-	scale := 1 / float32(p.K*p.K)
-	poolBackward(p, dx, func(k *poolKernels, offs []int, xo, yo, n, c0, cn int) {
-		k.avgBack(dy[yo+c0:], dx[xo+c0:], offs, n, cn, p.Stride*c, c, scale)
-	})
+	j := getPoolJob(p, poolAvgBack)
+	j.dy, j.dx = dy, dx
+	j.backward()
+	j.put()
 }

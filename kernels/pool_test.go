@@ -187,3 +187,22 @@ func BenchmarkMaxPool(b *testing.B) { benchPool(b, "maxpool", kernels.MaxPool2d)
 
 // BenchmarkAvgPool reports GB/s over input and output.
 func BenchmarkAvgPool(b *testing.B) { benchPool(b, "avgpool", kernels.AvgPool2d) }
+
+// TestPoolNoAlloc checks that steady-state pooling calls allocate nothing
+// (single-thread: the worker pool's own bookkeeping is not ours).
+func TestPoolNoAlloc(t *testing.T) {
+	defer kernels.SetThreads(kernels.SetThreads(1))
+	p := kernels.Pool{N: 2, H: 9, W: 9, C: 32, K: 3, Stride: 2, Pad: 1}
+	x := make([]float32, p.N*p.H*p.W*p.C)
+	y := make([]float32, p.N*p.OutH()*p.OutW()*p.C)
+	dx := make([]float32, len(x))
+	kerneltest.ForEachImpl(t, func(t *testing.T) {
+		for name, f := range map[string]func(){
+			"max": func() { kernels.MaxPool2d(p, x, y) }, "avg": func() { kernels.AvgPool2d(p, x, y) },
+			"maxback": func() { kernels.MaxPool2dBackward(p, x, y, dx) }, "avgback": func() { kernels.AvgPool2dBackward(p, y, dx) },
+		} {
+			f()
+			require.Zero(t, testing.AllocsPerRun(10, f), name)
+		}
+	})
+}
