@@ -4,13 +4,13 @@ package kernels
 // k range pc..pc+kcb: ap[p*mr+i] = op(A)[i0+i][pc+p], rows past h zero.
 func gemmPackAPanel(ap, a []float32, lda int, transA bool, i0, h, pc, kcb, mr int) {
 	ap = ap[:kcb*mr]
+	if h < mr {
+		clear(ap) // once, not a short clear per k step
+	}
 	if transA {
 		// op(A)[i][p] = a[p*lda+i]: each k step is a contiguous run.
 		for p := range kcb {
-			src := a[(pc+p)*lda+i0 : (pc+p)*lda+i0+h]
-			dst := ap[p*mr : p*mr+mr]
-			copy(dst, src)
-			clear(dst[h:])
+			copy(ap[p*mr:p*mr+h], a[(pc+p)*lda+i0:(pc+p)*lda+i0+h])
 		}
 		return
 	}
@@ -18,11 +18,6 @@ func gemmPackAPanel(ap, a []float32, lda int, transA bool, i0, h, pc, kcb, mr in
 		src := a[(i0+i)*lda+pc : (i0+i)*lda+pc+kcb]
 		for p, v := range src {
 			ap[p*mr+i] = v
-		}
-	}
-	if h < mr {
-		for p := range kcb {
-			clear(ap[p*mr+h : p*mr+mr])
 		}
 	}
 }
