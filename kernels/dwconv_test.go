@@ -261,6 +261,31 @@ func TestDepthwiseConv2dSweep(t *testing.T) {
 	})
 }
 
+// TestDepthwiseConv2dOddPads covers pads beyond K/2 (up to K+2: output
+// pixels whose window sees little or none of the input, a negative pad in
+// the input gradient) and stride 3 (input-gradient phases with no tap).
+func TestDepthwiseConv2dOddPads(t *testing.T) {
+	kerneltest.ForEachImpl(t, func(t *testing.T) {
+		i := 0
+		for _, k := range []int{1, 3, 5} {
+			for _, s := range []int{1, 2, 3} {
+				for pad := 0; pad <= k+2; pad++ {
+					for _, h := range []int{1, 2, 5, 9} {
+						i++
+						rng := kerneltest.Rng(6, uint64(i))
+						p := kernels.DWConv{N: 2, H: h, W: h + 1, C: 17, K: k, Stride: s, Pad: pad, Act: kernels.Act(i % 6)}
+						if p.H+2*p.Pad < p.K || p.W+2*p.Pad < p.K {
+							continue
+						}
+						checkDWForward(t, rng, p, i%2 == 0)
+						checkDWBackward(t, rng, p, i%5 == 0)
+					}
+				}
+			}
+		}
+	})
+}
+
 // TestDepthwiseConv2dSuiteShapes runs the benchmark suite's shapes once.
 func TestDepthwiseConv2dSuiteShapes(t *testing.T) {
 	if testing.Short() {
