@@ -36,11 +36,13 @@ func TestLatencyServerArm64EndToEnd(t *testing.T) {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 
+	start := time.Now()
 	bin := filepath.Join(t.TempDir(), "nasrun-arm64")
 	build := exec.Command(goBin, "build", "-o", bin, ".")
 	build.Env = append(os.Environ(), "GOOS=linux", "GOARCH=arm64", "CGO_ENABLED=0")
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "building nasrun for linux/arm64:\n%s", out)
+	t.Logf("built in %s", time.Since(start).Round(time.Millisecond))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -95,6 +97,7 @@ func TestLatencyServerArm64EndToEnd(t *testing.T) {
 	}, time.Minute, 100*time.Millisecond, "healthz never answered")
 	require.Equal(t, "arm64", dev.Arch)
 	require.Equal(t, "linux", dev.OS)
+	t.Logf("server up at %s after %s", base, time.Since(start).Round(time.Millisecond))
 
 	g, err := nas.RefNet("mbv3-like")
 	require.NoError(t, err)
@@ -106,6 +109,7 @@ func TestLatencyServerArm64EndToEnd(t *testing.T) {
 	require.Positive(t, st.MinMs)
 	require.LessOrEqual(t, st.MinMs, st.MedianMs)
 	require.LessOrEqual(t, st.MedianMs, st.P90Ms)
+	t.Logf("mbv3-like under emulation: %s (after %s)", st, time.Since(start).Round(time.Millisecond))
 
 	bad := g.Clone()
 	bad.Stages[0].Expand = 4
