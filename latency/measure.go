@@ -193,21 +193,24 @@ func Calibrate(net *nn.Network) error {
 	return nil
 }
 
-// MeasureNetwork measures net's batch-1 inference (eval mode, no
-// gradients) on a fixed random input.
+// MeasureNetwork measures net's batch-1 inference on a fixed random input,
+// through its inference plan (net.Inference: batch norm folded, fused
+// activations, no gradients), as a deployed model runs.
 func MeasureNetwork(ctx context.Context, net *nn.Network, opt Options) (Stats, error) {
 	return measureModule(ctx, net.Root, []int{1, net.InputH, net.InputW, net.InputC}, opt, false)
 }
 
-// measureModule measures m's eval-mode forward on a random input of the
-// given shape. With cold set, each run starts as inside a network: the
-// caches hold what other layers left there, and the input was just
-// written (see [evictCaches]).
+// measureModule measures the inference plan of m (nn.Plan: batch norm
+// folded into the convolutions, activations fused, no gradients) on a
+// random input of the given shape. With cold set, each run starts as
+// inside a network: the caches hold what other layers left there, and the
+// input was just written (see [evictCaches]).
 func measureModule(ctx context.Context, m nn.Module, shape []int, opt Options, cold bool) (Stats, error) {
+	plan, err := nn.NewNetwork(m, "", shape[1], shape[2], shape[3], 0).Inference()
+	if err != nil {
+		return Stats{}, fmt.Errorf("latency: compiling for inference: %w", err)
+	}
 	x := tensor.RandNormal(rand.New(rand.NewPCG(Seed, 3)), 0, 1, shape...)
-	tp := autograd.NewTape()
-	tp.SetGrad(false)
-	c := nn.Ctx{Tape: tp}
 	var prep func()
 	if cold {
 		prep = func() {
@@ -218,11 +221,8 @@ func measureModule(ctx context.Context, m nn.Module, shape []int, opt Options, c
 		}
 	}
 	return timeRuns(ctx, opt, prep, func() error {
-		// Reset rewinds the tape's arena: after the first run every
-		// buffer is reused and the forward allocates nothing.
-		tp.Reset()
-		m.Forward(&c, tp.Input(x))
-		return tp.Err()
+		_, err := plan.Run(x) // allocates nothing after the first run
+		return err
 	})
 }
 
