@@ -14,11 +14,13 @@ import (
 // when transB). lda, ldb and ldc are the row strides. With beta = 0, C is
 // not read (NaN in C does not propagate).
 //
-// The product is blocked GotoBLAS-style: a kc×nc block of op(B) is packed
-// into NR-wide micro-panels (alpha folded in), an mc×kc block of op(A) into
-// MR-high micro-panels, and a register-blocked micro-kernel of the active
-// implementation computes MR×NR tiles of C from them. Rows of C are split
-// over the worker pool (columns, when there are too few rows).
+// The product is blocked GotoBLAS-style (see gemmCtx.run): for each
+// kc-deep, nc-wide block, op(B) is packed into NR-wide micro-panels (alpha
+// folded in) unless it can be read in place, each MR-row panel of op(A) is
+// read in place (or packed, at the edges), and a register-blocked
+// micro-kernel of the active implementation computes MR×NR tiles of C.
+// Rows of C are split over the worker pool (columns, when there are too
+// few rows). A call allocates nothing in steady state.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
