@@ -2,10 +2,11 @@
 
 //go:build gc && !purego && !noasm
 
-// Depthwise convolution, arm64 NEON: the indirect kernels (dwconv.go has
-// the DWIndArgs contract), vectorised across channels with V = 4 channels
-// per packed block. Package kernels routes every output pixel through them
-// on arm64 (there are no NEON tile kernels yet).
+// Depthwise convolution, arm64 NEON (dwconv.go has the argument
+// contracts), vectorised across channels with V = 4 channels per packed
+// block: the indirect kernels (any window; border pixels, and the weight
+// gradient), then the forward tile kernels (fixed window and stride,
+// interior pixels, several output rows a call).
 
 #include "textflag.h"
 #include "neon_arm64.h"
@@ -408,4 +409,16058 @@ bx1:
 	SUBS $1, R13
 	BNE g1
 e1:
+	RET
+
+// func dwFwd11S1NEON(a *DWTileArgs)
+//
+// Window 1×1, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V30..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd11S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 32(R4), [V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R19
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $32, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd12S1NEON(a *DWTileArgs)
+//
+// Window 1×2, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V29..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd12S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V2.S4
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V4.S4
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V6.S4
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R19
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $48, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V29.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd13S1NEON(a *DWTileArgs)
+//
+// Window 1×3, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V28..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd13S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V28.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V29.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V28.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V29.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V28.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V29.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V28.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R19
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $64, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd13S2NEON(a *DWTileArgs)
+//
+// Window 1×3, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V28..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd13S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V28.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V28.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V28.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V28.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R19
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $64, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd15S1NEON(a *DWTileArgs)
+//
+// Window 1×5, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V26..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd15S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1.P 32(R4), [V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VFMLA V27.S4, V8.S4, V1.S4
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V28.S4, V9.S4, V1.S4
+	VFMLA V27.S4, V9.S4, V2.S4
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V29.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VFMLA V27.S4, V8.S4, V3.S4
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V28.S4, V9.S4, V3.S4
+	VFMLA V27.S4, V9.S4, V4.S4
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V29.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VFMLA V27.S4, V8.S4, V5.S4
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V28.S4, V9.S4, V5.S4
+	VFMLA V27.S4, V9.S4, V6.S4
+	VFMLA V26.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V29.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VFMLA V27.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V28.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R19
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $96, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V26.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V27.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd15S2NEON(a *DWTileArgs)
+//
+// Window 1×5, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V26..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd15S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1.P 32(R4), [V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VFMLA V26.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V27.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V28.S4, V8.S4, V1.S4
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VFMLA V27.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VFMLA V26.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V27.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V28.S4, V8.S4, V3.S4
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VFMLA V27.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VFMLA V26.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V27.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V28.S4, V8.S4, V5.S4
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VFMLA V27.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VFMLA V26.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V27.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V28.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R19
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $96, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V26.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V27.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R19
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd21S1NEON(a *DWTileArgs)
+//
+// Window 2×1, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V29..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd21S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R20
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $48, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd22S1NEON(a *DWTileArgs)
+//
+// Window 2×2, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V27..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd22S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
+	VLD1.P 16(R4), [V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	VFMLA V27.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V1.S4
+	VFMLA V27.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V2.S4
+	VFMLA V27.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V3.S4
+	VFMLA V27.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V4.S4
+	VFMLA V27.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V5.S4
+	VFMLA V27.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V6.S4
+	VFMLA V27.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V2.S4
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V4.S4
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V6.S4
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R20
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $80, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V27.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V29.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd23S1NEON(a *DWTileArgs)
+//
+// Window 2×3, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V25..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd23S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VFMLA V25.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VFMLA V26.S4, V8.S4, V1.S4
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V1.S4
+	VFMLA V26.S4, V9.S4, V2.S4
+	VFMLA V25.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VFMLA V26.S4, V8.S4, V3.S4
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V3.S4
+	VFMLA V26.S4, V9.S4, V4.S4
+	VFMLA V25.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VFMLA V26.S4, V8.S4, V5.S4
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V5.S4
+	VFMLA V26.S4, V9.S4, V6.S4
+	VFMLA V25.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VFMLA V26.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V28.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V29.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V28.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V29.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V28.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V29.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V28.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R20
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $112, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V26.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd23S2NEON(a *DWTileArgs)
+//
+// Window 2×3, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V25..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd23S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VFMLA V25.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V1.S4
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VFMLA V25.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V3.S4
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VFMLA V25.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V5.S4
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VFMLA V25.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V28.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V28.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V28.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V28.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R20
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $112, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V26.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd25S1NEON(a *DWTileArgs)
+//
+// Window 2×5, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V21..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd25S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V21.S4, V22.S4, V23.S4, V24.S4]
+	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VFMLA V21.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VFMLA V22.S4, V8.S4, V1.S4
+	VFMLA V21.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VFMLA V23.S4, V9.S4, V1.S4
+	VFMLA V22.S4, V9.S4, V2.S4
+	VFMLA V21.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VFMLA V24.S4, V8.S4, V1.S4
+	VFMLA V23.S4, V8.S4, V2.S4
+	VFMLA V22.S4, V8.S4, V3.S4
+	VFMLA V21.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V1.S4
+	VFMLA V24.S4, V9.S4, V2.S4
+	VFMLA V23.S4, V9.S4, V3.S4
+	VFMLA V22.S4, V9.S4, V4.S4
+	VFMLA V21.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V2.S4
+	VFMLA V24.S4, V8.S4, V3.S4
+	VFMLA V23.S4, V8.S4, V4.S4
+	VFMLA V22.S4, V8.S4, V5.S4
+	VFMLA V21.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V3.S4
+	VFMLA V24.S4, V9.S4, V4.S4
+	VFMLA V23.S4, V9.S4, V5.S4
+	VFMLA V22.S4, V9.S4, V6.S4
+	VFMLA V21.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V4.S4
+	VFMLA V24.S4, V8.S4, V5.S4
+	VFMLA V23.S4, V8.S4, V6.S4
+	VFMLA V22.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V5.S4
+	VFMLA V24.S4, V9.S4, V6.S4
+	VFMLA V23.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V6.S4
+	VFMLA V24.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VFMLA V27.S4, V8.S4, V1.S4
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V28.S4, V9.S4, V1.S4
+	VFMLA V27.S4, V9.S4, V2.S4
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V29.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VFMLA V27.S4, V8.S4, V3.S4
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V28.S4, V9.S4, V3.S4
+	VFMLA V27.S4, V9.S4, V4.S4
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V29.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VFMLA V27.S4, V8.S4, V5.S4
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V28.S4, V9.S4, V5.S4
+	VFMLA V27.S4, V9.S4, V6.S4
+	VFMLA V26.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V29.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VFMLA V27.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V28.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R20
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $176, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V22.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V24.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V26.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V27.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd25S2NEON(a *DWTileArgs)
+//
+// Window 2×5, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V21..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd25S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V21.S4, V22.S4, V23.S4, V24.S4]
+	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VFMLA V21.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VFMLA V22.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VFMLA V23.S4, V8.S4, V1.S4
+	VFMLA V21.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V1.S4
+	VFMLA V22.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V1.S4
+	VFMLA V23.S4, V8.S4, V2.S4
+	VFMLA V21.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V2.S4
+	VFMLA V22.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V2.S4
+	VFMLA V23.S4, V8.S4, V3.S4
+	VFMLA V21.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V3.S4
+	VFMLA V22.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V3.S4
+	VFMLA V23.S4, V8.S4, V4.S4
+	VFMLA V21.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V4.S4
+	VFMLA V22.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V4.S4
+	VFMLA V23.S4, V8.S4, V5.S4
+	VFMLA V21.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V5.S4
+	VFMLA V22.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V5.S4
+	VFMLA V23.S4, V8.S4, V6.S4
+	VFMLA V21.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V6.S4
+	VFMLA V22.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V6.S4
+	VFMLA V23.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VFMLA V26.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V27.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V28.S4, V8.S4, V1.S4
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VFMLA V27.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VFMLA V26.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V27.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V28.S4, V8.S4, V3.S4
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VFMLA V27.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VFMLA V26.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V27.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V28.S4, V8.S4, V5.S4
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VFMLA V27.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VFMLA V26.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V27.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V28.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R20
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $176, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V22.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V24.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V26.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V27.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R20
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd31S1NEON(a *DWTileArgs)
+//
+// Window 3×1, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V28..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd31S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R21
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $64, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	VFMLA V28.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd31S2NEON(a *DWTileArgs)
+//
+// Window 3×1, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V28..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd31S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R21
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $64, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	VFMLA V28.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd32S1NEON(a *DWTileArgs)
+//
+// Window 3×2, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V25..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd32S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VFMLA V25.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V1.S4
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V2.S4
+	VFMLA V25.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V3.S4
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V4.S4
+	VFMLA V25.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V5.S4
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V6.S4
+	VFMLA V25.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	VFMLA V27.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V1.S4
+	VFMLA V27.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V2.S4
+	VFMLA V27.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V3.S4
+	VFMLA V27.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V4.S4
+	VFMLA V27.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V5.S4
+	VFMLA V27.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V6.S4
+	VFMLA V27.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V2.S4
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V4.S4
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V6.S4
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R21
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $112, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V27.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V29.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd32S2NEON(a *DWTileArgs)
+//
+// Window 3×2, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V25..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd32S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R21
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $112, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V27.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V29.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd33S1NEON(a *DWTileArgs)
+//
+// Window 3×3, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V22..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd33S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V22.S4, V23.S4, V24.S4, V25.S4]
+	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1.P 32(R4), [V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V0.S4
+	VFMLA V22.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V0.S4
+	VFMLA V23.S4, V8.S4, V1.S4
+	VFMLA V22.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V1.S4
+	VFMLA V23.S4, V9.S4, V2.S4
+	VFMLA V22.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V2.S4
+	VFMLA V23.S4, V8.S4, V3.S4
+	VFMLA V22.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V3.S4
+	VFMLA V23.S4, V9.S4, V4.S4
+	VFMLA V22.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V4.S4
+	VFMLA V23.S4, V8.S4, V5.S4
+	VFMLA V22.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V5.S4
+	VFMLA V23.S4, V9.S4, V6.S4
+	VFMLA V22.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V6.S4
+	VFMLA V23.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VFMLA V25.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VFMLA V26.S4, V8.S4, V1.S4
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V1.S4
+	VFMLA V26.S4, V9.S4, V2.S4
+	VFMLA V25.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VFMLA V26.S4, V8.S4, V3.S4
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V3.S4
+	VFMLA V26.S4, V9.S4, V4.S4
+	VFMLA V25.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VFMLA V26.S4, V8.S4, V5.S4
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V5.S4
+	VFMLA V26.S4, V9.S4, V6.S4
+	VFMLA V25.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VFMLA V26.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V28.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V29.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V28.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V29.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V28.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V29.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V28.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R21
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $160, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V22.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V23.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V24.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V26.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd33S2NEON(a *DWTileArgs)
+//
+// Window 3×3, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V22..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd33S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V22.S4, V23.S4, V24.S4, V25.S4]
+	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1.P 32(R4), [V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V0.S4
+	VFMLA V22.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V1.S4
+	VFMLA V22.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V2.S4
+	VFMLA V22.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V3.S4
+	VFMLA V22.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V4.S4
+	VFMLA V22.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V5.S4
+	VFMLA V22.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V6.S4
+	VFMLA V22.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VFMLA V25.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V1.S4
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VFMLA V25.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V3.S4
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VFMLA V25.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V5.S4
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VFMLA V25.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V28.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V28.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V28.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V28.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R21
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $160, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V22.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V23.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V24.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V26.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd35S1NEON(a *DWTileArgs)
+//
+// Window 3×5, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V16..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd35S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VFMLA V16.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VFMLA V17.S4, V8.S4, V1.S4
+	VFMLA V16.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V0.S4
+	VFMLA V18.S4, V9.S4, V1.S4
+	VFMLA V17.S4, V9.S4, V2.S4
+	VFMLA V16.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V0.S4
+	VFMLA V19.S4, V8.S4, V1.S4
+	VFMLA V18.S4, V8.S4, V2.S4
+	VFMLA V17.S4, V8.S4, V3.S4
+	VFMLA V16.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V1.S4
+	VFMLA V19.S4, V9.S4, V2.S4
+	VFMLA V18.S4, V9.S4, V3.S4
+	VFMLA V17.S4, V9.S4, V4.S4
+	VFMLA V16.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V2.S4
+	VFMLA V19.S4, V8.S4, V3.S4
+	VFMLA V18.S4, V8.S4, V4.S4
+	VFMLA V17.S4, V8.S4, V5.S4
+	VFMLA V16.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V3.S4
+	VFMLA V19.S4, V9.S4, V4.S4
+	VFMLA V18.S4, V9.S4, V5.S4
+	VFMLA V17.S4, V9.S4, V6.S4
+	VFMLA V16.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V4.S4
+	VFMLA V19.S4, V8.S4, V5.S4
+	VFMLA V18.S4, V8.S4, V6.S4
+	VFMLA V17.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V5.S4
+	VFMLA V19.S4, V9.S4, V6.S4
+	VFMLA V18.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V6.S4
+	VFMLA V19.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VFMLA V21.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VFMLA V22.S4, V8.S4, V1.S4
+	VFMLA V21.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VFMLA V23.S4, V9.S4, V1.S4
+	VFMLA V22.S4, V9.S4, V2.S4
+	VFMLA V21.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VFMLA V24.S4, V8.S4, V1.S4
+	VFMLA V23.S4, V8.S4, V2.S4
+	VFMLA V22.S4, V8.S4, V3.S4
+	VFMLA V21.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V1.S4
+	VFMLA V24.S4, V9.S4, V2.S4
+	VFMLA V23.S4, V9.S4, V3.S4
+	VFMLA V22.S4, V9.S4, V4.S4
+	VFMLA V21.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V2.S4
+	VFMLA V24.S4, V8.S4, V3.S4
+	VFMLA V23.S4, V8.S4, V4.S4
+	VFMLA V22.S4, V8.S4, V5.S4
+	VFMLA V21.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V3.S4
+	VFMLA V24.S4, V9.S4, V4.S4
+	VFMLA V23.S4, V9.S4, V5.S4
+	VFMLA V22.S4, V9.S4, V6.S4
+	VFMLA V21.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V4.S4
+	VFMLA V24.S4, V8.S4, V5.S4
+	VFMLA V23.S4, V8.S4, V6.S4
+	VFMLA V22.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V5.S4
+	VFMLA V24.S4, V9.S4, V6.S4
+	VFMLA V23.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V6.S4
+	VFMLA V24.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VFMLA V27.S4, V8.S4, V1.S4
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V28.S4, V9.S4, V1.S4
+	VFMLA V27.S4, V9.S4, V2.S4
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V29.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VFMLA V27.S4, V8.S4, V3.S4
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V28.S4, V9.S4, V3.S4
+	VFMLA V27.S4, V9.S4, V4.S4
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V29.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VFMLA V27.S4, V8.S4, V5.S4
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V28.S4, V9.S4, V5.S4
+	VFMLA V27.S4, V9.S4, V6.S4
+	VFMLA V26.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V29.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VFMLA V27.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V28.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R21
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $256, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V16.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V17.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V18.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V19.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V20.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V22.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V24.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V26.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V27.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd35S2NEON(a *DWTileArgs)
+//
+// Window 3×5, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V16..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd35S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VFMLA V16.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V0.S4
+	VFMLA V17.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V0.S4
+	VFMLA V18.S4, V8.S4, V1.S4
+	VFMLA V16.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V1.S4
+	VFMLA V17.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V1.S4
+	VFMLA V18.S4, V8.S4, V2.S4
+	VFMLA V16.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V2.S4
+	VFMLA V17.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V2.S4
+	VFMLA V18.S4, V8.S4, V3.S4
+	VFMLA V16.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V3.S4
+	VFMLA V17.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V3.S4
+	VFMLA V18.S4, V8.S4, V4.S4
+	VFMLA V16.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V4.S4
+	VFMLA V17.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V4.S4
+	VFMLA V18.S4, V8.S4, V5.S4
+	VFMLA V16.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V5.S4
+	VFMLA V17.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V5.S4
+	VFMLA V18.S4, V8.S4, V6.S4
+	VFMLA V16.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V6.S4
+	VFMLA V17.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V6.S4
+	VFMLA V18.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VFMLA V21.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VFMLA V22.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VFMLA V23.S4, V8.S4, V1.S4
+	VFMLA V21.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V1.S4
+	VFMLA V22.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V1.S4
+	VFMLA V23.S4, V8.S4, V2.S4
+	VFMLA V21.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V2.S4
+	VFMLA V22.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V2.S4
+	VFMLA V23.S4, V8.S4, V3.S4
+	VFMLA V21.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V3.S4
+	VFMLA V22.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V3.S4
+	VFMLA V23.S4, V8.S4, V4.S4
+	VFMLA V21.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V4.S4
+	VFMLA V22.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V4.S4
+	VFMLA V23.S4, V8.S4, V5.S4
+	VFMLA V21.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V5.S4
+	VFMLA V22.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V5.S4
+	VFMLA V23.S4, V8.S4, V6.S4
+	VFMLA V21.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V6.S4
+	VFMLA V22.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V6.S4
+	VFMLA V23.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VFMLA V26.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V27.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V28.S4, V8.S4, V1.S4
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VFMLA V27.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VFMLA V26.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V27.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V28.S4, V8.S4, V3.S4
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VFMLA V27.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VFMLA V26.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V27.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V28.S4, V8.S4, V5.S4
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VFMLA V27.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VFMLA V26.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V27.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V28.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R21
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $256, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V16.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V17.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V18.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V19.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V20.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V22.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V24.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V26.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V27.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R21
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd45S1NEON(a *DWTileArgs)
+//
+// Window 4×5, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V11..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd45S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V11.S4, V12.S4, V13.S4, V14.S4]
+	VLD1.P 64(R4), [V15.S4, V16.S4, V17.S4, V18.S4]
+	VLD1.P 64(R4), [V19.S4, V20.S4, V21.S4, V22.S4]
+	VLD1.P 64(R4), [V23.S4, V24.S4, V25.S4, V26.S4]
+	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
+	VLD1.P 16(R4), [V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V11.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V12.S4, V9.S4, V0.S4
+	VFMLA V11.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V0.S4
+	VFMLA V12.S4, V8.S4, V1.S4
+	VFMLA V11.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V0.S4
+	VFMLA V13.S4, V9.S4, V1.S4
+	VFMLA V12.S4, V9.S4, V2.S4
+	VFMLA V11.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V0.S4
+	VFMLA V14.S4, V8.S4, V1.S4
+	VFMLA V13.S4, V8.S4, V2.S4
+	VFMLA V12.S4, V8.S4, V3.S4
+	VFMLA V11.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V15.S4, V9.S4, V1.S4
+	VFMLA V14.S4, V9.S4, V2.S4
+	VFMLA V13.S4, V9.S4, V3.S4
+	VFMLA V12.S4, V9.S4, V4.S4
+	VFMLA V11.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V2.S4
+	VFMLA V14.S4, V8.S4, V3.S4
+	VFMLA V13.S4, V8.S4, V4.S4
+	VFMLA V12.S4, V8.S4, V5.S4
+	VFMLA V11.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V15.S4, V9.S4, V3.S4
+	VFMLA V14.S4, V9.S4, V4.S4
+	VFMLA V13.S4, V9.S4, V5.S4
+	VFMLA V12.S4, V9.S4, V6.S4
+	VFMLA V11.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V4.S4
+	VFMLA V14.S4, V8.S4, V5.S4
+	VFMLA V13.S4, V8.S4, V6.S4
+	VFMLA V12.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V15.S4, V9.S4, V5.S4
+	VFMLA V14.S4, V9.S4, V6.S4
+	VFMLA V13.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V6.S4
+	VFMLA V14.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V15.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VFMLA V16.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VFMLA V17.S4, V8.S4, V1.S4
+	VFMLA V16.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V0.S4
+	VFMLA V18.S4, V9.S4, V1.S4
+	VFMLA V17.S4, V9.S4, V2.S4
+	VFMLA V16.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V0.S4
+	VFMLA V19.S4, V8.S4, V1.S4
+	VFMLA V18.S4, V8.S4, V2.S4
+	VFMLA V17.S4, V8.S4, V3.S4
+	VFMLA V16.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V1.S4
+	VFMLA V19.S4, V9.S4, V2.S4
+	VFMLA V18.S4, V9.S4, V3.S4
+	VFMLA V17.S4, V9.S4, V4.S4
+	VFMLA V16.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V2.S4
+	VFMLA V19.S4, V8.S4, V3.S4
+	VFMLA V18.S4, V8.S4, V4.S4
+	VFMLA V17.S4, V8.S4, V5.S4
+	VFMLA V16.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V3.S4
+	VFMLA V19.S4, V9.S4, V4.S4
+	VFMLA V18.S4, V9.S4, V5.S4
+	VFMLA V17.S4, V9.S4, V6.S4
+	VFMLA V16.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V4.S4
+	VFMLA V19.S4, V8.S4, V5.S4
+	VFMLA V18.S4, V8.S4, V6.S4
+	VFMLA V17.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V5.S4
+	VFMLA V19.S4, V9.S4, V6.S4
+	VFMLA V18.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V6.S4
+	VFMLA V19.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VFMLA V21.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VFMLA V22.S4, V8.S4, V1.S4
+	VFMLA V21.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VFMLA V23.S4, V9.S4, V1.S4
+	VFMLA V22.S4, V9.S4, V2.S4
+	VFMLA V21.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VFMLA V24.S4, V8.S4, V1.S4
+	VFMLA V23.S4, V8.S4, V2.S4
+	VFMLA V22.S4, V8.S4, V3.S4
+	VFMLA V21.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V1.S4
+	VFMLA V24.S4, V9.S4, V2.S4
+	VFMLA V23.S4, V9.S4, V3.S4
+	VFMLA V22.S4, V9.S4, V4.S4
+	VFMLA V21.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V2.S4
+	VFMLA V24.S4, V8.S4, V3.S4
+	VFMLA V23.S4, V8.S4, V4.S4
+	VFMLA V22.S4, V8.S4, V5.S4
+	VFMLA V21.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V3.S4
+	VFMLA V24.S4, V9.S4, V4.S4
+	VFMLA V23.S4, V9.S4, V5.S4
+	VFMLA V22.S4, V9.S4, V6.S4
+	VFMLA V21.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V4.S4
+	VFMLA V24.S4, V8.S4, V5.S4
+	VFMLA V23.S4, V8.S4, V6.S4
+	VFMLA V22.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V5.S4
+	VFMLA V24.S4, V9.S4, V6.S4
+	VFMLA V23.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V6.S4
+	VFMLA V24.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V25.S4, V9.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VFMLA V27.S4, V8.S4, V1.S4
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V28.S4, V9.S4, V1.S4
+	VFMLA V27.S4, V9.S4, V2.S4
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V29.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VFMLA V27.S4, V8.S4, V3.S4
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V28.S4, V9.S4, V3.S4
+	VFMLA V27.S4, V9.S4, V4.S4
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V29.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VFMLA V27.S4, V8.S4, V5.S4
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V28.S4, V9.S4, V5.S4
+	VFMLA V27.S4, V9.S4, V6.S4
+	VFMLA V26.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V29.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VFMLA V27.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V28.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R22
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V11.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V12.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R22
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $336, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V11.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V12.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V13.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V14.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V15.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V16.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V17.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V18.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V19.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V20.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V22.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V24.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V26.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V27.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R22
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd45S2NEON(a *DWTileArgs)
+//
+// Window 4×5, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V11..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd45S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V11.S4, V12.S4, V13.S4, V14.S4]
+	VLD1.P 64(R4), [V15.S4, V16.S4, V17.S4, V18.S4]
+	VLD1.P 64(R4), [V19.S4, V20.S4, V21.S4, V22.S4]
+	VLD1.P 64(R4), [V23.S4, V24.S4, V25.S4, V26.S4]
+	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
+	VLD1.P 16(R4), [V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V11.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V12.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V0.S4
+	VFMLA V11.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V0.S4
+	VFMLA V12.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V0.S4
+	VFMLA V13.S4, V8.S4, V1.S4
+	VFMLA V11.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V1.S4
+	VFMLA V12.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V1.S4
+	VFMLA V13.S4, V8.S4, V2.S4
+	VFMLA V11.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V2.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V2.S4
+	VFMLA V13.S4, V8.S4, V3.S4
+	VFMLA V11.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V3.S4
+	VFMLA V12.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V3.S4
+	VFMLA V13.S4, V8.S4, V4.S4
+	VFMLA V11.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V4.S4
+	VFMLA V12.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V4.S4
+	VFMLA V13.S4, V8.S4, V5.S4
+	VFMLA V11.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V5.S4
+	VFMLA V12.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V5.S4
+	VFMLA V13.S4, V8.S4, V6.S4
+	VFMLA V11.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V6.S4
+	VFMLA V12.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V6.S4
+	VFMLA V13.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VFMLA V16.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V0.S4
+	VFMLA V17.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V0.S4
+	VFMLA V18.S4, V8.S4, V1.S4
+	VFMLA V16.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V1.S4
+	VFMLA V17.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V1.S4
+	VFMLA V18.S4, V8.S4, V2.S4
+	VFMLA V16.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V2.S4
+	VFMLA V17.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V2.S4
+	VFMLA V18.S4, V8.S4, V3.S4
+	VFMLA V16.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V3.S4
+	VFMLA V17.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V3.S4
+	VFMLA V18.S4, V8.S4, V4.S4
+	VFMLA V16.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V4.S4
+	VFMLA V17.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V4.S4
+	VFMLA V18.S4, V8.S4, V5.S4
+	VFMLA V16.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V5.S4
+	VFMLA V17.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V5.S4
+	VFMLA V18.S4, V8.S4, V6.S4
+	VFMLA V16.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V6.S4
+	VFMLA V17.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V6.S4
+	VFMLA V18.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VFMLA V21.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VFMLA V22.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VFMLA V23.S4, V8.S4, V1.S4
+	VFMLA V21.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V1.S4
+	VFMLA V22.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V1.S4
+	VFMLA V23.S4, V8.S4, V2.S4
+	VFMLA V21.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V2.S4
+	VFMLA V22.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V2.S4
+	VFMLA V23.S4, V8.S4, V3.S4
+	VFMLA V21.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V3.S4
+	VFMLA V22.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V3.S4
+	VFMLA V23.S4, V8.S4, V4.S4
+	VFMLA V21.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V4.S4
+	VFMLA V22.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V4.S4
+	VFMLA V23.S4, V8.S4, V5.S4
+	VFMLA V21.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V5.S4
+	VFMLA V22.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V5.S4
+	VFMLA V23.S4, V8.S4, V6.S4
+	VFMLA V21.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V6.S4
+	VFMLA V22.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V6.S4
+	VFMLA V23.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VFMLA V26.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V27.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V28.S4, V8.S4, V1.S4
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VFMLA V27.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VFMLA V26.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V27.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V28.S4, V8.S4, V3.S4
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VFMLA V27.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VFMLA V26.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V27.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V28.S4, V8.S4, V5.S4
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VFMLA V27.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VFMLA V26.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V27.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V28.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R22
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V11.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V12.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V19.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V20.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R22
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $336, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V11.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V12.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V13.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V14.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V15.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V16.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V17.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V18.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V19.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V20.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V22.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V24.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V25.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V26.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V27.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R22
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd51S1NEON(a *DWTileArgs)
+//
+// Window 5×1, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V26..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd51S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1.P 32(R4), [V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $96, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	VFMLA V26.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	VFMLA V28.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd51S2NEON(a *DWTileArgs)
+//
+// Window 5×1, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V26..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd51S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1.P 32(R4), [V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $96, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	VFMLA V26.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	VFMLA V28.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	VFMLA V29.S4, V8.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd52S1NEON(a *DWTileArgs)
+//
+// Window 5×2, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V21..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd52S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V21.S4, V22.S4, V23.S4, V24.S4]
+	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VFMLA V21.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V1.S4
+	VFMLA V21.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V2.S4
+	VFMLA V21.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V3.S4
+	VFMLA V21.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V4.S4
+	VFMLA V21.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V5.S4
+	VFMLA V21.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V6.S4
+	VFMLA V21.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VFMLA V23.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V1.S4
+	VFMLA V23.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V2.S4
+	VFMLA V23.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V3.S4
+	VFMLA V23.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V4.S4
+	VFMLA V23.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V5.S4
+	VFMLA V23.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V6.S4
+	VFMLA V23.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VFMLA V25.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V1.S4
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V2.S4
+	VFMLA V25.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V3.S4
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V4.S4
+	VFMLA V25.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V5.S4
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V6.S4
+	VFMLA V25.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	VFMLA V27.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V1.S4
+	VFMLA V27.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V2.S4
+	VFMLA V27.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V3.S4
+	VFMLA V27.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V4.S4
+	VFMLA V27.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V5.S4
+	VFMLA V27.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V6.S4
+	VFMLA V27.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V2.S4
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V4.S4
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V6.S4
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $176, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V22.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V24.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V27.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V29.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd52S2NEON(a *DWTileArgs)
+//
+// Window 5×2, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V21..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd52S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V21.S4, V22.S4, V23.S4, V24.S4]
+	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
+	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $176, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V22.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V24.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V27.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V28.S4, V9.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V29.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd53S1NEON(a *DWTileArgs)
+//
+// Window 5×3, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V16..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd53S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VFMLA V16.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VFMLA V17.S4, V8.S4, V1.S4
+	VFMLA V16.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V1.S4
+	VFMLA V17.S4, V9.S4, V2.S4
+	VFMLA V16.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V2.S4
+	VFMLA V17.S4, V8.S4, V3.S4
+	VFMLA V16.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V3.S4
+	VFMLA V17.S4, V9.S4, V4.S4
+	VFMLA V16.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V4.S4
+	VFMLA V17.S4, V8.S4, V5.S4
+	VFMLA V16.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V5.S4
+	VFMLA V17.S4, V9.S4, V6.S4
+	VFMLA V16.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V6.S4
+	VFMLA V17.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V19.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V0.S4
+	VFMLA V19.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VFMLA V20.S4, V8.S4, V1.S4
+	VFMLA V19.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V21.S4, V9.S4, V1.S4
+	VFMLA V20.S4, V9.S4, V2.S4
+	VFMLA V19.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V2.S4
+	VFMLA V20.S4, V8.S4, V3.S4
+	VFMLA V19.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V21.S4, V9.S4, V3.S4
+	VFMLA V20.S4, V9.S4, V4.S4
+	VFMLA V19.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V4.S4
+	VFMLA V20.S4, V8.S4, V5.S4
+	VFMLA V19.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V21.S4, V9.S4, V5.S4
+	VFMLA V20.S4, V9.S4, V6.S4
+	VFMLA V19.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V6.S4
+	VFMLA V20.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V21.S4, V9.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V0.S4
+	VFMLA V22.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V0.S4
+	VFMLA V23.S4, V8.S4, V1.S4
+	VFMLA V22.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V1.S4
+	VFMLA V23.S4, V9.S4, V2.S4
+	VFMLA V22.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V2.S4
+	VFMLA V23.S4, V8.S4, V3.S4
+	VFMLA V22.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V3.S4
+	VFMLA V23.S4, V9.S4, V4.S4
+	VFMLA V22.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V4.S4
+	VFMLA V23.S4, V8.S4, V5.S4
+	VFMLA V22.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V5.S4
+	VFMLA V23.S4, V9.S4, V6.S4
+	VFMLA V22.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V6.S4
+	VFMLA V23.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VFMLA V25.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VFMLA V26.S4, V8.S4, V1.S4
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V1.S4
+	VFMLA V26.S4, V9.S4, V2.S4
+	VFMLA V25.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VFMLA V26.S4, V8.S4, V3.S4
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V3.S4
+	VFMLA V26.S4, V9.S4, V4.S4
+	VFMLA V25.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VFMLA V26.S4, V8.S4, V5.S4
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V5.S4
+	VFMLA V26.S4, V9.S4, V6.S4
+	VFMLA V25.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VFMLA V26.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V27.S4, V9.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VFMLA V28.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V29.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VFMLA V29.S4, V9.S4, V2.S4
+	VFMLA V28.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V29.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VFMLA V29.S4, V9.S4, V4.S4
+	VFMLA V28.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V29.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VFMLA V29.S4, V9.S4, V6.S4
+	VFMLA V28.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V19.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $256, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V16.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V17.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V18.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V19.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V20.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V21.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V22.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V23.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V24.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V26.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd53S2NEON(a *DWTileArgs)
+//
+// Window 5×3, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V16..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd53S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
+	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	VFMLA V16.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V1.S4
+	VFMLA V16.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V2.S4
+	VFMLA V16.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V3.S4
+	VFMLA V16.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V4.S4
+	VFMLA V16.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V5.S4
+	VFMLA V16.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V6.S4
+	VFMLA V16.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V19.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VFMLA V19.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V1.S4
+	VFMLA V19.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V2.S4
+	VFMLA V19.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V3.S4
+	VFMLA V19.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V4.S4
+	VFMLA V19.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V5.S4
+	VFMLA V19.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V6.S4
+	VFMLA V19.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V0.S4
+	VFMLA V22.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V1.S4
+	VFMLA V22.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V2.S4
+	VFMLA V22.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V3.S4
+	VFMLA V22.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V4.S4
+	VFMLA V22.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V5.S4
+	VFMLA V22.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V6.S4
+	VFMLA V22.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VFMLA V25.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V1.S4
+	VFMLA V25.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V2.S4
+	VFMLA V25.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V3.S4
+	VFMLA V25.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V4.S4
+	VFMLA V25.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V5.S4
+	VFMLA V25.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V6.S4
+	VFMLA V25.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	VFMLA V28.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V28.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V2.S4
+	VFMLA V28.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V28.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V4.S4
+	VFMLA V28.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V28.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V6.S4
+	VFMLA V28.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V16.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V17.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V19.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V23.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V24.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V28.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V29.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $256, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V16.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V17.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V18.S4, V8.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V19.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V20.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V21.S4, V8.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V22.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V23.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V24.S4, V8.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V26.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V27.S4, V8.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V28.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V29.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	VFMLA V30.S4, V8.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd54S1NEON(a *DWTileArgs)
+//
+// Window 5×4, stride 1, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V11..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd54S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V11.S4, V12.S4, V13.S4, V14.S4]
+	VLD1.P 64(R4), [V15.S4, V16.S4, V17.S4, V18.S4]
+	VLD1.P 64(R4), [V19.S4, V20.S4, V21.S4, V22.S4]
+	VLD1.P 64(R4), [V23.S4, V24.S4, V25.S4, V26.S4]
+	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
+	VLD1.P 16(R4), [V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V11.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V12.S4, V9.S4, V0.S4
+	VFMLA V11.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V0.S4
+	VFMLA V12.S4, V8.S4, V1.S4
+	VFMLA V11.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V0.S4
+	VFMLA V13.S4, V9.S4, V1.S4
+	VFMLA V12.S4, V9.S4, V2.S4
+	VFMLA V11.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V14.S4, V8.S4, V1.S4
+	VFMLA V13.S4, V8.S4, V2.S4
+	VFMLA V12.S4, V8.S4, V3.S4
+	VFMLA V11.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V2.S4
+	VFMLA V13.S4, V9.S4, V3.S4
+	VFMLA V12.S4, V9.S4, V4.S4
+	VFMLA V11.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V14.S4, V8.S4, V3.S4
+	VFMLA V13.S4, V8.S4, V4.S4
+	VFMLA V12.S4, V8.S4, V5.S4
+	VFMLA V11.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V4.S4
+	VFMLA V13.S4, V9.S4, V5.S4
+	VFMLA V12.S4, V9.S4, V6.S4
+	VFMLA V11.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V14.S4, V8.S4, V5.S4
+	VFMLA V13.S4, V8.S4, V6.S4
+	VFMLA V12.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V6.S4
+	VFMLA V13.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V14.S4, V8.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V16.S4, V9.S4, V0.S4
+	VFMLA V15.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V0.S4
+	VFMLA V16.S4, V8.S4, V1.S4
+	VFMLA V15.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V0.S4
+	VFMLA V17.S4, V9.S4, V1.S4
+	VFMLA V16.S4, V9.S4, V2.S4
+	VFMLA V15.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V1.S4
+	VFMLA V17.S4, V8.S4, V2.S4
+	VFMLA V16.S4, V8.S4, V3.S4
+	VFMLA V15.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V2.S4
+	VFMLA V17.S4, V9.S4, V3.S4
+	VFMLA V16.S4, V9.S4, V4.S4
+	VFMLA V15.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V3.S4
+	VFMLA V17.S4, V8.S4, V4.S4
+	VFMLA V16.S4, V8.S4, V5.S4
+	VFMLA V15.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V4.S4
+	VFMLA V17.S4, V9.S4, V5.S4
+	VFMLA V16.S4, V9.S4, V6.S4
+	VFMLA V15.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V5.S4
+	VFMLA V17.S4, V8.S4, V6.S4
+	VFMLA V16.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V6.S4
+	VFMLA V17.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V18.S4, V8.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V19.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V0.S4
+	VFMLA V19.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VFMLA V20.S4, V8.S4, V1.S4
+	VFMLA V19.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VFMLA V21.S4, V9.S4, V1.S4
+	VFMLA V20.S4, V9.S4, V2.S4
+	VFMLA V19.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V1.S4
+	VFMLA V21.S4, V8.S4, V2.S4
+	VFMLA V20.S4, V8.S4, V3.S4
+	VFMLA V19.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V2.S4
+	VFMLA V21.S4, V9.S4, V3.S4
+	VFMLA V20.S4, V9.S4, V4.S4
+	VFMLA V19.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V3.S4
+	VFMLA V21.S4, V8.S4, V4.S4
+	VFMLA V20.S4, V8.S4, V5.S4
+	VFMLA V19.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V4.S4
+	VFMLA V21.S4, V9.S4, V5.S4
+	VFMLA V20.S4, V9.S4, V6.S4
+	VFMLA V19.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V5.S4
+	VFMLA V21.S4, V8.S4, V6.S4
+	VFMLA V20.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V6.S4
+	VFMLA V21.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V22.S4, V8.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VFMLA V23.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VFMLA V24.S4, V8.S4, V1.S4
+	VFMLA V23.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VFMLA V25.S4, V9.S4, V1.S4
+	VFMLA V24.S4, V9.S4, V2.S4
+	VFMLA V23.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V1.S4
+	VFMLA V25.S4, V8.S4, V2.S4
+	VFMLA V24.S4, V8.S4, V3.S4
+	VFMLA V23.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V2.S4
+	VFMLA V25.S4, V9.S4, V3.S4
+	VFMLA V24.S4, V9.S4, V4.S4
+	VFMLA V23.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V3.S4
+	VFMLA V25.S4, V8.S4, V4.S4
+	VFMLA V24.S4, V8.S4, V5.S4
+	VFMLA V23.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V4.S4
+	VFMLA V25.S4, V9.S4, V5.S4
+	VFMLA V24.S4, V9.S4, V6.S4
+	VFMLA V23.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V5.S4
+	VFMLA V25.S4, V8.S4, V6.S4
+	VFMLA V24.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V6.S4
+	VFMLA V25.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V26.S4, V8.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	VFMLA V27.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VFMLA V28.S4, V8.S4, V1.S4
+	VFMLA V27.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	VFMLA V29.S4, V9.S4, V1.S4
+	VFMLA V28.S4, V9.S4, V2.S4
+	VFMLA V27.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V1.S4
+	VFMLA V29.S4, V8.S4, V2.S4
+	VFMLA V28.S4, V8.S4, V3.S4
+	VFMLA V27.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V2.S4
+	VFMLA V29.S4, V9.S4, V3.S4
+	VFMLA V28.S4, V9.S4, V4.S4
+	VFMLA V27.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V3.S4
+	VFMLA V29.S4, V8.S4, V4.S4
+	VFMLA V28.S4, V8.S4, V5.S4
+	VFMLA V27.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V4.S4
+	VFMLA V29.S4, V9.S4, V5.S4
+	VFMLA V28.S4, V9.S4, V6.S4
+	VFMLA V27.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V5.S4
+	VFMLA V29.S4, V8.S4, V6.S4
+	VFMLA V28.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V6.S4
+	VFMLA V29.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V30.S4, V8.S4, V7.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V11.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V12.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V16.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V19.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $336, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V11.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V12.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V13.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V14.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V15.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V16.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V17.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V18.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V19.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V20.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V22.S4, V9.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V24.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V27.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V28.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V29.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd54S2NEON(a *DWTileArgs)
+//
+// Window 5×4, stride 2, 8 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V11..V30 weights, V31 bias,
+// V0..V7 accumulators, V8 V9 columns and temporaries.
+TEXT ·dwFwd54S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $16, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V11.S4, V12.S4, V13.S4, V14.S4]
+	VLD1.P 64(R4), [V15.S4, V16.S4, V17.S4, V18.S4]
+	VLD1.P 64(R4), [V19.S4, V20.S4, V21.S4, V22.S4]
+	VLD1.P 64(R4), [V23.S4, V24.S4, V25.S4, V26.S4]
+	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
+	VLD1.P 16(R4), [V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	VMOV V31.B16, V4.B16
+	VMOV V31.B16, V5.B16
+	VMOV V31.B16, V6.B16
+	VMOV V31.B16, V7.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V11.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V12.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V0.S4
+	VFMLA V11.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V0.S4
+	VFMLA V12.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V1.S4
+	VFMLA V11.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V1.S4
+	VFMLA V12.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V2.S4
+	VFMLA V11.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V2.S4
+	VFMLA V12.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V3.S4
+	VFMLA V11.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V3.S4
+	VFMLA V12.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V4.S4
+	VFMLA V11.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V4.S4
+	VFMLA V12.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V5.S4
+	VFMLA V11.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V5.S4
+	VFMLA V12.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V6.S4
+	VFMLA V11.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V6.S4
+	VFMLA V12.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V7.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V16.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V0.S4
+	VFMLA V15.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V0.S4
+	VFMLA V16.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V1.S4
+	VFMLA V15.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V1.S4
+	VFMLA V16.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V2.S4
+	VFMLA V15.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V2.S4
+	VFMLA V16.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V3.S4
+	VFMLA V15.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V3.S4
+	VFMLA V16.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V4.S4
+	VFMLA V15.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V4.S4
+	VFMLA V16.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V5.S4
+	VFMLA V15.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V5.S4
+	VFMLA V16.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V6.S4
+	VFMLA V15.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V6.S4
+	VFMLA V16.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V19.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VFMLA V19.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	VFMLA V20.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V1.S4
+	VFMLA V19.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V1.S4
+	VFMLA V20.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V2.S4
+	VFMLA V19.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V2.S4
+	VFMLA V20.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V3.S4
+	VFMLA V19.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V3.S4
+	VFMLA V20.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V4.S4
+	VFMLA V19.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V4.S4
+	VFMLA V20.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V5.S4
+	VFMLA V19.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V5.S4
+	VFMLA V20.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V6.S4
+	VFMLA V19.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V6.S4
+	VFMLA V20.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V7.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VFMLA V23.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	VFMLA V24.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V1.S4
+	VFMLA V23.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V1.S4
+	VFMLA V24.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V2.S4
+	VFMLA V23.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V2.S4
+	VFMLA V24.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V3.S4
+	VFMLA V23.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V3.S4
+	VFMLA V24.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V4.S4
+	VFMLA V23.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V4.S4
+	VFMLA V24.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V5.S4
+	VFMLA V23.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V5.S4
+	VFMLA V24.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V6.S4
+	VFMLA V23.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V6.S4
+	VFMLA V24.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VFMLA V27.S4, V8.S4, V1.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	VFMLA V28.S4, V9.S4, V1.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V1.S4
+	VFMLA V27.S4, V8.S4, V2.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V1.S4
+	VFMLA V28.S4, V9.S4, V2.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V2.S4
+	VFMLA V27.S4, V8.S4, V3.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V2.S4
+	VFMLA V28.S4, V9.S4, V3.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V3.S4
+	VFMLA V27.S4, V8.S4, V4.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V3.S4
+	VFMLA V28.S4, V9.S4, V4.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V4.S4
+	VFMLA V27.S4, V8.S4, V5.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V4.S4
+	VFMLA V28.S4, V9.S4, V5.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V5.S4
+	VFMLA V27.S4, V8.S4, V6.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V5.S4
+	VFMLA V28.S4, V9.S4, V6.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V6.S4
+	VFMLA V27.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V6.S4
+	VFMLA V28.S4, V9.S4, V7.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V7.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V7.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 1, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(1, 1, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(1, 1, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 2, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(2, 2, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(2, 2, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 3, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(3, 3, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(3, 3, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 4, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(4, 4, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(4, 4, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 5, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(5, 5, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(5, 5, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 6, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(6, 6, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(6, 6, 9)
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 7, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(7, 7, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(7, 7, 9)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+	VFMIN4S(1, 1, 9)
+	VFMIN4S(2, 2, 9)
+	VFMIN4S(3, 3, 9)
+	VFMIN4S(4, 4, 9)
+	VFMIN4S(5, 5, 9)
+	VFMIN4S(6, 6, 9)
+	VFMIN4S(7, 7, 9)
+reluvg:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+	VFMAX4S(1, 1, 8)
+	VFMAX4S(2, 2, 8)
+	VFMAX4S(3, 3, 8)
+	VFMAX4S(4, 4, 8)
+	VFMAX4S(5, 5, 8)
+	VFMAX4S(6, 6, 8)
+	VFMAX4S(7, 7, 8)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	VST1.P [V4.S4], (R15)(R7)
+	VST1.P [V5.S4], (R15)(R7)
+	VST1.P [V6.S4], (R15)(R7)
+	VST1.P [V7.S4], (R15)(R7)
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V11.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V12.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V13.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V14.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V15.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V16.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V17.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V18.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V19.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V20.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V21.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V22.S4, V9.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V23.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V24.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V25.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V27.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V28.S4, V9.S4, V0.S4
+	VLD1.P (R4)(R6), [V8.S4]
+	VFMLA V29.S4, V8.S4, V0.S4
+	VLD1.P (R4)(R6), [V9.S4]
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluvs:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $336, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V11.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V12.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V13.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V14.S4, V9.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V15.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V16.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V17.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V18.S4, V9.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V19.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V20.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V21.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V22.S4, V9.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V23.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V24.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V25.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V26.S4, V9.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V27.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	ADD R6, R4
+	VFMLA V28.S4, V9.S4, V0.S4
+	FMOVS (R4), F8
+	ADD R6, R4
+	VFMLA V29.S4, V8.S4, V0.S4
+	FMOVS (R4), F9
+	VFMLA V30.S4, V9.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V8.S4
+	VFADD4S(8, 0, 8)
+	VEOR V9.B16, V9.B16, V9.B16
+	VFMAX4S(8, 8, 9)
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(8, 8, 9)
+	VFMUL4S(0, 0, 8)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V9.S4
+	VFMUL4S(0, 0, 9)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V9.S4
+	VFMIN4S(0, 0, 9)
+reluls:
+	VEOR V8.B16, V8.B16, V8.B16
+	VFMAX4S(0, 0, 8)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd55S1NEON(a *DWTileArgs)
+//
+// Window 5×5, stride 1, 4 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 4·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V6..V30 weights, V31 bias,
+// V0..V3 accumulators, V4 V5 columns and temporaries.
+TEXT ·dwFwd55S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $4, R8
+	MUL R6, R8
+	MOVD $1, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $2, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V6.S4, V7.S4, V8.S4, V9.S4]
+	VLD1.P 64(R4), [V10.S4, V11.S4, V12.S4, V13.S4]
+	VLD1.P 64(R4), [V14.S4, V15.S4, V16.S4, V17.S4]
+	VLD1.P 64(R4), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD1.P 64(R4), [V22.S4, V23.S4, V24.S4, V25.S4]
+	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1.P 32(R4), [V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $4, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V6.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V7.S4, V5.S4, V0.S4
+	VFMLA V6.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V8.S4, V4.S4, V0.S4
+	VFMLA V7.S4, V4.S4, V1.S4
+	VFMLA V6.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V9.S4, V5.S4, V0.S4
+	VFMLA V8.S4, V5.S4, V1.S4
+	VFMLA V7.S4, V5.S4, V2.S4
+	VFMLA V6.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V10.S4, V4.S4, V0.S4
+	VFMLA V9.S4, V4.S4, V1.S4
+	VFMLA V8.S4, V4.S4, V2.S4
+	VFMLA V7.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V10.S4, V5.S4, V1.S4
+	VFMLA V9.S4, V5.S4, V2.S4
+	VFMLA V8.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V10.S4, V4.S4, V2.S4
+	VFMLA V9.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V10.S4, V5.S4, V3.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V11.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V12.S4, V5.S4, V0.S4
+	VFMLA V11.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V13.S4, V4.S4, V0.S4
+	VFMLA V12.S4, V4.S4, V1.S4
+	VFMLA V11.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V14.S4, V5.S4, V0.S4
+	VFMLA V13.S4, V5.S4, V1.S4
+	VFMLA V12.S4, V5.S4, V2.S4
+	VFMLA V11.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V15.S4, V4.S4, V0.S4
+	VFMLA V14.S4, V4.S4, V1.S4
+	VFMLA V13.S4, V4.S4, V2.S4
+	VFMLA V12.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V15.S4, V5.S4, V1.S4
+	VFMLA V14.S4, V5.S4, V2.S4
+	VFMLA V13.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V15.S4, V4.S4, V2.S4
+	VFMLA V14.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V15.S4, V5.S4, V3.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V16.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V17.S4, V5.S4, V0.S4
+	VFMLA V16.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V18.S4, V4.S4, V0.S4
+	VFMLA V17.S4, V4.S4, V1.S4
+	VFMLA V16.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V19.S4, V5.S4, V0.S4
+	VFMLA V18.S4, V5.S4, V1.S4
+	VFMLA V17.S4, V5.S4, V2.S4
+	VFMLA V16.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V20.S4, V4.S4, V0.S4
+	VFMLA V19.S4, V4.S4, V1.S4
+	VFMLA V18.S4, V4.S4, V2.S4
+	VFMLA V17.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V20.S4, V5.S4, V1.S4
+	VFMLA V19.S4, V5.S4, V2.S4
+	VFMLA V18.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V20.S4, V4.S4, V2.S4
+	VFMLA V19.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V20.S4, V5.S4, V3.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V21.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V22.S4, V5.S4, V0.S4
+	VFMLA V21.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V23.S4, V4.S4, V0.S4
+	VFMLA V22.S4, V4.S4, V1.S4
+	VFMLA V21.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V24.S4, V5.S4, V0.S4
+	VFMLA V23.S4, V5.S4, V1.S4
+	VFMLA V22.S4, V5.S4, V2.S4
+	VFMLA V21.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V25.S4, V4.S4, V0.S4
+	VFMLA V24.S4, V4.S4, V1.S4
+	VFMLA V23.S4, V4.S4, V2.S4
+	VFMLA V22.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V25.S4, V5.S4, V1.S4
+	VFMLA V24.S4, V5.S4, V2.S4
+	VFMLA V23.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V25.S4, V4.S4, V2.S4
+	VFMLA V24.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V25.S4, V5.S4, V3.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V26.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V27.S4, V5.S4, V0.S4
+	VFMLA V26.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V28.S4, V4.S4, V0.S4
+	VFMLA V27.S4, V4.S4, V1.S4
+	VFMLA V26.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V29.S4, V5.S4, V0.S4
+	VFMLA V28.S4, V5.S4, V1.S4
+	VFMLA V27.S4, V5.S4, V2.S4
+	VFMLA V26.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V30.S4, V4.S4, V0.S4
+	VFMLA V29.S4, V4.S4, V1.S4
+	VFMLA V28.S4, V4.S4, V2.S4
+	VFMLA V27.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V30.S4, V5.S4, V1.S4
+	VFMLA V29.S4, V5.S4, V2.S4
+	VFMLA V28.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V30.S4, V4.S4, V2.S4
+	VFMLA V29.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V30.S4, V5.S4, V3.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 0, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(0, 0, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(0, 0, 5)
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 1, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(1, 1, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(1, 1, 5)
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 2, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(2, 2, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(2, 2, 5)
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 3, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(3, 3, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(3, 3, 5)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(0, 0, 5)
+	VFMIN4S(1, 1, 5)
+	VFMIN4S(2, 2, 5)
+	VFMIN4S(3, 3, 5)
+reluvg:
+	VEOR V4.B16, V4.B16, V4.B16
+	VFMAX4S(0, 0, 4)
+	VFMAX4S(1, 1, 4)
+	VFMAX4S(2, 2, 4)
+	VFMAX4S(3, 3, 4)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	SUB $4, R5
+	CMP $4, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V6.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V7.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V8.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V9.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V10.S4, V4.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V11.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V12.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V13.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V14.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V15.S4, V4.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V16.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V17.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V18.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V19.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V20.S4, V4.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V21.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V22.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V23.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V24.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V25.S4, V4.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V26.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V27.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V28.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V29.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V30.S4, V4.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 0, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(0, 0, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(0, 0, 5)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(0, 0, 5)
+reluvs:
+	VEOR V4.B16, V4.B16, V4.B16
+	VFMAX4S(0, 0, 4)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $416, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V6.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V7.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V8.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V9.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V10.S4, V4.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V11.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V12.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V13.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V14.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V15.S4, V4.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V16.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V17.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V18.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V19.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V20.S4, V4.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V21.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V22.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V23.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V24.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V25.S4, V4.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V26.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V27.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V28.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V29.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V30.S4, V4.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 0, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(0, 0, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(0, 0, 5)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(0, 0, 5)
+reluls:
+	VEOR V4.B16, V4.B16, V4.B16
+	VFMAX4S(0, 0, 4)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwFwd55S2NEON(a *DWTileArgs)
+//
+// Window 5×5, stride 2, 4 output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 4·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V6..V30 weights, V31 bias,
+// V0..V3 accumulators, V4 V5 columns and temporaries.
+TEXT ·dwFwd55S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 40(R0), R14
+	MOVD 56(R0), R25
+	MOVD 64(R0), R1
+	CBZ R1, done
+	MOVD 72(R0), R7
+	LSL $2, R7
+	MOVD 80(R0), R10
+	MOVD 88(R0), R6
+	LSL $2, R6
+	MOVD $8, R8
+	MUL R6, R8
+	MOVD $2, R9
+	MUL R6, R9
+	MOVD 104(R0), R12
+	LSL $3, R12
+	MOVD 112(R0), R13
+	LSL $2, R13
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R14, R4
+	VLD1.P 64(R4), [V6.S4, V7.S4, V8.S4, V9.S4]
+	VLD1.P 64(R4), [V10.S4, V11.S4, V12.S4, V13.S4]
+	VLD1.P 64(R4), [V14.S4, V15.S4, V16.S4, V17.S4]
+	VLD1.P 64(R4), [V18.S4, V19.S4, V20.S4, V21.S4]
+	VLD1.P 64(R4), [V22.S4, V23.S4, V24.S4, V25.S4]
+	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
+	VLD1.P 32(R4), [V30.S4, V31.S4]
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+vrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+	CMP $4, R5
+	BLT vsingle
+vgroup:
+	VMOV V31.B16, V0.B16
+	VMOV V31.B16, V1.B16
+	VMOV V31.B16, V2.B16
+	VMOV V31.B16, V3.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V6.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V7.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V8.S4, V4.S4, V0.S4
+	VFMLA V6.S4, V4.S4, V1.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V9.S4, V5.S4, V0.S4
+	VFMLA V7.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V10.S4, V4.S4, V0.S4
+	VFMLA V8.S4, V4.S4, V1.S4
+	VFMLA V6.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V9.S4, V5.S4, V1.S4
+	VFMLA V7.S4, V5.S4, V2.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V10.S4, V4.S4, V1.S4
+	VFMLA V8.S4, V4.S4, V2.S4
+	VFMLA V6.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V9.S4, V5.S4, V2.S4
+	VFMLA V7.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V10.S4, V4.S4, V2.S4
+	VFMLA V8.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V9.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V10.S4, V4.S4, V3.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V11.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V12.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V13.S4, V4.S4, V0.S4
+	VFMLA V11.S4, V4.S4, V1.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V14.S4, V5.S4, V0.S4
+	VFMLA V12.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V15.S4, V4.S4, V0.S4
+	VFMLA V13.S4, V4.S4, V1.S4
+	VFMLA V11.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V14.S4, V5.S4, V1.S4
+	VFMLA V12.S4, V5.S4, V2.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V15.S4, V4.S4, V1.S4
+	VFMLA V13.S4, V4.S4, V2.S4
+	VFMLA V11.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V14.S4, V5.S4, V2.S4
+	VFMLA V12.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V15.S4, V4.S4, V2.S4
+	VFMLA V13.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V14.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V15.S4, V4.S4, V3.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V16.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V17.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V18.S4, V4.S4, V0.S4
+	VFMLA V16.S4, V4.S4, V1.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V19.S4, V5.S4, V0.S4
+	VFMLA V17.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V20.S4, V4.S4, V0.S4
+	VFMLA V18.S4, V4.S4, V1.S4
+	VFMLA V16.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V19.S4, V5.S4, V1.S4
+	VFMLA V17.S4, V5.S4, V2.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V20.S4, V4.S4, V1.S4
+	VFMLA V18.S4, V4.S4, V2.S4
+	VFMLA V16.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V19.S4, V5.S4, V2.S4
+	VFMLA V17.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V20.S4, V4.S4, V2.S4
+	VFMLA V18.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V19.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V20.S4, V4.S4, V3.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V21.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V22.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V23.S4, V4.S4, V0.S4
+	VFMLA V21.S4, V4.S4, V1.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V24.S4, V5.S4, V0.S4
+	VFMLA V22.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V25.S4, V4.S4, V0.S4
+	VFMLA V23.S4, V4.S4, V1.S4
+	VFMLA V21.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V24.S4, V5.S4, V1.S4
+	VFMLA V22.S4, V5.S4, V2.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V25.S4, V4.S4, V1.S4
+	VFMLA V23.S4, V4.S4, V2.S4
+	VFMLA V21.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V24.S4, V5.S4, V2.S4
+	VFMLA V22.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V25.S4, V4.S4, V2.S4
+	VFMLA V23.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V24.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V25.S4, V4.S4, V3.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V26.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V27.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V28.S4, V4.S4, V0.S4
+	VFMLA V26.S4, V4.S4, V1.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V29.S4, V5.S4, V0.S4
+	VFMLA V27.S4, V5.S4, V1.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V30.S4, V4.S4, V0.S4
+	VFMLA V28.S4, V4.S4, V1.S4
+	VFMLA V26.S4, V4.S4, V2.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V29.S4, V5.S4, V1.S4
+	VFMLA V27.S4, V5.S4, V2.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V30.S4, V4.S4, V1.S4
+	VFMLA V28.S4, V4.S4, V2.S4
+	VFMLA V26.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V29.S4, V5.S4, V2.S4
+	VFMLA V27.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V30.S4, V4.S4, V2.S4
+	VFMLA V28.S4, V4.S4, V3.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V29.S4, V5.S4, V3.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V30.S4, V4.S4, V3.S4
+	ADD R8, R23
+	CBZ R10, stvg
+	CMP $1, R10
+	BEQ reluvg
+	CMP $2, R10
+	BEQ relu6vg
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 0, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(0, 0, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(0, 0, 5)
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 1, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(1, 1, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(1, 1, 5)
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 2, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(2, 2, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(2, 2, 5)
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 3, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(3, 3, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(3, 3, 5)
+	B stvg
+relu6vg:
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(0, 0, 5)
+	VFMIN4S(1, 1, 5)
+	VFMIN4S(2, 2, 5)
+	VFMIN4S(3, 3, 5)
+reluvg:
+	VEOR V4.B16, V4.B16, V4.B16
+	VFMAX4S(0, 0, 4)
+	VFMAX4S(1, 1, 4)
+	VFMAX4S(2, 2, 4)
+	VFMAX4S(3, 3, 4)
+stvg:
+	VST1.P [V0.S4], (R15)(R7)
+	VST1.P [V1.S4], (R15)(R7)
+	VST1.P [V2.S4], (R15)(R7)
+	VST1.P [V3.S4], (R15)(R7)
+	SUB $4, R5
+	CMP $4, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V6.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V7.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V8.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V9.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V10.S4, V4.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V11.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V12.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V13.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V14.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V15.S4, V4.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V16.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V17.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V18.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V19.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V20.S4, V4.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V21.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V22.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V23.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V24.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V25.S4, V4.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V26.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V27.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V28.S4, V4.S4, V0.S4
+	VLD1.P (R4)(R6), [V5.S4]
+	VFMLA V29.S4, V5.S4, V0.S4
+	VLD1.P (R4)(R6), [V4.S4]
+	VFMLA V30.S4, V4.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stvs
+	CMP $1, R10
+	BEQ reluvs
+	CMP $2, R10
+	BEQ relu6vs
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 0, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(0, 0, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(0, 0, 5)
+	B stvs
+relu6vs:
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(0, 0, 5)
+reluvs:
+	VEOR V4.B16, V4.B16, V4.B16
+	VFMAX4S(0, 0, 4)
+stvs:
+	VST1.P [V0.S4], (R15)(R7)
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE vrow
+	ADD $416, R14
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R14, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	FMOVS (R4), F26
+	ADD $16, R4
+	FMOVS (R4), F27
+	ADD $16, R4
+	FMOVS (R4), F28
+	ADD $16, R4
+	FMOVS (R4), F29
+	ADD $16, R4
+	FMOVS (R4), F30
+	ADD $16, R4
+	FMOVS (R4), F31
+	ADD $16, R4
+	MOVD R24, R2
+	MOVD 48(R0), R3
+	ADD R24, R3
+	MOVD 96(R0), R11
+lrow:
+	MOVD 0(R0), R19
+	ADD R2, R19
+	MOVD 8(R0), R20
+	ADD R2, R20
+	MOVD 16(R0), R21
+	ADD R2, R21
+	MOVD 24(R0), R22
+	ADD R2, R22
+	MOVD 32(R0), R23
+	ADD R2, R23
+	MOVD R3, R15
+	MOVD R1, R5
+ls1:
+	VMOV V31.B16, V0.B16
+	MOVD R19, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V6.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V7.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V8.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V9.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V10.S4, V4.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V11.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V12.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V13.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V14.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V15.S4, V4.S4, V0.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V16.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V17.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V18.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V19.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V20.S4, V4.S4, V0.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V21.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V22.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V23.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V24.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V25.S4, V4.S4, V0.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V26.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V27.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	ADD R6, R4
+	VFMLA V28.S4, V4.S4, V0.S4
+	FMOVS (R4), F5
+	ADD R6, R4
+	VFMLA V29.S4, V5.S4, V0.S4
+	FMOVS (R4), F4
+	VFMLA V30.S4, V4.S4, V0.S4
+	ADD R9, R23
+	CBZ R10, stls
+	CMP $1, R10
+	BEQ reluls
+	CMP $2, R10
+	BEQ relu6ls
+	MOVW $0x40400000, R4
+	VDUP R4, V4.S4
+	VFADD4S(4, 0, 4)
+	VEOR V5.B16, V5.B16, V5.B16
+	VFMAX4S(4, 4, 5)
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(4, 4, 5)
+	VFMUL4S(0, 0, 4)
+	MOVW $0x3e2aaaab, R4
+	VDUP R4, V5.S4
+	VFMUL4S(0, 0, 5)
+	B stls
+relu6ls:
+	MOVW $0x40c00000, R4
+	VDUP R4, V5.S4
+	VFMIN4S(0, 0, 5)
+reluls:
+	VEOR V4.B16, V4.B16, V4.B16
+	VFMAX4S(0, 0, 4)
+stls:
+	FMOVS F0, (R15)
+	ADD R7, R15
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R12, R2
+	ADD R13, R3
+	SUBS $1, R11
+	BNE lrow
+	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
 	RET

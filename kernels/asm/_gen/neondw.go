@@ -317,23 +317,281 @@ TEXT ·dwGradIndirectNEON(SB), NOSPLIT, $0-8`)
 	g.p("\tRET")
 }
 
+// fwdTiles lists the forward tile kernels, as kh·100 + kw·10 + s (the
+// windows and sub-windows package kernels asks for: the forward 3×3 and
+// 5×5 at strides 1 and 2, the stride-2 input-gradient phases and the
+// border strips).
+var fwdTiles = []int{111, 121, 131, 132, 151, 152, 211, 221, 231, 232, 251, 252, 311, 312, 321, 322,
+	331, 332, 351, 352, 451, 452, 511, 512, 521, 522, 531, 532, 541, 542, 551, 552}
+
+// tile writes one forward tile kernel (DWTileArgs contract): kh·kw weight
+// vectors and the bias stay in V(31−taps)..V31 for a whole block of 4
+// channels; q output pixels at a time accumulate in V0..V(q−1), fed by
+// each input column once (V(q), V(q+1) alternate as the loaded column and
+// serve as activation temporaries); then single pixels. The last C mod 4
+// channels run lane by lane, single pixels only.
+func (g *gen) tile(kh, kw, s int) {
+	taps := kh * kw
+	w0 := 31 - taps
+	q := min(8, w0-2)
+	name := fmt.Sprintf("dwFwd%d%dS%dNEON", kh, kw, s)
+	g.p(`
+// func %s(a *DWTileArgs)
+//
+// Window %d×%d, stride %d, %d output pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			s := bias[c0:c0+4]
+//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			Y[r·YR + o·YS + c0:] = act(s)
+//		}}
+//	}
+//
+// Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
+// bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
+// R7 YS·4, R8 %d·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
+// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
+// R24 channel bytes, R25 channels left. V%d..V30 weights, V31 bias,
+// V0..V%d accumulators, V%d V%d columns and temporaries.
+TEXT ·%s(SB), NOSPLIT, $0-8`, name, kh, kw, s, q, q, w0, q-1, q, q+1, name)
+	g.p("\tMOVD a+0(FP), R0")
+	g.p("\tMOVD 40(R0), R14")
+	g.p("\tMOVD 56(R0), R25")
+	g.p("\tMOVD 64(R0), R1")
+	g.p("\tCBZ R1, done")
+	g.p("\tMOVD 72(R0), R7")
+	g.p("\tLSL $2, R7")
+	g.p("\tMOVD 80(R0), R10")
+	g.p("\tMOVD 88(R0), R6")
+	g.p("\tLSL $2, R6")
+	g.p("\tMOVD $%d, R8", q*s)
+	g.p("\tMUL R6, R8")
+	g.p("\tMOVD $%d, R9", s)
+	g.p("\tMUL R6, R9")
+	g.p("\tMOVD 104(R0), R12")
+	g.p("\tLSL $%d, R12", map[int]int{1: 2, 2: 3}[s])
+	g.p("\tMOVD 112(R0), R13")
+	g.p("\tLSL $2, R13")
+	g.p("\tMOVD $0, R24")
+	for _, lane := range []bool{false, true} {
+		pfx := "v"
+		if lane {
+			pfx = "l"
+			g.p("lanes:")
+			g.p("\tCBZ R25, done")
+		}
+		g.p("%sblk:", pfx)
+		if !lane {
+			g.p("\tCMP $4, R25")
+			g.p("\tBLT lanes")
+		}
+		// Weights and bias into V(w0)..V31.
+		g.p("\tMOVD R14, R4")
+		for t := 0; t <= taps; t += 4 {
+			n := min(4, taps+1-t)
+			if lane {
+				for k := range n {
+					g.p("\tFMOVS (R4), F%d", w0+t+k)
+					g.p("\tADD $16, R4")
+				}
+				continue
+			}
+			g.p("\tVLD1.P %d(R4), %s", 16*n, vl(w0+t, n))
+		}
+		g.p("\tMOVD R24, R2")
+		g.p("\tMOVD 48(R0), R3")
+		g.p("\tADD R24, R3")
+		g.p("\tMOVD 96(R0), R11")
+		g.p("%srow:", pfx)
+		for ky := range kh {
+			g.p("\tMOVD %d(R0), R%d", 8*ky, 19+ky)
+			g.p("\tADD R2, R%d", 19+ky)
+		}
+		g.p("\tMOVD R3, R15")
+		g.p("\tMOVD R1, R5")
+		if !lane {
+			g.p("\tCMP $%d, R5", q)
+			g.p("\tBLT %ssingle", pfx)
+			g.p("%sgroup:", pfx)
+			g.pixels(kh, kw, s, q, q, w0, false, pfx+"g")
+			g.p("\tSUB $%d, R5", q)
+			g.p("\tCMP $%d, R5", q)
+			g.p("\tBGE %sgroup", pfx)
+			g.p("%ssingle:", pfx)
+			g.p("\tCBZ R5, %srowend", pfx)
+		}
+		g.p("%ss1:", pfx)
+		g.pixels(kh, kw, s, 1, q, w0, lane, pfx+"s")
+		g.p("\tSUBS $1, R5")
+		g.p("\tBNE %ss1", pfx)
+		g.p("%srowend:", pfx)
+		g.p("\tADD R12, R2")
+		g.p("\tADD R13, R3")
+		g.p("\tSUBS $1, R11")
+		g.p("\tBNE %srow", pfx)
+		if !lane {
+			g.p("\tADD $%d, R14", 16*(taps+1))
+			g.p("\tADD $16, R24")
+			g.p("\tSUB $4, R25")
+			g.p("\tB vblk")
+		} else {
+			g.p("\tADD $4, R14")
+			g.p("\tADD $4, R24")
+			g.p("\tSUBS $1, R25")
+			g.p("\tBNE lblk")
+		}
+	}
+	g.p("done:")
+	g.p("\tRET")
+}
+
+// pixels writes n output pixels (n = q, or 1) of a tile kernel: accumulate,
+// activate, store, and advance the window rows. Temporaries V(q), V(q+1).
+func (g *gen) pixels(kh, kw, s, n, q, w0 int, lane bool, sfx string) {
+	for o := range n {
+		g.p("\tVMOV V31.B16, V%d.B16", o)
+	}
+	adv := "R8"
+	if n == 1 {
+		adv = "R9"
+	}
+	for ky := range kh {
+		g.p("\tMOVD R%d, R4", 19+ky)
+		ncols := (n-1)*s + kw
+		for c := range ncols {
+			t := q + c%2
+			if lane {
+				g.p("\tFMOVS (R4), F%d", t)
+				if c < ncols-1 {
+					g.p("\tADD R6, R4")
+				}
+			} else {
+				g.p("\tVLD1.P (R4)(R6), [V%d.S4]", t)
+			}
+			for o := range n {
+				kx := c - o*s
+				if kx >= 0 && kx < kw {
+					g.p("\tVFMLA V%d.S4, V%d.S4, V%d.S4", w0+ky*kw+kx, t, o)
+				}
+			}
+		}
+		g.p("\tADD %s, R%d", adv, 19+ky)
+	}
+	// Activation: R10 = 0 none, 1 ReLU, 2 ReLU6, 3 hardswish.
+	t0, t1 := q, q+1
+	g.p("\tCBZ R10, st%s", sfx)
+	g.p("\tCMP $1, R10")
+	g.p("\tBEQ relu%s", sfx)
+	g.p("\tCMP $2, R10")
+	g.p("\tBEQ relu6%s", sfx)
+	for o := range n {
+		g.p("\tMOVW $0x40400000, R4")
+		g.p("\tVDUP R4, V%d.S4", t0)
+		g.p("\tVFADD4S(%d, %d, %d)", t0, o, t0)
+		g.p("\tVEOR V%d.B16, V%d.B16, V%d.B16", t1, t1, t1)
+		g.p("\tVFMAX4S(%d, %d, %d)", t0, t0, t1)
+		g.p("\tMOVW $0x40c00000, R4")
+		g.p("\tVDUP R4, V%d.S4", t1)
+		g.p("\tVFMIN4S(%d, %d, %d)", t0, t0, t1)
+		g.p("\tVFMUL4S(%d, %d, %d)", o, o, t0)
+		g.p("\tMOVW $0x3e2aaaab, R4")
+		g.p("\tVDUP R4, V%d.S4", t1)
+		g.p("\tVFMUL4S(%d, %d, %d)", o, o, t1)
+	}
+	g.p("\tB st%s", sfx)
+	g.p("relu6%s:", sfx)
+	g.p("\tMOVW $0x40c00000, R4")
+	g.p("\tVDUP R4, V%d.S4", t1)
+	for o := range n {
+		g.p("\tVFMIN4S(%d, %d, %d)", o, o, t1)
+	}
+	g.p("relu%s:", sfx)
+	g.p("\tVEOR V%d.B16, V%d.B16, V%d.B16", t0, t0, t0)
+	for o := range n {
+		g.p("\tVFMAX4S(%d, %d, %d)", o, o, t0)
+	}
+	g.p("st%s:", sfx)
+	for o := range n {
+		if lane {
+			g.p("\tFMOVS F%d, (R15)", o)
+			g.p("\tADD R7, R15")
+		} else {
+			g.p("\tVST1.P [V%d.S4], (R15)(R7)", o)
+		}
+	}
+}
+
 func main() {
 	g := &gen{}
 	g.p(`// Code generated by _gen/neondw.go; DO NOT EDIT.
 
 //go:build gc && !purego && !noasm
 
-// Depthwise convolution, arm64 NEON: the indirect kernels (dwconv.go has
-// the DWIndArgs contract), vectorised across channels with V = 4 channels
-// per packed block. Package kernels routes every output pixel through them
-// on arm64 (there are no NEON tile kernels yet).
+// Depthwise convolution, arm64 NEON (dwconv.go has the argument
+// contracts), vectorised across channels with V = 4 channels per packed
+// block: the indirect kernels (any window; border pixels, and the weight
+// gradient), then the forward tile kernels (fixed window and stride,
+// interior pixels, several output rows a call).
 
 #include "textflag.h"
 #include "neon_arm64.h"`)
 	g.fwd()
 	g.grad()
-	if err := os.WriteFile("dwconv_neon_arm64.s", g.Bytes(), 0o644); err != nil {
+	for _, k := range fwdTiles {
+		g.tile(k/100, k/10%10, k%10)
+	}
+	write("dwconv_neon_arm64.s", g.Bytes())
+	write("dwconv_arm64.go", binding())
+}
+
+func write(name string, b []byte) {
+	if err := os.WriteFile(name, b, 0o644); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+}
+
+// binding returns the Go declarations and the kernel lookup.
+func binding() []byte {
+	var b bytes.Buffer
+	b.WriteString(`// Code generated by _gen/neondw.go; DO NOT EDIT.
+
+//go:build gc && !purego && !noasm
+
+package asm
+
+// The arm64 depthwise kernels of dwconv_neon_arm64.s, 4 channels per
+// packed block. The avx512 arguments are ignored: NEON is the only arm64
+// SIMD implementation. There are no NEON weight-gradient tile kernels: the
+// indirect kernel computes the whole weight gradient.
+
+//go:noescape
+func dwFwdIndirectNEON(a *DWIndArgs)
+
+//go:noescape
+func dwGradIndirectNEON(a *DWIndArgs)
+`)
+	for _, k := range fwdTiles {
+		fmt.Fprintf(&b, "\n//go:noescape\nfunc dwFwd%d%dS%dNEON(a *DWTileArgs)\n", k/100, k/10%10, k%10)
+	}
+	b.WriteString(`
+func dwFwdTile(_ bool, kh, kw, s int) func(*DWTileArgs) {
+	if kh > 9 || kw > 9 || s > 9 {
+		return nil
+	}
+	switch kh*100 + kw*10 + s {
+`)
+	for _, k := range fwdTiles {
+		fmt.Fprintf(&b, "\tcase %d:\n\t\treturn dwFwd%d%dS%dNEON\n", k, k/100, k/10%10, k%10)
+	}
+	b.WriteString(`	}
+	return nil
+}
+
+func dwGradTile(bool, int, int, int) func(*DWGradArgs) { return nil }
+func dwFwdIndirect(bool) func(*DWIndArgs)              { return dwFwdIndirectNEON }
+func dwGradIndirect(bool) func(*DWIndArgs)             { return dwGradIndirectNEON }
+`)
+	return b.Bytes()
 }
