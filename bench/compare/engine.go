@@ -19,6 +19,7 @@ type result struct {
 	Impl    string          `json:"impl"`
 	Threads int             `json:"threads"`
 	Ms      float64         `json:"ms"`
+	CPUMs   float64         `json:"cpu_ms"` // one thread: the calling thread's CPU time per call
 	Skip    string          `json:"skip"`
 	Layout  string          `json:"layout"`  // PyTorch: the faster layout
 	Kernels string          `json:"kernels"` // nasrun: the kernel implementation

@@ -45,6 +45,7 @@ var (
 	flagBudget  = flag.Float64("budget-ms", 5000, "time budget of one measurement, ms: fewer samples (at least 3) for slow rows; calls over it skip the row in that round")
 	flagOut     = flag.String("out", "bench/results", "directory for the table file (empty: do not write)")
 	flagScale   = flag.Bool("scale", false, "time nasrun's kernels at growing batch and image size instead")
+	flagClock   = flag.String("clock", "cpu", "single-thread cells: cpu (the thread's CPU time per call) or wall")
 	flagNice    = flag.Int("nice", 0, "run the engines and the roofline probe at this nice level (negative: higher priority, needs root)")
 	flagNasb    = flag.String("nasbench", "", "a prebuilt nasbench binary to use (default: go build ./bench/cmd/nasbench)")
 )
@@ -58,6 +59,9 @@ func main() {
 }
 
 func run() error {
+	if *flagClock != "cpu" && *flagClock != "wall" {
+		return fmt.Errorf("--clock %q: want cpu or wall", *flagClock)
+	}
 	threads, err := parseInts(*flagThreads)
 	if err != nil {
 		return fmt.Errorf("--threads: %w", err)
@@ -205,11 +209,17 @@ func writeResult(name string, at time.Time, md string) error {
 func machineLine(engines []*engine, at time.Time) string {
 	model := "unknown CPU"
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		info := map[string]string{}
 		for _, l := range strings.Split(string(b), "\n") {
-			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
-				model = strings.TrimSpace(v)
-				break
+			if k, v, ok := strings.Cut(l, ":"); ok {
+				if k = strings.TrimSpace(k); info[k] == "" {
+					info[k] = strings.TrimSpace(v)
+				}
 			}
+		}
+		if info["model name"] != "" {
+			// the family and model tell generations apart where the name does not
+			model = fmt.Sprintf("%s (family %s, model %s)", info["model name"], info["cpu family"], info["model"])
 		}
 	}
 	s := fmt.Sprintf("%s, %d cores (%s/%s), %s; %s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,

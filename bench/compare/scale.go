@@ -58,6 +58,7 @@ func scale(nasbench string, rows []suite.Row, threads []int) error {
 				Row, Scale, Skip string
 				Threads          int
 				Ms, Work         float64
+				CPUMs            float64 `json:"cpu_ms"`
 			}
 			if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
 				return err
@@ -70,11 +71,15 @@ func scale(nasbench string, rows []suite.Row, threads []int) error {
 			if ms[v] == nil {
 				order = append(order, v)
 			}
+			if *flagClock == "cpu" && l.CPUMs > 0 {
+				l.Ms = l.CPUMs
+			}
 			ms[v] = append(ms[v], l.Ms)
 		}
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Machine: %s  \nCommand: `%s` (median of %d rounds)\n\n", machineLine(nil, start), commandLine(), *flagRounds)
+	fmt.Fprintf(&b, "Machine: %s  \nCommand: `%s` (median of %d rounds; single-thread rows: %s time)\n\n",
+		machineLine(nil, start), commandLine(), *flagRounds, *flagClock)
 	b.WriteString("| row | threads | variant | work | nasrun ms | ms ÷ work, relative to ×1 |\n|---|--:|---|--:|--:|--:|\n")
 	base := map[string]float64{}
 	for _, v := range order {

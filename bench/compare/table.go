@@ -45,6 +45,9 @@ func (t *table) add(round int, row string, threads int, engine string, r result)
 		return
 	}
 	t.ms[k][round] = r.Ms
+	if *flagClock == "cpu" && r.CPUMs > 0 {
+		t.ms[k][round] = r.CPUMs
+	}
 }
 
 // median of the values that are not NaN; NaN if there are none.
@@ -115,6 +118,10 @@ func (t *table) markdown(rf *roofline, machine, command string, notes []string) 
 		"the best-peer ratio (fastest peer ms ÷ nasrun ms, > 1: nasrun is faster) is taken within each round, median shown; "+
 		"rows nasrun cannot run yet are timed on the peers in the first round only.  \n",
 		t.rounds, *flagSamples, *flagSample, *flagBudget/1e3)
+	if *flagClock == "cpu" {
+		b.WriteString("Clock: single-thread cells are the thread CPU time per call (the engine's own time, without the time " +
+			"other processes of the machine took from it; the same as wall time on an idle machine); cells at more threads are wall time.  \n")
+	}
 	if rf != nil {
 		fmt.Fprintf(&b, "Roofline (bench/peers/roofline): %s. The roofline column is max(FLOPs ÷ FMA peak, bytes ÷ bandwidth of the level the working set fits in) ÷ nasrun's time.\n", rf.summary(t.threads))
 	}

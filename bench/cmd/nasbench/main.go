@@ -20,6 +20,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -35,6 +36,7 @@ type line struct {
 	Threads int     `json:"threads"`
 	Ms      float64 `json:"ms,omitempty"`
 	MinMs   float64 `json:"min_ms,omitempty"`
+	CPUMs   float64 `json:"cpu_ms,omitempty"` // single thread: median thread CPU time per call
 	Reps    int     `json:"reps,omitempty"`
 	Samples int     `json:"samples,omitempty"`
 	Kernels string  `json:"kernels,omitempty"`
@@ -142,12 +144,17 @@ func (b *bench) time(r suite.Row, t, reps int) (line, int) {
 		return l, 0
 	}
 	kernels.SetThreads(t)
+	runtime.LockOSThread() // kernels on one thread run on this goroutine: threadCPU covers them
+	defer runtime.UnlockOSThread()
 	res := measure(fn, reps, b.nsamp, b.sample, b.budget)
 	if res.slow > 0 {
 		l.Skip = fmt.Sprintf("a call took %.0f ms, over the %.0f ms budget of a measurement: machine too busy", ms(res.slow), ms(b.budget))
 		return l, reps
 	}
 	l.Ms, l.MinMs = ms(res.med), ms(res.min)
+	if t == 1 {
+		l.CPUMs = ms(res.cpu)
+	}
 	l.Reps, l.Samples, l.Kernels = res.reps, res.samples, kernels.Active().String()
 	return l, res.reps
 }

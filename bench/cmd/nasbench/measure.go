@@ -8,7 +8,8 @@ import (
 // result is one timing: median and fastest time per call over the samples.
 type result struct {
 	med, min time.Duration
-	reps     int // calls per sample
+	cpu      time.Duration // median thread CPU time per call (single-thread rows)
+	reps     int           // calls per sample
 	samples  int
 	slow     time.Duration // > 0: a call took this long, over the budget; nothing measured
 }
@@ -22,6 +23,10 @@ type result struct {
 // overrun budget); time per call = sample / reps. Two warm-up calls, or a
 // warm-up sample, slower than budget end the measurement (result.slow): on a
 // machine that busy there is nothing to learn from waiting.
+//
+// Each sample also takes the calling thread's CPU time, the engine's own
+// time on a single thread however busy the machine; the caller locks its
+// goroutine to its thread.
 func measure(fn func(), reps, nsamp int, sample, budget time.Duration) result {
 	timeReps := func(n int) time.Duration {
 		t0 := time.Now()
@@ -45,14 +50,19 @@ func measure(fn func(), reps, nsamp int, sample, budget time.Duration) result {
 		return result{slow: warm / time.Duration(reps)}
 	}
 	nsamp = min(nsamp, max(3, int(budget/max(warm, 1))-1))
-	s := make([]time.Duration, nsamp)
+	s, cpu := make([]time.Duration, nsamp), make([]time.Duration, nsamp)
 	for i := range s {
+		c0 := threadCPU()
 		s[i] = timeReps(reps) / time.Duration(reps)
+		cpu[i] = (threadCPU() - c0) / time.Duration(reps)
 	}
+	return result{med: median(s), min: slices.Min(s), cpu: median(cpu), reps: reps, samples: nsamp}
+}
+
+func median(s []time.Duration) time.Duration {
 	slices.Sort(s)
-	med := s[nsamp/2]
-	if nsamp%2 == 0 {
-		med = (s[nsamp/2-1] + s[nsamp/2]) / 2
+	if n := len(s); n%2 == 0 {
+		return (s[n/2-1] + s[n/2]) / 2
 	}
-	return result{med: med, min: s[0], reps: reps, samples: nsamp}
+	return s[len(s)/2]
 }

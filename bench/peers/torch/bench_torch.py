@@ -248,7 +248,8 @@ class TooSlow(Exception):
 
 
 def measure(fn, reps, nsamp, sample_s, budget_s):
-    """peer.h's method: reps <= 0 calibrates; returns (median s, min s, reps, samples)."""
+    """peer.h's method: reps <= 0 calibrates; returns (median s, min s, reps, samples,
+    median thread CPU s per call)."""
     if reps <= 0:
         t0, i, fastest = time.perf_counter(), 0, float("inf")
         while i < 2 or time.perf_counter() - t0 < sample_s:  # warm-up
@@ -261,9 +262,17 @@ def measure(fn, reps, nsamp, sample_s, budget_s):
     if warm / reps > budget_s:
         raise TooSlow(warm / reps)
     nsamp = min(nsamp, max(3, int(budget_s / max(warm, 1e-9)) - 1))
-    s = sorted(sample(fn, reps) / reps for _ in range(nsamp))
-    med = s[nsamp // 2] if nsamp % 2 else 0.5 * (s[nsamp // 2 - 1] + s[nsamp // 2])
-    return med, s[0], reps, nsamp
+    s, cpu = [], []
+    for _ in range(nsamp):
+        c0 = time.thread_time()
+        s.append(sample(fn, reps) / reps)
+        cpu.append((time.thread_time() - c0) / reps)
+    return median(s), min(s), reps, nsamp, median(cpu)
+
+
+def median(v):
+    v, n = sorted(v), len(v)
+    return v[n // 2] if n % 2 else 0.5 * (v[n // 2 - 1] + v[n // 2])
 
 
 class Bench:
@@ -299,9 +308,11 @@ class Bench:
             if best is None:
                 raise Skip(f"a call took {slow * 1e3:.0f} ms, over the {self.budget_s * 1e3:.0f} ms "
                            "budget of a measurement: machine too busy")
-            (med, mn, reps, nsamp), self.layout[key] = best
+            (med, mn, reps, nsamp, cpu), self.layout[key] = best
             self.reps[key] = reps
             out.update(ms=med * 1e3, min_ms=mn * 1e3, reps=reps, samples=nsamp, layout=self.layout[key])
+            if threads == 1:  # one intra-op thread: ATen and OpenBLAS run on this thread
+                out["cpu_ms"] = cpu * 1e3
         except Skip as e:
             out["skip"] = str(e)
         print(json.dumps(out), flush=True)

@@ -254,9 +254,11 @@ static void bench_row(const char *id, int threads) {
       return;
     }
     *reps = res.reps;
-    printf("{\"row\": \"%s\", \"impl\": \"xnnpack\", \"threads\": %d, \"ms\": %.6f, \"min_ms\": %.6f, "
-           "\"reps\": %ld, \"samples\": %d}\n",
-           r->id, threads, res.med_s * 1e3, res.min_s * 1e3, res.reps, res.nsamp);
+    printf("{\"row\": \"%s\", \"impl\": \"xnnpack\", \"threads\": %d, \"ms\": %.6f, \"min_ms\": %.6f, ",
+           r->id, threads, res.med_s * 1e3, res.min_s * 1e3);
+    if (threads == 1) /* one thread: no pool, the calls run on this thread */
+      printf("\"cpu_ms\": %.6f, ", res.cpu_s * 1e3);
+    printf("\"reps\": %ld, \"samples\": %d}\n", res.reps, res.nsamp);
   }
   fflush(stdout);
   free_case(&cs);
