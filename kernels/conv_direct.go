@@ -52,16 +52,17 @@ func activeDirect() *directImpl {
 }
 
 // tile returns the kernel of v vectors that wastes the fewest pixel slots
-// on n pixels (the larger tile on a tie).
-func (d *directImpl) tile(v, n int) asm.ConvTile {
+// on n pixels (the larger tile on a tie); full says the block's last vector
+// is full, which allows (and prefers) the kernels that ignore the mask.
+func (d *directImpl) tile(v, n int, full bool) asm.ConvTile {
 	var best asm.ConvTile
 	bestSlots := 0
 	for _, t := range d.tiles {
-		if t.V != v {
+		if t.V != v || t.Full && !full {
 			continue
 		}
 		slots := (n + t.MR - 1) / t.MR * t.MR
-		if best.Fn == nil || slots < bestSlots || slots == bestSlots && t.MR > best.MR {
+		if best.Fn == nil || slots < bestSlots || slots == bestSlots && (t.MR > best.MR || t.Full && !best.Full) {
 			best, bestSlots = t, slots
 		}
 	}
@@ -69,16 +70,17 @@ func (d *directImpl) tile(v, n int) asm.ConvTile {
 }
 
 // block returns the vector count of the output-channel block starting at
-// channel c0 of c (blocks are maxV vectors wide, the last may be narrower)
-// and the lane mask of its last vector in the form ConvArgs.Mask takes.
-func (d *directImpl) block(c, c0 int) (v, mask int) {
+// channel c0 of c (blocks are maxV vectors wide, the last may be narrower),
+// the lane mask of its last vector in the form ConvArgs.Mask takes, and
+// whether that vector is full.
+func (d *directImpl) block(c, c0 int) (v, mask int, full bool) {
 	rem := min(c-c0, d.maxV*d.lanes)
 	v = (rem + d.lanes - 1) / d.lanes
 	last := rem - (v-1)*d.lanes
 	if d.avx2 {
-		return v, last
+		return v, last, last == d.lanes
 	}
-	return v, 1<<last - 1
+	return v, 1<<last - 1, last == d.lanes
 }
 
 // actCode is the activation the kernels apply themselves (ConvArgs.Act);
@@ -187,7 +189,7 @@ func (j *convJob) run(s *directScratch, xp []float32, img, oh0, oh1 int) {
 	for oh := oh0; oh < oh1; oh++ {
 		yrow := j.y[((img*g.oh+oh)*g.ow)*g.cout : ((img*g.oh+oh+1)*g.ow)*g.cout]
 		for c0 := 0; c0 < g.cout; c0 += j.d.maxV * j.d.lanes {
-			v, mask := j.d.block(g.cout, c0)
+			v, mask, full := j.d.block(g.cout, c0)
 			*a = asm.ConvArgs{
 				X: &xp[oh*g.s*pd.wp*pd.c], W: &j.w[c0], Y: &yrow[c0],
 				N: g.ow, XPix: 4 * g.s * g.cin, XStep: 4, XRow: 4 * (pd.wp - g.kw) * g.cin,
@@ -197,7 +199,7 @@ func (j *convJob) run(s *directScratch, xp []float32, img, oh0, oh1 int) {
 			if j.bias != nil {
 				a.Bias = &j.bias[c0]
 			}
-			j.d.tile(v, g.ow).Fn(a)
+			j.d.tile(v, g.ow, full).Fn(a)
 		}
 		if !j.inKernel {
 			Activate(j.act, yrow, yrow)
@@ -312,7 +314,7 @@ func (j *convJob) points(lo, hi int) {
 func (j *convJob) point(s *directScratch, xs, ys []float32, n int) {
 	g := &j.g
 	for c0 := 0; c0 < g.cout; c0 += j.d.maxV * j.d.lanes {
-		v, mask := j.d.block(g.cout, c0)
+		v, mask, full := j.d.block(g.cout, c0)
 		s.args = asm.ConvArgs{
 			X: &xs[0], W: &j.w[c0], Y: &ys[c0], N: n, XPix: 4 * g.cin, XStep: 4,
 			Rows: 1, Run: g.cin, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask, Act: j.code,
@@ -320,7 +322,7 @@ func (j *convJob) point(s *directScratch, xs, ys []float32, n int) {
 		if j.bias != nil {
 			s.args.Bias = &j.bias[c0]
 		}
-		j.d.tile(v, n).Fn(&s.args)
+		j.d.tile(v, n, full).Fn(&s.args)
 	}
 	if !j.inKernel {
 		Activate(j.act, ys[:n*g.cout], ys[:n*g.cout])
@@ -399,13 +401,13 @@ func (j *convJob) wgrad(lo, hi int) {
 				for q := range g.kw {
 					tap := (r*g.kw + q) * g.cin * g.cout
 					for c0 := 0; c0 < g.cout; c0 += d.maxV * d.lanes {
-						v, mask := d.block(g.cout, c0)
+						v, mask, full := d.block(g.cout, c0)
 						*a = asm.ConvArgs{
 							X: &xp[(r*pd.wp+q)*pd.c], W: &dyImg[c0], Y: &acc[tap+c0],
 							N: g.cin, XPix: 4, XStep: 4 * g.s * g.cin, XRow: 4 * (g.s*pd.wp - g.ow*g.s) * g.cin,
 							Rows: g.oh, Run: g.ow, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask, Accum: accum,
 						}
-						d.tile(v, g.cin).Fn(a)
+						d.tile(v, g.cin, full).Fn(a)
 					}
 				}
 			}

@@ -26,7 +26,9 @@ type ConvArgs struct {
 }
 
 // ConvTile is one direct-convolution kernel: V channel vectors × MR pixels.
+// A Full kernel ignores Mask and needs every lane of its last vector.
 type ConvTile struct {
 	V, MR int
+	Full  bool
 	Fn    func(a *ConvArgs)
 }

@@ -26,21 +26,23 @@ const (
 
 // convAVX2Tiles lists the AVX2 kernels.
 var convAVX2Tiles = []ConvTile{
-	{2, 6, convAVX2V2M6},
-	{1, 12, convAVX2V1M12},
+	{2, 6, false, convAVX2V2M6},
+	{1, 12, false, convAVX2V1M12},
+	{2, 6, true, convAVX2V2M6F},
+	{1, 12, true, convAVX2V1M12F},
 }
 
 // convAVX512Tiles lists the AVX512 kernels.
 var convAVX512Tiles = []ConvTile{
-	{4, 7, convAVX512V4M7B},
-	{4, 6, convAVX512V4M6},
-	{3, 8, convAVX512V3M8},
-	{2, 14, convAVX512V2M14},
-	{2, 12, convAVX512V2M12B},
-	{2, 11, convAVX512V2M11},
-	{1, 14, convAVX512V1M14B},
-	{1, 12, convAVX512V1M12B},
-	{1, 18, convAVX512V1M18B},
+	{4, 7, false, convAVX512V4M7B},
+	{4, 6, false, convAVX512V4M6},
+	{3, 8, false, convAVX512V3M8},
+	{2, 14, false, convAVX512V2M14},
+	{2, 12, false, convAVX512V2M12B},
+	{2, 11, false, convAVX512V2M11},
+	{1, 14, false, convAVX512V1M14B},
+	{1, 12, false, convAVX512V1M12B},
+	{1, 18, false, convAVX512V1M18B},
 }
 
 //go:noescape
@@ -48,6 +50,12 @@ func convAVX2V2M6(a *ConvArgs)
 
 //go:noescape
 func convAVX2V1M12(a *ConvArgs)
+
+//go:noescape
+func convAVX2V2M6F(a *ConvArgs)
+
+//go:noescape
+func convAVX2V1M12F(a *ConvArgs)
 
 //go:noescape
 func convAVX512V4M7B(a *ConvArgs)

@@ -740,3 +740,683 @@ next:
 	VZEROUPPER
 	RET
 
+// func convAVX2V2M6F(a *ConvArgs)
+TEXT ·convAVX2V2M6F(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), AX
+	MOVQ 40(AX), R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R11
+	LEAQ (R9)(R8*4), R12
+	MOVQ 0(AX), SI
+	MOVQ 16(AX), DX
+	MOVQ DX, 120(AX)
+tile:
+	CMPQ 112(AX), $0
+	JNE accinit
+	MOVQ 24(AX), BX
+	TESTQ BX, BX
+	JZ zeroinit
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y1, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y1, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y1, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y1, Y9
+	VMOVAPS Y0, Y10
+	VMOVAPS Y1, Y11
+	JMP reduce
+zeroinit:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	JMP reduce
+accinit:
+	MOVQ 120(AX), BX
+	MOVQ 88(AX), DX
+	VMOVUPS 0(BX), Y0
+	VMOVUPS 32(BX), Y1
+	ADDQ DX, BX
+	CMPQ 32(AX), $1
+	JLE accz1
+	VMOVUPS 0(BX), Y2
+	VMOVUPS 32(BX), Y3
+	ADDQ DX, BX
+	CMPQ 32(AX), $2
+	JLE accz2
+	VMOVUPS 0(BX), Y4
+	VMOVUPS 32(BX), Y5
+	ADDQ DX, BX
+	CMPQ 32(AX), $3
+	JLE accz3
+	VMOVUPS 0(BX), Y6
+	VMOVUPS 32(BX), Y7
+	ADDQ DX, BX
+	CMPQ 32(AX), $4
+	JLE accz4
+	VMOVUPS 0(BX), Y8
+	VMOVUPS 32(BX), Y9
+	ADDQ DX, BX
+	CMPQ 32(AX), $5
+	JLE accz5
+	VMOVUPS 0(BX), Y10
+	VMOVUPS 32(BX), Y11
+	ADDQ DX, BX
+	JMP reduce
+accz1:
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+accz2:
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+accz3:
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+accz4:
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+accz5:
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+reduce:
+	MOVQ 8(AX), DI
+	MOVQ SI, R10
+	MOVQ 48(AX), DX
+	MOVQ 64(AX), CX
+row:
+	MOVQ 72(AX), BX
+step:
+	VMOVUPS 0(DI), Y12
+	VMOVUPS 32(DI), Y13
+	VBROADCASTSS (R10), Y14
+	VFMADD231PS Y14, Y12, Y0
+	VFMADD231PS Y14, Y13, Y1
+	VBROADCASTSS (R10)(R8*1), Y14
+	VFMADD231PS Y14, Y12, Y2
+	VFMADD231PS Y14, Y13, Y3
+	VBROADCASTSS (R10)(R8*2), Y14
+	VFMADD231PS Y14, Y12, Y4
+	VFMADD231PS Y14, Y13, Y5
+	VBROADCASTSS (R10)(R9*1), Y14
+	VFMADD231PS Y14, Y12, Y6
+	VFMADD231PS Y14, Y13, Y7
+	VBROADCASTSS (R10)(R8*4), Y14
+	VFMADD231PS Y14, Y12, Y8
+	VFMADD231PS Y14, Y13, Y9
+	VBROADCASTSS (R10)(R11*1), Y14
+	VFMADD231PS Y14, Y12, Y10
+	VFMADD231PS Y14, Y13, Y11
+	ADDQ DX, R10
+	ADDQ 80(AX), DI
+	DECQ BX
+	JNZ step
+	ADDQ 56(AX), R10
+	DECQ CX
+	JNZ row
+	MOVQ 104(AX), DX
+	CMPQ DX, $0
+	JEQ store
+	VXORPS Y13, Y13, Y13
+	CMPQ DX, $1
+	JEQ relu
+	CMPQ DX, $2
+	JEQ relu6
+	CMPQ DX, $3
+	JEQ hswish
+	VADDPS convthree<>(SB), Y0, Y0
+	VMAXPS Y13, Y0, Y0
+	VMINPS convsix<>(SB), Y0, Y0
+	VMULPS convsixth<>(SB), Y0, Y0
+	VADDPS convthree<>(SB), Y1, Y1
+	VMAXPS Y13, Y1, Y1
+	VMINPS convsix<>(SB), Y1, Y1
+	VMULPS convsixth<>(SB), Y1, Y1
+	VADDPS convthree<>(SB), Y2, Y2
+	VMAXPS Y13, Y2, Y2
+	VMINPS convsix<>(SB), Y2, Y2
+	VMULPS convsixth<>(SB), Y2, Y2
+	VADDPS convthree<>(SB), Y3, Y3
+	VMAXPS Y13, Y3, Y3
+	VMINPS convsix<>(SB), Y3, Y3
+	VMULPS convsixth<>(SB), Y3, Y3
+	VADDPS convthree<>(SB), Y4, Y4
+	VMAXPS Y13, Y4, Y4
+	VMINPS convsix<>(SB), Y4, Y4
+	VMULPS convsixth<>(SB), Y4, Y4
+	VADDPS convthree<>(SB), Y5, Y5
+	VMAXPS Y13, Y5, Y5
+	VMINPS convsix<>(SB), Y5, Y5
+	VMULPS convsixth<>(SB), Y5, Y5
+	VADDPS convthree<>(SB), Y6, Y6
+	VMAXPS Y13, Y6, Y6
+	VMINPS convsix<>(SB), Y6, Y6
+	VMULPS convsixth<>(SB), Y6, Y6
+	VADDPS convthree<>(SB), Y7, Y7
+	VMAXPS Y13, Y7, Y7
+	VMINPS convsix<>(SB), Y7, Y7
+	VMULPS convsixth<>(SB), Y7, Y7
+	VADDPS convthree<>(SB), Y8, Y8
+	VMAXPS Y13, Y8, Y8
+	VMINPS convsix<>(SB), Y8, Y8
+	VMULPS convsixth<>(SB), Y8, Y8
+	VADDPS convthree<>(SB), Y9, Y9
+	VMAXPS Y13, Y9, Y9
+	VMINPS convsix<>(SB), Y9, Y9
+	VMULPS convsixth<>(SB), Y9, Y9
+	VADDPS convthree<>(SB), Y10, Y10
+	VMAXPS Y13, Y10, Y10
+	VMINPS convsix<>(SB), Y10, Y10
+	VMULPS convsixth<>(SB), Y10, Y10
+	VADDPS convthree<>(SB), Y11, Y11
+	VMAXPS Y13, Y11, Y11
+	VMINPS convsix<>(SB), Y11, Y11
+	VMULPS convsixth<>(SB), Y11, Y11
+	JMP store
+hswish:
+	VADDPS convthree<>(SB), Y0, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y0, Y0
+	VMULPS convsixth<>(SB), Y0, Y0
+	VADDPS convthree<>(SB), Y1, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y1, Y1
+	VMULPS convsixth<>(SB), Y1, Y1
+	VADDPS convthree<>(SB), Y2, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y2, Y2
+	VMULPS convsixth<>(SB), Y2, Y2
+	VADDPS convthree<>(SB), Y3, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y3, Y3
+	VMULPS convsixth<>(SB), Y3, Y3
+	VADDPS convthree<>(SB), Y4, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y4, Y4
+	VMULPS convsixth<>(SB), Y4, Y4
+	VADDPS convthree<>(SB), Y5, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y5, Y5
+	VMULPS convsixth<>(SB), Y5, Y5
+	VADDPS convthree<>(SB), Y6, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y6, Y6
+	VMULPS convsixth<>(SB), Y6, Y6
+	VADDPS convthree<>(SB), Y7, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y7, Y7
+	VMULPS convsixth<>(SB), Y7, Y7
+	VADDPS convthree<>(SB), Y8, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y8, Y8
+	VMULPS convsixth<>(SB), Y8, Y8
+	VADDPS convthree<>(SB), Y9, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y9, Y9
+	VMULPS convsixth<>(SB), Y9, Y9
+	VADDPS convthree<>(SB), Y10, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y10, Y10
+	VMULPS convsixth<>(SB), Y10, Y10
+	VADDPS convthree<>(SB), Y11, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y11, Y11
+	VMULPS convsixth<>(SB), Y11, Y11
+	JMP store
+relu6:
+	VMINPS convsix<>(SB), Y0, Y0
+	VMINPS convsix<>(SB), Y1, Y1
+	VMINPS convsix<>(SB), Y2, Y2
+	VMINPS convsix<>(SB), Y3, Y3
+	VMINPS convsix<>(SB), Y4, Y4
+	VMINPS convsix<>(SB), Y5, Y5
+	VMINPS convsix<>(SB), Y6, Y6
+	VMINPS convsix<>(SB), Y7, Y7
+	VMINPS convsix<>(SB), Y8, Y8
+	VMINPS convsix<>(SB), Y9, Y9
+	VMINPS convsix<>(SB), Y10, Y10
+	VMINPS convsix<>(SB), Y11, Y11
+relu:
+	VMAXPS Y13, Y0, Y0
+	VMAXPS Y13, Y1, Y1
+	VMAXPS Y13, Y2, Y2
+	VMAXPS Y13, Y3, Y3
+	VMAXPS Y13, Y4, Y4
+	VMAXPS Y13, Y5, Y5
+	VMAXPS Y13, Y6, Y6
+	VMAXPS Y13, Y7, Y7
+	VMAXPS Y13, Y8, Y8
+	VMAXPS Y13, Y9, Y9
+	VMAXPS Y13, Y10, Y10
+	VMAXPS Y13, Y11, Y11
+store:
+	MOVQ 120(AX), BX
+	MOVQ 88(AX), DX
+	VMOVUPS Y0, 0(BX)
+	VMOVUPS Y1, 32(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $1
+	JLE next
+	VMOVUPS Y2, 0(BX)
+	VMOVUPS Y3, 32(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $2
+	JLE next
+	VMOVUPS Y4, 0(BX)
+	VMOVUPS Y5, 32(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $3
+	JLE next
+	VMOVUPS Y6, 0(BX)
+	VMOVUPS Y7, 32(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $4
+	JLE next
+	VMOVUPS Y8, 0(BX)
+	VMOVUPS Y9, 32(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $5
+	JLE next
+	VMOVUPS Y10, 0(BX)
+	VMOVUPS Y11, 32(BX)
+	ADDQ DX, BX
+next:
+	IMUL3Q $6, DX, DX
+	ADDQ DX, 120(AX)
+	IMUL3Q $6, R8, DX
+	ADDQ DX, SI
+	SUBQ $6, 32(AX)
+	CMPQ 32(AX), $0
+	JGT tile
+	VZEROUPPER
+	RET
+
+// func convAVX2V1M12F(a *ConvArgs)
+TEXT ·convAVX2V1M12F(SB), NOSPLIT, $0-8
+	MOVQ a+0(FP), AX
+	MOVQ 40(AX), R8
+	LEAQ (R8)(R8*2), R9
+	LEAQ (R8)(R8*4), R11
+	LEAQ (R9)(R8*4), R12
+	MOVQ 0(AX), SI
+	MOVQ 16(AX), DX
+	MOVQ DX, 120(AX)
+tile:
+	CMPQ 112(AX), $0
+	JNE accinit
+	MOVQ 24(AX), BX
+	TESTQ BX, BX
+	JZ zeroinit
+	VMOVUPS 0(BX), Y0
+	VMOVAPS Y0, Y1
+	VMOVAPS Y0, Y2
+	VMOVAPS Y0, Y3
+	VMOVAPS Y0, Y4
+	VMOVAPS Y0, Y5
+	VMOVAPS Y0, Y6
+	VMOVAPS Y0, Y7
+	VMOVAPS Y0, Y8
+	VMOVAPS Y0, Y9
+	VMOVAPS Y0, Y10
+	VMOVAPS Y0, Y11
+	JMP reduce
+zeroinit:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	JMP reduce
+accinit:
+	MOVQ 120(AX), BX
+	MOVQ 88(AX), DX
+	VMOVUPS 0(BX), Y0
+	ADDQ DX, BX
+	CMPQ 32(AX), $1
+	JLE accz1
+	VMOVUPS 0(BX), Y1
+	ADDQ DX, BX
+	CMPQ 32(AX), $2
+	JLE accz2
+	VMOVUPS 0(BX), Y2
+	ADDQ DX, BX
+	CMPQ 32(AX), $3
+	JLE accz3
+	VMOVUPS 0(BX), Y3
+	ADDQ DX, BX
+	CMPQ 32(AX), $4
+	JLE accz4
+	VMOVUPS 0(BX), Y4
+	ADDQ DX, BX
+	CMPQ 32(AX), $5
+	JLE accz5
+	VMOVUPS 0(BX), Y5
+	ADDQ DX, BX
+	CMPQ 32(AX), $6
+	JLE accz6
+	VMOVUPS 0(BX), Y6
+	ADDQ DX, BX
+	CMPQ 32(AX), $7
+	JLE accz7
+	VMOVUPS 0(BX), Y7
+	ADDQ DX, BX
+	CMPQ 32(AX), $8
+	JLE accz8
+	VMOVUPS 0(BX), Y8
+	ADDQ DX, BX
+	CMPQ 32(AX), $9
+	JLE accz9
+	VMOVUPS 0(BX), Y9
+	ADDQ DX, BX
+	CMPQ 32(AX), $10
+	JLE accz10
+	VMOVUPS 0(BX), Y10
+	ADDQ DX, BX
+	CMPQ 32(AX), $11
+	JLE accz11
+	VMOVUPS 0(BX), Y11
+	ADDQ DX, BX
+	JMP reduce
+accz1:
+	VXORPS Y1, Y1, Y1
+accz2:
+	VXORPS Y2, Y2, Y2
+accz3:
+	VXORPS Y3, Y3, Y3
+accz4:
+	VXORPS Y4, Y4, Y4
+accz5:
+	VXORPS Y5, Y5, Y5
+accz6:
+	VXORPS Y6, Y6, Y6
+accz7:
+	VXORPS Y7, Y7, Y7
+accz8:
+	VXORPS Y8, Y8, Y8
+accz9:
+	VXORPS Y9, Y9, Y9
+accz10:
+	VXORPS Y10, Y10, Y10
+accz11:
+	VXORPS Y11, Y11, Y11
+reduce:
+	MOVQ 8(AX), DI
+	MOVQ SI, R10
+	LEAQ (SI)(R8*8), R13
+	ADDQ R8, R13
+	MOVQ 48(AX), DX
+	MOVQ 64(AX), CX
+row:
+	MOVQ 72(AX), BX
+step:
+	VMOVUPS 0(DI), Y12
+	VBROADCASTSS (R10), Y13
+	VFMADD231PS Y13, Y12, Y0
+	VBROADCASTSS (R10)(R8*1), Y13
+	VFMADD231PS Y13, Y12, Y1
+	VBROADCASTSS (R10)(R8*2), Y13
+	VFMADD231PS Y13, Y12, Y2
+	VBROADCASTSS (R10)(R9*1), Y13
+	VFMADD231PS Y13, Y12, Y3
+	VBROADCASTSS (R10)(R8*4), Y13
+	VFMADD231PS Y13, Y12, Y4
+	VBROADCASTSS (R10)(R11*1), Y13
+	VFMADD231PS Y13, Y12, Y5
+	VBROADCASTSS (R10)(R9*2), Y13
+	VFMADD231PS Y13, Y12, Y6
+	VBROADCASTSS (R10)(R12*1), Y13
+	VFMADD231PS Y13, Y12, Y7
+	VBROADCASTSS (R10)(R8*8), Y13
+	VFMADD231PS Y13, Y12, Y8
+	VBROADCASTSS (R13), Y13
+	VFMADD231PS Y13, Y12, Y9
+	VBROADCASTSS (R13)(R8*1), Y13
+	VFMADD231PS Y13, Y12, Y10
+	VBROADCASTSS (R13)(R8*2), Y13
+	VFMADD231PS Y13, Y12, Y11
+	ADDQ DX, R10
+	ADDQ DX, R13
+	ADDQ 80(AX), DI
+	DECQ BX
+	JNZ step
+	ADDQ 56(AX), R10
+	ADDQ 56(AX), R13
+	DECQ CX
+	JNZ row
+	MOVQ 104(AX), DX
+	CMPQ DX, $0
+	JEQ store
+	VXORPS Y13, Y13, Y13
+	CMPQ DX, $1
+	JEQ relu
+	CMPQ DX, $2
+	JEQ relu6
+	CMPQ DX, $3
+	JEQ hswish
+	VADDPS convthree<>(SB), Y0, Y0
+	VMAXPS Y13, Y0, Y0
+	VMINPS convsix<>(SB), Y0, Y0
+	VMULPS convsixth<>(SB), Y0, Y0
+	VADDPS convthree<>(SB), Y1, Y1
+	VMAXPS Y13, Y1, Y1
+	VMINPS convsix<>(SB), Y1, Y1
+	VMULPS convsixth<>(SB), Y1, Y1
+	VADDPS convthree<>(SB), Y2, Y2
+	VMAXPS Y13, Y2, Y2
+	VMINPS convsix<>(SB), Y2, Y2
+	VMULPS convsixth<>(SB), Y2, Y2
+	VADDPS convthree<>(SB), Y3, Y3
+	VMAXPS Y13, Y3, Y3
+	VMINPS convsix<>(SB), Y3, Y3
+	VMULPS convsixth<>(SB), Y3, Y3
+	VADDPS convthree<>(SB), Y4, Y4
+	VMAXPS Y13, Y4, Y4
+	VMINPS convsix<>(SB), Y4, Y4
+	VMULPS convsixth<>(SB), Y4, Y4
+	VADDPS convthree<>(SB), Y5, Y5
+	VMAXPS Y13, Y5, Y5
+	VMINPS convsix<>(SB), Y5, Y5
+	VMULPS convsixth<>(SB), Y5, Y5
+	VADDPS convthree<>(SB), Y6, Y6
+	VMAXPS Y13, Y6, Y6
+	VMINPS convsix<>(SB), Y6, Y6
+	VMULPS convsixth<>(SB), Y6, Y6
+	VADDPS convthree<>(SB), Y7, Y7
+	VMAXPS Y13, Y7, Y7
+	VMINPS convsix<>(SB), Y7, Y7
+	VMULPS convsixth<>(SB), Y7, Y7
+	VADDPS convthree<>(SB), Y8, Y8
+	VMAXPS Y13, Y8, Y8
+	VMINPS convsix<>(SB), Y8, Y8
+	VMULPS convsixth<>(SB), Y8, Y8
+	VADDPS convthree<>(SB), Y9, Y9
+	VMAXPS Y13, Y9, Y9
+	VMINPS convsix<>(SB), Y9, Y9
+	VMULPS convsixth<>(SB), Y9, Y9
+	VADDPS convthree<>(SB), Y10, Y10
+	VMAXPS Y13, Y10, Y10
+	VMINPS convsix<>(SB), Y10, Y10
+	VMULPS convsixth<>(SB), Y10, Y10
+	VADDPS convthree<>(SB), Y11, Y11
+	VMAXPS Y13, Y11, Y11
+	VMINPS convsix<>(SB), Y11, Y11
+	VMULPS convsixth<>(SB), Y11, Y11
+	JMP store
+hswish:
+	VADDPS convthree<>(SB), Y0, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y0, Y0
+	VMULPS convsixth<>(SB), Y0, Y0
+	VADDPS convthree<>(SB), Y1, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y1, Y1
+	VMULPS convsixth<>(SB), Y1, Y1
+	VADDPS convthree<>(SB), Y2, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y2, Y2
+	VMULPS convsixth<>(SB), Y2, Y2
+	VADDPS convthree<>(SB), Y3, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y3, Y3
+	VMULPS convsixth<>(SB), Y3, Y3
+	VADDPS convthree<>(SB), Y4, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y4, Y4
+	VMULPS convsixth<>(SB), Y4, Y4
+	VADDPS convthree<>(SB), Y5, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y5, Y5
+	VMULPS convsixth<>(SB), Y5, Y5
+	VADDPS convthree<>(SB), Y6, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y6, Y6
+	VMULPS convsixth<>(SB), Y6, Y6
+	VADDPS convthree<>(SB), Y7, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y7, Y7
+	VMULPS convsixth<>(SB), Y7, Y7
+	VADDPS convthree<>(SB), Y8, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y8, Y8
+	VMULPS convsixth<>(SB), Y8, Y8
+	VADDPS convthree<>(SB), Y9, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y9, Y9
+	VMULPS convsixth<>(SB), Y9, Y9
+	VADDPS convthree<>(SB), Y10, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y10, Y10
+	VMULPS convsixth<>(SB), Y10, Y10
+	VADDPS convthree<>(SB), Y11, Y12
+	VMAXPS Y13, Y12, Y12
+	VMINPS convsix<>(SB), Y12, Y12
+	VMULPS Y12, Y11, Y11
+	VMULPS convsixth<>(SB), Y11, Y11
+	JMP store
+relu6:
+	VMINPS convsix<>(SB), Y0, Y0
+	VMINPS convsix<>(SB), Y1, Y1
+	VMINPS convsix<>(SB), Y2, Y2
+	VMINPS convsix<>(SB), Y3, Y3
+	VMINPS convsix<>(SB), Y4, Y4
+	VMINPS convsix<>(SB), Y5, Y5
+	VMINPS convsix<>(SB), Y6, Y6
+	VMINPS convsix<>(SB), Y7, Y7
+	VMINPS convsix<>(SB), Y8, Y8
+	VMINPS convsix<>(SB), Y9, Y9
+	VMINPS convsix<>(SB), Y10, Y10
+	VMINPS convsix<>(SB), Y11, Y11
+relu:
+	VMAXPS Y13, Y0, Y0
+	VMAXPS Y13, Y1, Y1
+	VMAXPS Y13, Y2, Y2
+	VMAXPS Y13, Y3, Y3
+	VMAXPS Y13, Y4, Y4
+	VMAXPS Y13, Y5, Y5
+	VMAXPS Y13, Y6, Y6
+	VMAXPS Y13, Y7, Y7
+	VMAXPS Y13, Y8, Y8
+	VMAXPS Y13, Y9, Y9
+	VMAXPS Y13, Y10, Y10
+	VMAXPS Y13, Y11, Y11
+store:
+	MOVQ 120(AX), BX
+	MOVQ 88(AX), DX
+	VMOVUPS Y0, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $1
+	JLE next
+	VMOVUPS Y1, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $2
+	JLE next
+	VMOVUPS Y2, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $3
+	JLE next
+	VMOVUPS Y3, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $4
+	JLE next
+	VMOVUPS Y4, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $5
+	JLE next
+	VMOVUPS Y5, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $6
+	JLE next
+	VMOVUPS Y6, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $7
+	JLE next
+	VMOVUPS Y7, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $8
+	JLE next
+	VMOVUPS Y8, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $9
+	JLE next
+	VMOVUPS Y9, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $10
+	JLE next
+	VMOVUPS Y10, 0(BX)
+	ADDQ DX, BX
+	CMPQ 32(AX), $11
+	JLE next
+	VMOVUPS Y11, 0(BX)
+	ADDQ DX, BX
+next:
+	IMUL3Q $12, DX, DX
+	ADDQ DX, 120(AX)
+	IMUL3Q $12, R8, DX
+	ADDQ DX, SI
+	SUBQ $12, 32(AX)
+	CMPQ 32(AX), $0
+	JGT tile
+	VZEROUPPER
+	RET
+

@@ -79,21 +79,27 @@ var (
 type variant struct {
 	v, mr int
 	bcst  bool
+	full  bool // no lane mask: only for blocks whose last vector is full
 }
 
 var variants = map[string][]variant{
 	// Measured on the project machine: the embedded-broadcast tiles and the
 	// register-broadcast ones run alike where both fit; the set offers tile
 	// heights that divide the common widths (7·2^k) and channel counts.
-	"AVX512": {{4, 7, true}, {4, 6, false}, {3, 8, false}, {2, 14, false}, {2, 12, true}, {2, 11, false},
-		{1, 14, true}, {1, 12, true}, {1, 18, true}},
-	"AVX2": {{2, 6, false}, {1, 12, false}},
+	"AVX512": {{4, 7, true, false}, {4, 6, false, false}, {3, 8, false, false}, {2, 14, false, false},
+		{2, 12, true, false}, {2, 11, false, false}, {1, 14, true, false}, {1, 12, true, false}, {1, 18, true, false}},
+	// AVX2 masks with VMASKMOVPS, which costs in the inner loop: full
+	// blocks take unmasked twins.
+	"AVX2": {{2, 6, false, false}, {1, 12, false, false}, {2, 6, false, true}, {1, 12, false, true}},
 }
 
 func (v variant) name(is isa) string {
 	b := ""
 	if v.bcst {
 		b = "B"
+	}
+	if v.full {
+		b += "F"
 	}
 	return fmt.Sprintf("conv%sV%dM%d%s", is.name, v.v, v.mr, b)
 }
@@ -118,7 +124,7 @@ func pixel(i int) string {
 
 // load emits dst = the j-th vector at mem (masked if it is the last).
 func (g *gen) load(vr variant, j int, mem, dst string) {
-	last := j == vr.v-1
+	last := j == vr.v-1 && !vr.full
 	switch {
 	case !last:
 		g.f("\tVMOVUPS %s, %s", mem, dst)
@@ -130,7 +136,7 @@ func (g *gen) load(vr variant, j int, mem, dst string) {
 }
 
 func (g *gen) store(vr variant, j int, src, mem string) {
-	last := j == vr.v-1
+	last := j == vr.v-1 && !vr.full
 	switch {
 	case !last:
 		g.f("\tVMOVUPS %s, %s", src, mem)
@@ -155,10 +161,12 @@ func (g *gen) kernel(vr variant) {
 	g.f("// func %s(a *ConvArgs)", name)
 	g.f("TEXT ·%s(SB), NOSPLIT, $0-8", name)
 	g.f("\tMOVQ a+0(FP), AX")
-	if is.name == "AVX512" {
+	switch {
+	case vr.full:
+	case is.name == "AVX512":
 		g.f("\tMOVQ %d(AX), DX", offMask)
 		g.f("\tKMOVW DX, K1")
-	} else {
+	default:
 		g.f("\tMOVQ %d(AX), DX", offMask)
 		g.f("\tNEGQ DX")
 		g.f("\tLEAQ convmask<>+32(SB), BX")
@@ -379,7 +387,7 @@ func main() {
 		fmt.Fprintf(&bind, "// conv%sTiles lists the %s kernels.\nvar conv%sTiles = []ConvTile{\n", is.name, is.name, is.name)
 		for _, vr := range variants[is.name] {
 			g.kernel(vr)
-			fmt.Fprintf(&bind, "{%d, %d, %s},\n", vr.v, vr.mr, vr.name(is))
+			fmt.Fprintf(&bind, "{%d, %d, %v, %s},\n", vr.v, vr.mr, vr.full, vr.name(is))
 		}
 		fmt.Fprintf(&bind, "}\n\n")
 		if err := os.WriteFile(is.file, g.Bytes(), 0o644); err != nil {
