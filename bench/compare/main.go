@@ -107,10 +107,35 @@ func run() error {
 	} else {
 		note("roofline probe not built (%s): no roofline column", rfBin)
 	}
-
-	nas, err := startEngine("nasrun", nil, append([]string{nasbench}, common...)...)
+	engines, err := startEngines(nasbench, common, note)
 	if err != nil {
 		return err
+	}
+	defer func() {
+		for _, e := range engines {
+			e.close()
+		}
+	}()
+	start := time.Now()
+	tab, noise := interleave(engines, rows, threads, note)
+	if rf != nil {
+		if again, err := runRoofline(rfBin, threads, 15); err == nil {
+			rf.merge(again)
+		}
+	}
+	notes = append(notes, fmt.Sprintf("Other processes used %.0f%% of a core on average while the engines ran (%.0f%% in the worst round): "+
+		"the machine is shared, so figures at %d threads are the most disturbed.", 100*noise.mean(), 100*noise.peak, threads[len(threads)-1]))
+	md := tab.markdown(rf, machineLine(engines, start), commandLine(), notes)
+	fmt.Print(md)
+	return writeResult("compare", start, md)
+}
+
+// startEngines starts nasbench and the peers that are installed, in serve
+// mode; a missing peer is a note, not an error.
+func startEngines(nasbench string, common []string, note func(string, ...any)) ([]*engine, error) {
+	nas, err := startEngine("nasrun", nil, append([]string{nasbench}, common...)...)
+	if err != nil {
+		return nil, err
 	}
 	engines := []*engine{nas}
 	if bin := filepath.Join(buildDir, "bench_xnnpack"); !exists(bin) {
@@ -122,35 +147,35 @@ func run() error {
 	}
 	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
 		note("PyTorch skipped: /usr/bin/python3 cannot import torch (Debian python3-torch: `apt-get install -y python3-torch`)")
-	} else {
-		var env []string
-		if exists(openBLAS) {
-			env = []string{"LD_LIBRARY_PATH=" + openBLAS} // torch.mm on OpenBLAS, whatever libblas.so.3 points to
-		} else {
-			note("PyTorch's torch.mm uses the default libblas.so.3; install libopenblas0-pthread for a fair GEMM")
-		}
-		args := append([]string{"/usr/bin/python3", "bench/peers/torch/bench_torch.py"}, common...)
-		if e, err := startEngine("PyTorch", env, args...); err != nil {
-			note("PyTorch skipped: %v", err)
-		} else {
-			engines = append(engines, e)
-		}
+		return engines, nil
 	}
-	defer func() {
-		for _, e := range engines {
-			e.close()
-		}
-	}()
+	var env []string
+	if exists(openBLAS) {
+		env = []string{"LD_LIBRARY_PATH=" + openBLAS} // torch.mm on OpenBLAS, whatever libblas.so.3 points to
+	} else {
+		note("PyTorch's torch.mm uses the default libblas.so.3; install libopenblas0-pthread for a fair GEMM")
+	}
+	args := append([]string{"/usr/bin/python3", "bench/peers/torch/bench_torch.py"}, common...)
+	if e, err := startEngine("PyTorch", env, args...); err != nil {
+		note("PyTorch skipped: %v", err)
+	} else {
+		engines = append(engines, e)
+	}
+	return engines, nil
+}
 
+// interleave asks every engine for every row and thread count, round after
+// round, rotating the engine order; engines[0] is nasrun. An engine that
+// dies is noted and left out from then on.
+func interleave(engines []*engine, rows []suite.Row, threads []int, note func(string, ...any)) (*table, *foreign) {
 	start := time.Now()
-	tab := newTable(rows, threads, engines)
-	var noise foreign
+	tab, noise, nas := newTable(rows, threads, engines), &foreign{}, engines[0]
 	for round := range *flagRounds {
 		fmt.Fprintf(os.Stderr, "compare: round %d/%d (%s)\n", round+1, *flagRounds, time.Since(start).Round(time.Second))
 		noise.endRound()
 		for _, r := range rows {
 			for _, t := range threads {
-				// a row nasrun skipped is measured on the peers in the
+				// a row nasrun cannot run is measured on the peers in the
 				// first round only: without nasrun there is no ratio
 				if why, skipped := tab.skip[key{r.ID, t, nas.name}]; skipped && round > 0 && !strings.Contains(why, "too busy") {
 					continue
@@ -177,16 +202,7 @@ func run() error {
 		}
 	}
 	noise.endRound()
-	if rf != nil {
-		if again, err := runRoofline(rfBin, threads, 15); err == nil {
-			rf.merge(again)
-		}
-	}
-	notes = append(notes, fmt.Sprintf("Other processes used %.0f%% of a core on average while the engines ran (%.0f%% in the worst round): "+
-		"the machine is shared, so figures at %d threads are the most disturbed.", 100*noise.mean(), 100*noise.peak, threads[len(threads)-1]))
-	md := tab.markdown(rf, machineLine(engines, start), commandLine(), notes)
-	fmt.Print(md)
-	return writeResult("compare", start, md)
+	return tab, noise
 }
 
 // writeResult writes a table to --out as NAME-DATE.md, for the README.
