@@ -61,6 +61,19 @@ func WriteJSON(path string, v any) error {
 	return writeAtomic(path, append(b, '\n'))
 }
 
+// ReadJSON reads a JSON file into v strictly: unknown fields and trailing
+// data are errors that name the file.
+func ReadJSON(path string, v any) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if err := strictUnmarshal(b, v); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
 // writeAtomic writes data to a temporary file beside path, syncs it and
 // renames it over path, so a reader sees the old or the new file, never a
 // torn one.

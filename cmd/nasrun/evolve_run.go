@@ -1,0 +1,382 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nasrun/nasrun/data"
+	"github.com/nasrun/nasrun/kernels"
+	"github.com/nasrun/nasrun/latency"
+	"github.com/nasrun/nasrun/nas"
+	"github.com/nasrun/nasrun/nn"
+	"github.com/nasrun/nasrun/train"
+)
+
+// evolve runs (or continues) the search in dir and its final stage.
+func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, stdout io.Writer) error {
+	start := time.Now()
+	settingsPath := filepath.Join(dir, "run.json")
+	if !resumed {
+		if _, err := os.Stat(settingsPath); err == nil {
+			return fmt.Errorf("%s already holds a run: continue it with --resume %s, or choose another --out", dir, dir)
+		}
+	}
+	// The data first: a missing data set fails before any measuring.
+	in := s.Search.Space.Input
+	splits, err := data.Load(data.Config{Dir: s.Data, Validation: s.ValImages, Seed: s.Search.Seed, H: in.H, W: in.W})
+	if err != nil {
+		return err
+	}
+	if s.ProxyImages > splits.Train.N {
+		return fmt.Errorf("--proxy-images %d: the training split has only %d images", s.ProxyImages, splits.Train.N)
+	}
+	nt := setThreads(s.Threads)
+	meas := s.measurer()
+	dev, err := meas.Device(ctx)
+	if err != nil {
+		return fmt.Errorf("latency device: %w", err)
+	}
+	st := newStatus(stdout)
+	if s.Search.Reward.TargetMs == 0 {
+		ref, _ := nas.RefNet("mbv3-like")
+		lat, err := meas.Measure(ctx, ref, s.Latency.Opt)
+		if err != nil {
+			return fmt.Errorf("measuring the reference latency: %w", err)
+		}
+		s.Search.Reward.TargetMs = lat.MedianMs
+		s.TargetFrom = "the measured batch-1 latency of mbv3-like"
+	} else if s.TargetFrom == "" {
+		s.TargetFrom = "--target-latency"
+	}
+	if !resumed {
+		if err := nas.WriteJSON(settingsPath, s); err != nil {
+			return err
+		}
+	}
+	st.println("nasrun evolve: %s, %d trials (P=%d, S=%d, seed %d), target %.3f ms (%s), w = %g/%g",
+		s.Search.Strategy, s.Search.Trials, s.Search.Population, s.Search.SampleSize, s.Search.Seed,
+		s.Search.Reward.TargetMs, s.TargetFrom, s.Search.Reward.Alpha, s.Search.Reward.Beta)
+	st.println("latency on %s/%s %s (%s kernels, %d thread); training on %d threads, %s kernels; run directory %s",
+		dev.OS, dev.Arch, dev.CPU, dev.Kernels, max(1, s.Latency.Opt.Threads), nt, kernels.Active(), dir)
+
+	perm := rand.New(rand.NewPCG(s.Search.Seed, 0x9709)).Perm(splits.Train.N)[:s.ProxyImages]
+	ev := &proxyEval{s: s, dir: dir, train: splits.Train.Subset(perm), val: splits.Val, meas: meas, st: st}
+
+	log, done, err := nas.OpenTrialLog(dir)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	if len(done) > 0 {
+		st.println("resuming after %d finished trials", len(done))
+	}
+	ev.best = bestOf(done)
+	trials, err := nas.Search(ctx, s.Search, ev, log, done, func(p nas.Progress) {
+		ev.best, ev.eta = p.Best, p.ETA
+		st.println("%s", trialLine(p.Last, s.Search.Trials))
+	})
+	if err != nil {
+		return err
+	}
+	searchS := time.Since(start).Seconds()
+
+	finals, err := finalStage(ctx, dir, s, trials, splits, meas, st)
+	if err != nil {
+		return err
+	}
+	return writeResults(dir, s, trials, finals, splits, time.Since(start), searchS, stdout)
+}
+
+// bestOf returns the ok trial with the highest reward.
+func bestOf(ts []nas.Trial) nas.Trial {
+	var best nas.Trial
+	for _, t := range ts {
+		if t.Status == nas.TrialOK && t.Reward > best.Reward {
+			best = t
+		}
+	}
+	return best
+}
+
+func trialLine(t nas.Trial, total int) string {
+	head := fmt.Sprintf("trial %3d/%d  %-40s", t.Index+1, total, t.Genome.Summary())
+	if t.Status != nas.TrialOK {
+		return head + "  FAILED: " + t.Reason
+	}
+	from := "random"
+	if t.Mutation != nil {
+		from = fmt.Sprintf("from %d: %s", t.Parent+1, t.Mutation)
+	}
+	if t.DupOf != nil {
+		from += fmt.Sprintf(" (same as trial %d)", *t.DupOf+1)
+	}
+	return fmt.Sprintf("%s  acc %.2f%%  %.3f ms  %5.2f M MACs  reward %.4f  %s",
+		head, 100*t.Acc, t.LatMs, float64(t.MACs)/1e6, t.Reward, from)
+}
+
+// proxyEval is the search's evaluator: proxy training on a fixed subset of
+// the training split, validation on the held-out split, latency from the
+// measurer.
+type proxyEval struct {
+	s          evolveSettings
+	dir        string
+	train, val *data.Dataset
+	meas       latency.Measurer
+	st         *status
+	best       nas.Trial
+	eta        time.Duration
+}
+
+func (e *proxyEval) weightsPath(trial int) string {
+	return filepath.Join(e.dir, "weights", fmt.Sprintf("trial-%d.safetensors", trial))
+}
+
+// Accuracy proxy-trains g and returns its validation accuracy.
+func (e *proxyEval) Accuracy(ctx context.Context, trial int, g nas.Genome, seed uint64, parent *nas.Trial) (float64, error) {
+	net, err := nas.Build(g, rand.New(rand.NewPCG(seed, 1)))
+	if err != nil {
+		return 0, err
+	}
+	if e.s.Inherit && parent != nil {
+		if err := inherit(net, e.weightsPath(parent.Index)); err != nil {
+			return 0, fmt.Errorf("inheriting trial %d's weights: %w", parent.Index, err)
+		}
+	}
+	r := e.s.Proxy
+	r.Seed = seed
+	total := e.s.Search.Trials
+	tr := &train.Trainer{Net: net, Recipe: r, Train: e.train, Progress: func(p train.Progress) {
+		best := "none yet"
+		if e.best.Status == nas.TrialOK {
+			best = fmt.Sprintf("%.4f (acc %.2f%%, %.3f ms)", e.best.Reward, 100*e.best.Acc, e.best.LatMs)
+		}
+		eta := ""
+		if e.eta > 0 {
+			eta = "  search ETA " + dur(e.eta)
+		}
+		e.st.update(fmt.Sprintf("trial %d/%d training %s %d/%d  loss %.3f  %.0f img/s | best reward %s%s",
+			trial+1, total, bar(p.Step, p.Steps, 12), (p.Epoch-1)*p.Steps+p.Step, p.Epochs*p.Steps, p.Loss, p.ImagesPerS, best, eta), false)
+	}}
+	if _, err := tr.Run(ctx); err != nil {
+		return 0, err
+	}
+	if e.s.Inherit {
+		if err := os.MkdirAll(filepath.Dir(e.weightsPath(trial)), 0o755); err != nil {
+			return 0, err
+		}
+		if err := net.Save(e.weightsPath(trial)); err != nil {
+			return 0, err
+		}
+		// Only the population's weights can be inherited from.
+		if old := trial - e.s.Search.Population; old >= 0 {
+			os.Remove(e.weightsPath(old))
+		}
+	}
+	return train.Evaluate(net, e.val, 500)
+}
+
+// Latency measures g's batch-1 latency.
+func (e *proxyEval) Latency(ctx context.Context, g nas.Genome) (float64, string, error) {
+	st, err := e.meas.Measure(ctx, g, e.s.Latency.Opt)
+	if err != nil {
+		return 0, "", err
+	}
+	from := "measured"
+	if e.s.Latency.Server != "" {
+		from = "server"
+	}
+	return st.MedianMs, from, nil
+}
+
+// inherit copies every tensor of the network saved at path whose name and
+// shape match one of net's (weight sharing in its cheapest form).
+func inherit(net *nn.Network, path string) error {
+	parent, _, err := nas.LoadNetwork(path)
+	if err != nil {
+		return err
+	}
+	have := map[string]nn.Entry{}
+	for _, e := range parent.Entries() {
+		have[e.Name] = e
+	}
+	for _, e := range net.Entries() {
+		if p, ok := have[e.Name]; ok && slices.Equal(p.Value.Shape, e.Value.Shape) {
+			copy(e.Value.Data, p.Value.Data)
+		}
+	}
+	return nil
+}
+
+// finalStage retrains the best Pareto models and the reference nets with the
+// final recipe and tests each once. Results are saved in final.json after
+// each model, so a resumed run skips the finished ones; a model interrupted
+// mid-training continues from its checkpoint.
+func finalStage(ctx context.Context, dir string, s evolveSettings, trials []nas.Trial, splits *data.Splits,
+	meas latency.Measurer, st *status) ([]nas.FinalModel, error) {
+	type job struct {
+		name  string
+		trial *nas.Trial
+		g     nas.Genome
+	}
+	var jobs []job
+	front := nas.Front(trials)
+	slices.SortStableFunc(front, func(a, b nas.Trial) int {
+		switch {
+		case a.Reward > b.Reward:
+			return -1
+		case a.Reward < b.Reward:
+			return 1
+		}
+		return 0
+	})
+	for i := range front[:min(s.FinalTop, len(front))] {
+		t := front[i]
+		jobs = append(jobs, job{fmt.Sprintf("trial %d", t.Index+1), &t, t.Genome})
+	}
+	for _, r := range s.References {
+		g, _ := nas.RefNet(r)
+		jobs = append(jobs, job{r, nil, g})
+	}
+	finalPath := filepath.Join(dir, "final.json")
+	var finals []nas.FinalModel
+	if err := nas.ReadJSON(finalPath, &finals); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "final"), 0o755); err != nil {
+		return nil, err
+	}
+	for k, j := range jobs {
+		if k < len(finals) {
+			continue // finished before a restart
+		}
+		file := strings.ReplaceAll(j.name, " ", "-")
+		net, err := nas.Build(j.g, rand.New(rand.NewPCG(s.Final.Seed, 2)))
+		if err != nil {
+			return nil, err
+		}
+		st.println("final %d/%d: training %s (%s) for %d epochs on %d images", k+1, len(jobs), j.name, j.g.Summary(), s.Final.Epochs, splits.Train.N)
+		tr := &train.Trainer{Net: net, Recipe: s.Final, Train: splits.Train,
+			Checkpoint: filepath.Join(dir, "final", file+".ckpt.safetensors"), Resume: true,
+			Progress: func(p train.Progress) {
+				st.update(fmt.Sprintf("final %d/%d %s: epoch %d/%d %s loss %.3f  acc %.2f%%  %.0f img/s  ETA %s",
+					k+1, len(jobs), j.name, p.Epoch, p.Epochs, bar(p.Step, p.Steps, 16), p.Loss, 100*p.TrainAcc, p.ImagesPerS, dur(p.ETA)), p.EpochDone)
+			}}
+		res, err := tr.Run(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("final training of %s: %w", j.name, err)
+		}
+		acc, err := train.Evaluate(net, splits.Test, 500)
+		if err != nil {
+			return nil, err
+		}
+		if err := net.Save(filepath.Join(dir, "final", file+".safetensors")); err != nil {
+			return nil, err
+		}
+		c := j.g.Cost()
+		f := nas.FinalModel{Name: j.name, Trial: -1, ID: j.g.ID(), Genome: j.g, TestAcc: acc, MACs: c.MACs, Params: c.Params,
+			Epochs: s.Final.Epochs, TrainS: res.TrainS, Weights: filepath.Join("final", file+".safetensors")}
+		if j.trial != nil {
+			f.Trial, f.ProxyAcc, f.LatMs = j.trial.Index, j.trial.Acc, j.trial.LatMs
+		} else {
+			f.Reference = true
+			lat, err := meas.Measure(ctx, j.g, s.Latency.Opt)
+			if err != nil {
+				return nil, err
+			}
+			f.LatMs = lat.MedianMs
+		}
+		f.Reward = s.Search.Reward.Of(acc, f.LatMs)
+		st.println("final %d/%d: %s  test acc %.2f%%  %.3f ms  reward %.4f  (%s of training at %.0f img/s)",
+			k+1, len(jobs), j.name, 100*acc, f.LatMs, f.Reward, dur(time.Duration(res.TrainS*float64(time.Second))), res.ImagesPerS)
+		finals = append(finals, f)
+		if err := nas.WriteJSON(finalPath, finals); err != nil {
+			return nil, err
+		}
+		os.Remove(tr.Checkpoint)
+	}
+	return finals, nil
+}
+
+// writeResults writes pareto.json, best.json and best.safetensors,
+// report.md and pareto.png, and prints the front and the best model.
+func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas.FinalModel, splits *data.Splits,
+	total time.Duration, searchS float64, stdout io.Writer) error {
+	front := nas.Front(trials)
+	if err := nas.WriteJSON(filepath.Join(dir, "pareto.json"), front); err != nil {
+		return err
+	}
+	var best *nas.FinalModel
+	for i := range finals {
+		if f := &finals[i]; !f.Reference && (best == nil || f.Reward > best.Reward) {
+			best = f
+		}
+	}
+	if best != nil {
+		if err := best.Genome.Save(filepath.Join(dir, "best.json")); err != nil {
+			return err
+		}
+		b, err := os.ReadFile(filepath.Join(dir, best.Weights))
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "best.safetensors"), b, 0o644); err != nil {
+			return err
+		}
+	}
+	var trainS, latS float64
+	for _, t := range trials {
+		trainS += t.Timing.TrainS
+		latS += t.Timing.LatencyS
+	}
+	rep := nas.ReportInput{
+		Title: "nasrun evolve report",
+		Settings: []string{
+			fmt.Sprintf("strategy %s, %d trials, population %d, sample %d, seed %d", s.Search.Strategy, s.Search.Trials, s.Search.Population, s.Search.SampleSize, s.Search.Seed),
+			fmt.Sprintf("reward ACC×(LAT/T)^w with T = %.3f ms (%s), α = %g, β = %g", s.Search.Reward.TargetMs, s.TargetFrom, s.Search.Reward.Alpha, s.Search.Reward.Beta),
+			fmt.Sprintf("proxy training: %d images, %d epoch(s), %s lr %g, batch %d; validation on %d held-out training images", s.ProxyImages, s.Proxy.Epochs, s.Proxy.Optimizer, s.Proxy.LR, s.Proxy.BatchSize, s.ValImages),
+			fmt.Sprintf("latency: batch 1, %d thread(s), median of %d runs, %s", max(1, s.Latency.Opt.Threads), s.Latency.Opt.Runs, latencyWhere(s)),
+			fmt.Sprintf("final training: %d epochs on %d images, %s lr %g %s, batch %d; test set (%d images) used once per model", s.Final.Epochs, splits.Train.N, s.Final.Optimizer, s.Final.LR, s.Final.Schedule, s.Final.BatchSize, splits.Test.N),
+			fmt.Sprintf("data: %s", splits.Dir),
+		},
+		Trials: trials, Finals: finals,
+		Notes: []string{
+			fmt.Sprintf("total %s in this session (the search part %s); proxy training %.0f s and latency measurement %.0f s over all trials", dur(total), dur(time.Duration(searchS*float64(time.Second))), trainS, latS),
+		},
+	}
+	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(rep.Markdown()), 0o644); err != nil {
+		return err
+	}
+	if err := nas.PlotPareto(filepath.Join(dir, "pareto.png"), trials, finals); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nPareto front (%d of %d trials; proxy accuracy on %d validation images):\n", len(front), len(trials), s.ValImages)
+	for _, t := range front {
+		fmt.Fprintf(stdout, "  trial %3d  %-40s  acc %.2f%%  %.3f ms  reward %.4f\n", t.Index+1, t.Genome.Summary(), 100*t.Acc, t.LatMs, t.Reward)
+	}
+	fmt.Fprintln(stdout, "\nFinal models (test accuracy, evaluated once):")
+	for _, f := range finals {
+		fmt.Fprintf(stdout, "  %-12s  %-40s  test acc %.2f%%  %.3f ms  reward %.4f\n", f.Name, f.Genome.Summary(), 100*f.TestAcc, f.LatMs, f.Reward)
+	}
+	if best != nil {
+		fmt.Fprintf(stdout, "\nbest: %s, test accuracy %.2f%% at %.3f ms (target %.3f ms): %s/best.json, %s/best.safetensors\n",
+			best.Name, 100*best.TestAcc, best.LatMs, s.Search.Reward.TargetMs, dir, dir)
+	}
+	fmt.Fprintf(stdout, "report: %s/report.md, plot: %s/pareto.png (%s in all)\n", dir, dir, dur(total))
+	return nil
+}
+
+func latencyWhere(s evolveSettings) string {
+	if s.Latency.Server != "" {
+		return "on the latency server " + s.Latency.Server
+	}
+	return "measured on this machine"
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"image/png"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/nasrun/nasrun/nas"
+	"github.com/stretchr/testify/require"
+)
+
+// smallEvolve is a complete but small search: few trials on a tiny fake
+// data set, one final model and one reference net.
+func smallEvolve(dataDir, out string, extra ...string) []string {
+	return append([]string{"evolve", "--data", dataDir, "--out", out, "--trials", "5", "--population", "3", "--sample", "2",
+		"--seed", "3", "--max-layers", "1", "--proxy-images", "128", "--val-images", "60", "--proxy-batch", "32",
+		"--latency-runs", "3", "--final-top", "1", "--final-epochs", "1", "--final-batch", "32",
+		"--references", "ghost-like", "--threads", "1"}, extra...)
+}
+
+func TestEvolveEndToEnd(t *testing.T) {
+	dataDir := fakeData(t, 400, 100)
+	out := filepath.Join(t.TempDir(), "run")
+	stdout, stderr, code := nasrun(smallEvolve(dataDir, out)...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "Pareto front")
+	require.Contains(t, stdout, "best: trial")
+	require.Contains(t, stdout, "ghost-like")
+
+	trials, err := nas.ReadTrials(out)
+	require.NoError(t, err)
+	require.Len(t, trials, 5)
+	for _, f := range []string{"run.json", "final.json", "pareto.json", "best.json", "best.safetensors", "report.md", "pareto.png"} {
+		_, err := os.Stat(filepath.Join(out, f))
+		require.NoError(t, err, f)
+	}
+	report, err := os.ReadFile(filepath.Join(out, "report.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(report), "| ghost-like |")
+	img, err := os.ReadFile(filepath.Join(out, "pareto.png"))
+	require.NoError(t, err)
+	_, err = png.Decode(bytes.NewReader(img))
+	require.NoError(t, err)
+	net, g, err := nas.LoadNetwork(filepath.Join(out, "best.safetensors"))
+	require.NoError(t, err)
+	require.Equal(t, 10, net.Classes)
+	best, err := nas.Load(filepath.Join(out, "best.json"))
+	require.NoError(t, err)
+	require.Equal(t, best.ID(), g.ID())
+
+	// A finished run resumes to the same trials without training again,
+	// and refuses new settings.
+	stdout, stderr, code = nasrun("evolve", "--resume", out)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "resuming after 5 finished trials")
+	require.NotContains(t, stdout, "final 1/2: training")
+	again, err := nas.ReadTrials(out)
+	require.NoError(t, err)
+	require.Equal(t, trials, again)
+	_, stderr, code = nasrun("evolve", "--resume", out, "--trials", "9")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "drop --trials")
+
+	// The same --out twice is refused rather than mixed.
+	_, stderr, code = nasrun(smallEvolve(dataDir, out)...)
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "already holds a run")
+}
+
+func TestEvolveErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--strategy", "rl"}, `strategy "rl"`},
+		{[]string{"--sample", "20"}, "sample"},
+		{[]string{"--target-latency", "-2"}, "--target-latency must be positive"},
+		{[]string{"--proxy-images", "10"}, "less than one batch"},
+		{[]string{"--references", "resnet"}, "resnet"},
+		{[]string{"--resume", "/nonexistent/run"}, "run.json"},
+		{[]string{"--data", "/nonexistent/data", "--out", "OUT"}, "apt-get install dataset-fashion-mnist"},
+	} {
+		args := append([]string{"evolve"}, c.args...)
+		for i, a := range args {
+			if a == "OUT" {
+				args[i] = filepath.Join(t.TempDir(), "run")
+			}
+		}
+		_, stderr, code := nasrun(args...)
+		require.Equal(t, 1, code, "%v", c.args)
+		require.Contains(t, stderr, c.want, "%v", c.args)
+	}
+}
