@@ -142,19 +142,14 @@ func (e *proxyEval) weightsPath(trial int) string {
 
 // Accuracy proxy-trains g and returns its validation accuracy.
 func (e *proxyEval) Accuracy(ctx context.Context, trial int, g nas.Genome, seed uint64, parent *nas.Trial) (float64, error) {
-	net, err := nas.Build(g, rand.New(rand.NewPCG(seed, 1)))
-	if err != nil {
-		return 0, err
-	}
+	from := ""
 	if e.s.Inherit && parent != nil {
-		if err := inherit(net, e.weightsPath(parent.Index)); err != nil {
-			return 0, fmt.Errorf("inheriting trial %d's weights: %w", parent.Index, err)
-		}
+		from = e.weightsPath(parent.Index)
 	}
 	r := e.s.Proxy
 	r.Seed = seed
 	total := e.s.Search.Trials
-	tr := &train.Trainer{Net: net, Recipe: r, Train: e.train, Progress: func(p train.Progress) {
+	net, acc, err := proxyAccuracy(ctx, g, r, e.train, e.val, from, func(p train.Progress) {
 		best := "none yet"
 		if e.best.Status == nas.TrialOK {
 			best = fmt.Sprintf("%.4f (acc %.2f%%, %.3f ms)", e.best.Reward, 100*e.best.Acc, e.best.LatMs)
@@ -165,23 +160,43 @@ func (e *proxyEval) Accuracy(ctx context.Context, trial int, g nas.Genome, seed 
 		}
 		e.st.update(fmt.Sprintf("trial %d/%d training %s %d/%d  loss %.3f  %.0f img/s | best reward %s%s",
 			trial+1, total, bar(p.Step, p.Steps, 12), (p.Epoch-1)*p.Steps+p.Step, p.Epochs*p.Steps, p.Loss, p.ImagesPerS, best, eta), false)
-	}}
-	if _, err := tr.Run(ctx); err != nil {
+	})
+	if err != nil || !e.s.Inherit {
+		return acc, err
+	}
+	if err := os.MkdirAll(filepath.Dir(e.weightsPath(trial)), 0o755); err != nil {
 		return 0, err
 	}
-	if e.s.Inherit {
-		if err := os.MkdirAll(filepath.Dir(e.weightsPath(trial)), 0o755); err != nil {
-			return 0, err
-		}
-		if err := net.Save(e.weightsPath(trial)); err != nil {
-			return 0, err
-		}
-		// Only the population's weights can be inherited from.
-		if old := trial - e.s.Search.Population; old >= 0 {
-			os.Remove(e.weightsPath(old))
+	if err := net.Save(e.weightsPath(trial)); err != nil {
+		return 0, err
+	}
+	// Only the population's weights can be inherited from.
+	if old := trial - e.s.Search.Population; old >= 0 {
+		os.Remove(e.weightsPath(old))
+	}
+	return acc, nil
+}
+
+// proxyAccuracy builds g from the recipe's seed (initialised from the
+// network saved at inheritFrom where names and shapes match, when given),
+// trains it with the recipe and returns it with its accuracy on val.
+func proxyAccuracy(ctx context.Context, g nas.Genome, r train.Recipe, trainSet, val *data.Dataset, inheritFrom string,
+	progress func(train.Progress)) (*nn.Network, float64, error) {
+	net, err := nas.Build(g, rand.New(rand.NewPCG(r.Seed, 1)))
+	if err != nil {
+		return nil, 0, err
+	}
+	if inheritFrom != "" {
+		if err := inherit(net, inheritFrom); err != nil {
+			return nil, 0, fmt.Errorf("inheriting weights from %s: %w", inheritFrom, err)
 		}
 	}
-	return train.Evaluate(net, e.val, 500)
+	tr := &train.Trainer{Net: net, Recipe: r, Train: trainSet, Progress: progress}
+	if _, err := tr.Run(ctx); err != nil {
+		return nil, 0, err
+	}
+	acc, err := train.Evaluate(net, val, 500)
+	return net, acc, err
 }
 
 // Latency measures g's batch-1 latency.
