@@ -93,3 +93,23 @@ func TestEvolveErrors(t *testing.T) {
 		require.Contains(t, stderr, c.want, "%v", c.args)
 	}
 }
+
+func TestParetoCommand(t *testing.T) {
+	dataDir := fakeData(t, 300, 60)
+	base := t.TempDir()
+	var dirs []string
+	for _, strategy := range []string{"evolution", "random"} {
+		out := filepath.Join(base, strategy)
+		dirs = append(dirs, out)
+		_, stderr, code := nasrun(smallEvolve(dataDir, out, "--strategy", strategy, "--final-top", "0", "--references", "none", "--target-latency", "0.5")...)
+		require.Equal(t, 0, code, stderr)
+	}
+	stdout, stderr, code := nasrun(append([]string{"pareto", "-v", "--trials", "4"}, dirs...)...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "evolution  hypervolume")
+	require.Contains(t, stdout, "random     hypervolume")
+	require.Contains(t, stdout, "| 4 |")
+	_, stderr, code = nasrun("pareto")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "run directories")
+}
