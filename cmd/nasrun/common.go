@@ -30,23 +30,27 @@ func (a *archFlags) load() (nas.Genome, error) {
 	return nas.Genome{}, errors.New("no network: give --arch FILE.json or --refnet NAME")
 }
 
-// recipeFlags registers the training recipe's flags with defaults from def
-// and returns a function that reads them back.
-func recipeFlags(fs *flag.FlagSet, def train.Recipe, prefix string) func() train.Recipe {
+// recipeFlags registers the training recipe's flags, named prefix+name,
+// with defaults from def and usage lines starting with label, and returns a
+// function that reads them back.
+func recipeFlags(fs *flag.FlagSet, def train.Recipe, prefix, label string) func() train.Recipe {
 	r := def
 	p := prefix
-	fs.IntVar(&r.Epochs, p+"epochs", def.Epochs, "training epochs")
-	fs.IntVar(&r.BatchSize, p+"batch", def.BatchSize, "batch size")
-	fs.StringVar(&r.Optimizer, p+"optimizer", def.Optimizer, "optimizer: sgd or adamw")
-	fs.Float64Var(&r.LR, p+"lr", def.LR, "peak learning rate (one-cycle maximum, cosine start)")
-	fs.Float64Var(&r.Momentum, p+"momentum", def.Momentum, "SGD momentum")
-	fs.BoolVar(&r.Nesterov, p+"nesterov", def.Nesterov, "Nesterov momentum")
-	fs.Float64Var(&r.WeightDecay, p+"wd", def.WeightDecay, "weight decay")
-	fs.StringVar(&r.Schedule, p+"schedule", def.Schedule, "learning-rate schedule: onecycle, cosine or constant")
-	fs.Float64Var(&r.LabelSmoothing, p+"label-smoothing", def.LabelSmoothing, "label smoothing")
-	fs.BoolVar(&r.Flip, p+"flip", def.Flip, "random horizontal flips")
-	fs.IntVar(&r.CropPad, p+"crop-pad", def.CropPad, "random crops after padding by this many pixels (0: off)")
-	fs.Float64Var(&r.ClipNorm, p+"clip", def.ClipNorm, "clip the gradient norm to this (0: off)")
+	if label != "" {
+		label += ": "
+	}
+	fs.IntVar(&r.Epochs, p+"epochs", def.Epochs, label+"training epochs")
+	fs.IntVar(&r.BatchSize, p+"batch", def.BatchSize, label+"batch size")
+	fs.StringVar(&r.Optimizer, p+"optimizer", def.Optimizer, label+"optimizer: sgd or adamw")
+	fs.Float64Var(&r.LR, p+"lr", def.LR, label+"peak learning rate (one-cycle maximum, cosine start)")
+	fs.Float64Var(&r.Momentum, p+"momentum", def.Momentum, label+"SGD momentum")
+	fs.BoolVar(&r.Nesterov, p+"nesterov", def.Nesterov, label+"Nesterov momentum")
+	fs.Float64Var(&r.WeightDecay, p+"wd", def.WeightDecay, label+"weight decay")
+	fs.StringVar(&r.Schedule, p+"schedule", def.Schedule, label+"learning-rate schedule: onecycle, cosine or constant")
+	fs.Float64Var(&r.LabelSmoothing, p+"label-smoothing", def.LabelSmoothing, label+"label smoothing")
+	fs.BoolVar(&r.Flip, p+"flip", def.Flip, label+"random horizontal flips")
+	fs.IntVar(&r.CropPad, p+"crop-pad", def.CropPad, label+"random crops after padding by this many pixels (0: off)")
+	fs.Float64Var(&r.ClipNorm, p+"clip", def.ClipNorm, label+"clip the gradient norm to this (0: off)")
 	return func() train.Recipe { return r }
 }
 

@@ -56,7 +56,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 			"measured on this device (or a latency server), and the reward ACC×(LAT/T)^w steers the\n"+
 			"search. At the end the best Pareto models and the reference nets are trained longer and\n"+
 			"evaluated once on the test set. The run directory holds the append-only trial log\n"+
-			"(trials.jsonl, the source of truth), run.json, final.jsonl, pareto.json, best.json,\n"+
+			"(trials.jsonl, the source of truth), run.json, final.json, pareto.json, best.json,\n"+
 			"best.safetensors, report.md and pareto.png. A killed run continues with --resume DIR.")
 	def := defaultEvolveSettings()
 	out := fs.String("out", "", "run directory (default runs/evolve-TIME)")
@@ -73,13 +73,13 @@ func runEvolve(args []string, stdout io.Writer) error {
 	maxLayers := fs.Int("max-layers", def.Search.Space.Choices.MaxLayers, "most layers per stage in the search space")
 	proxyImages := fs.Int("proxy-images", def.ProxyImages, "training images for each proxy trial (a fixed seeded subset)")
 	valImages := fs.Int("val-images", def.ValImages, "training images held out to validate proxy trials (never the test set)")
-	proxy := recipeFlags(fs, def.Proxy, "proxy-")
+	proxy := recipeFlags(fs, def.Proxy, "proxy-", "proxy training")
 	inherit := fs.Bool("inherit", false, "initialise a child from its parent's proxy-trained weights where shapes match")
-	latServer := fs.String("latency-server", "", "measure latency on a device running `nasrun latency-server` at this `URL`")
+	latServer := fs.String("latency-server", "", "measure latency on a device running 'nasrun latency-server' at this `URL`")
 	latRuns := fs.Int("latency-runs", def.Latency.Opt.Runs, "timed runs per latency measurement (median)")
 	latThreads := fs.Int("latency-threads", def.Latency.Opt.Threads, "threads for latency measurement (batch 1)")
 	finalTop := fs.Int("final-top", def.FinalTop, "Pareto models to retrain longer and test at the end (highest reward first)")
-	final := recipeFlags(fs, def.Final, "final-")
+	final := recipeFlags(fs, def.Final, "final-", "final training")
 	refs := fs.String("references", strings.Join(def.References, ","), "reference nets trained and measured the same way for the report (comma-separated, or none)")
 	threads := fs.Int("threads", 0, "kernel threads for training (0: all cores)")
 	if err := fs.Parse(args); err != nil {

@@ -67,10 +67,10 @@ func runScale(args []string, stdout io.Writer) error {
 	valImages := fs.Int("val-images", 2000, "held-out training images for validation (never the test set)")
 	def := train.DefaultRecipe()
 	def.Epochs = 1
-	proxy := recipeFlags(fs, def, "proxy-")
+	proxy := recipeFlags(fs, def, "proxy-", "proxy training")
 	seed := fs.Uint64("seed", 1, "random seed")
 	latRuns := fs.Int("latency-runs", 30, "timed runs per latency measurement (median)")
-	latServer := fs.String("latency-server", "", "measure on a device running `nasrun latency-server` at this `URL`")
+	latServer := fs.String("latency-server", "", "measure on a device running 'nasrun latency-server' at this `URL`")
 	threads := fs.Int("threads", 0, "kernel threads for training (0: all cores)")
 	if err := fs.Parse(args); err != nil {
 		return err

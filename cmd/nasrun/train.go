@@ -46,7 +46,7 @@ func runTrain(args []string, stdout io.Writer) error {
 			"A NaN or exploding loss stops the run with a message; the last good checkpoint is kept.")
 	var arch archFlags
 	arch.register(fs)
-	recipe := recipeFlags(fs, train.DefaultRecipe(), "")
+	recipe := recipeFlags(fs, train.DefaultRecipe(), "", "")
 	dataDir := fs.String("data", "", "data directory with the IDX files (default $NASRUN_DATA or "+data.DefaultDir+")")
 	val := fs.Int("val", 0, "training images held out for per-epoch validation (0: none; the test set is used once, at the end)")
 	out := fs.String("out", "", "output directory (default runs/train-NAME-TIME)")
