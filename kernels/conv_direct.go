@@ -127,24 +127,34 @@ func (g *convGeom) padded(d *directImpl) padded {
 
 func (p padded) image() int { return p.hp * p.wp * p.c }
 
-// fill copies images [n0, n1) of x into dst with the padding zeroed, and
-// zeroes the slack after them.
-func (p padded) fill(g *convGeom, x, dst []float32, n0, n1 int) {
+// fill copies image n of x into dst with the padding zeroed, and zeroes the
+// slack after it.
+func (p padded) fill(g *convGeom, x, dst []float32, n int) { p.fillRows(g, x, dst, n, 0, p.hp) }
+
+// fillRows copies padded rows [pr0, pr1) of image n (padded row pr is input
+// row pr−ph, all zero outside the image) into dst, and zeroes the slack
+// after them.
+func (p padded) fillRows(g *convGeom, x, dst []float32, n, pr0, pr1 int) {
 	rowIn, rowOut := g.w*g.cin, p.wp*p.c
 	left := g.pw * p.c
-	for n := n0; n < n1; n++ {
-		img := dst[(n-n0)*p.image() : (n-n0+1)*p.image()]
-		clear(img[:g.ph*rowOut])
-		clear(img[(g.ph+g.h)*rowOut:])
-		for r := range g.h {
-			out := img[(g.ph+r)*rowOut : (g.ph+r+1)*rowOut]
-			clear(out[:left])
-			copy(out[left:left+rowIn], x[(n*g.h+r)*rowIn:(n*g.h+r+1)*rowIn])
-			clear(out[left+rowIn:])
+	for pr := pr0; pr < pr1; pr++ {
+		out := dst[(pr-pr0)*rowOut : (pr-pr0+1)*rowOut]
+		r := pr - g.ph
+		if r < 0 || r >= g.h {
+			clear(out)
+			continue
 		}
+		clear(out[:left])
+		copy(out[left:left+rowIn], x[(n*g.h+r)*rowIn:(n*g.h+r+1)*rowIn])
+		clear(out[left+rowIn:])
 	}
-	clear(dst[(n1-n0)*p.image():])
+	clear(dst[(pr1-pr0)*rowOut : (pr1-pr0)*rowOut+p.slack])
 }
+
+// bandBytes is the size of the padded input band a thread copies before
+// computing the output rows it feeds: small enough to stay in L2 while the
+// kernels read it.
+const bandBytes = 96 << 10
 
 // convJob is one direct-convolution call: its operands and its loop
 // bodies, bound once per pooled job so that handing them to the worker pool
@@ -154,19 +164,19 @@ type convJob struct {
 	d                 *directImpl
 	pd                padded
 	x, w, bias, y     []float32
-	xp                []float32 // shared padded images (row-split forward)
+	band, nband       int // forward: output rows per band, bands per image
 	act               Act
 	code              int
 	inKernel          bool
 	partial           []float32 // weight gradient: per-thread partial sums after the first
 	parts             int
-	imagesFn, rowsFn  func(lo, hi int)
+	bandsFn           func(lo, hi int)
 	pointsFn, wgradFn func(lo, hi int)
 }
 
 var convJobs = sync.Pool{New: func() any {
 	j := new(convJob)
-	j.imagesFn, j.rowsFn, j.pointsFn, j.wgradFn = j.images, j.rows, j.points, j.wgrad
+	j.bandsFn, j.pointsFn, j.wgradFn = j.bands, j.points, j.wgrad
 	return j
 }}
 
@@ -179,19 +189,20 @@ func getConvJob(g *convGeom, d *directImpl, x, w, bias, y []float32, act Act) *c
 }
 
 func (j *convJob) put() {
-	j.x, j.w, j.bias, j.y, j.xp, j.partial = nil, nil, nil, nil, nil, nil
+	j.x, j.w, j.bias, j.y, j.partial = nil, nil, nil, nil, nil
 	convJobs.Put(j)
 }
 
-// run computes output rows [oh0, oh1) of image img from its padded copy xp.
-func (j *convJob) run(s *directScratch, xp []float32, img, oh0, oh1 int) {
+// run computes output rows [oh0, oh1) of image img from xp, which holds
+// the padded rows from pr0 on.
+func (j *convJob) run(s *directScratch, xp []float32, img, oh0, oh1, pr0 int) {
 	g, pd, a := &j.g, &j.pd, &s.args
 	for oh := oh0; oh < oh1; oh++ {
 		yrow := j.y[((img*g.oh+oh)*g.ow)*g.cout : ((img*g.oh+oh+1)*g.ow)*g.cout]
 		for c0 := 0; c0 < g.cout; c0 += j.d.maxV * j.d.lanes {
 			v, mask, full := j.d.block(g.cout, c0)
 			*a = asm.ConvArgs{
-				X: &xp[oh*g.s*pd.wp*pd.c], W: &j.w[c0], Y: &yrow[c0],
+				X: &xp[(oh*g.s-pr0)*pd.wp*pd.c], W: &j.w[c0], Y: &yrow[c0],
 				N: g.ow, XPix: 4 * g.s * g.cin, XStep: 4, XRow: 4 * (pd.wp - g.kw) * g.cin,
 				Rows: g.kh, Run: g.kw * g.cin, WStep: 4 * g.cout, YPix: 4 * g.cout,
 				Mask: mask, Act: j.code,
@@ -207,33 +218,26 @@ func (j *convJob) run(s *directScratch, xp []float32, img, oh0, oh1 int) {
 	}
 }
 
-// images computes whole images, each thread padding its own.
-func (j *convJob) images(lo, hi int) {
+// bands computes bands [lo, hi) of output rows (j.band rows each, j.nband
+// per image): each thread pads just the input rows of its band, so the
+// copy stays in cache for the kernels.
+func (j *convJob) bands(lo, hi int) {
 	s := directPool.Get().(*directScratch)
 	defer directPool.Put(s)
-	xp := s.grow(j.pd.image() + j.pd.slack)
-	for img := lo; img < hi; img++ {
-		j.pd.fill(&j.g, j.x, xp, img, img+1)
-		j.run(s, xp, img, 0, j.g.oh)
-	}
-}
-
-// rows computes output rows [lo, hi) of all images from the shared padded
-// copy j.xp.
-func (j *convJob) rows(lo, hi int) {
-	s := directPool.Get().(*directScratch)
-	defer directPool.Put(s)
-	g := &j.g
-	for r := lo; r < hi; {
-		img, oh := r/g.oh, r%g.oh
-		end := min(hi-img*g.oh, g.oh)
-		j.run(s, j.xp[img*j.pd.image():], img, oh, end)
-		r = img*g.oh + end
+	g, pd := &j.g, &j.pd
+	for u := lo; u < hi; u++ {
+		img, b := u/j.nband, u%j.nband
+		oh0 := b * j.band
+		oh1 := min(g.oh, oh0+j.band)
+		pr0, pr1 := oh0*g.s, (oh1-1)*g.s+g.kh
+		xp := s.grow((pr1-pr0)*pd.wp*pd.c + pd.slack)
+		pd.fillRows(g, j.x, xp, img, pr0, pr1)
+		j.run(s, xp, img, oh0, oh1, pr0)
 	}
 }
 
 // direct computes y = act(conv(x, w) + bias) with the direct kernels and
-// reports whether it could.
+// reports whether it could. Units of work are bands of output rows.
 func (g *convGeom) direct(x, w, bias, y []float32, act Act) bool {
 	d := activeDirect()
 	if d == nil {
@@ -241,17 +245,14 @@ func (g *convGeom) direct(x, w, bias, y []float32, act Act) bool {
 	}
 	j := getConvJob(g, d, x, w, bias, y, act)
 	defer j.put()
-	if g.n >= Threads() {
-		parallelFor(g.n, 1, j.imagesFn)
-		return true
+	rowsIn := max(g.kh, bandBytes/(4*j.pd.wp*j.pd.c))
+	j.band = max(1, (rowsIn-g.kh)/g.s+1)
+	if t := Threads(); g.n < t {
+		// Enough bands for every thread.
+		j.band = max(1, min(j.band, g.n*g.oh/t))
 	}
-	// Few images: pad them all, then split output rows over threads.
-	all := directPool.Get().(*directScratch)
-	defer directPool.Put(all)
-	j.xp = all.grow(g.n*j.pd.image() + j.pd.slack)
-	j.pd.fill(g, x, j.xp, 0, g.n)
-	rowWork := g.ow * g.k() * g.cout
-	parallelFor(g.n*g.oh, max(1, (1<<17)/max(1, rowWork)), j.rowsFn)
+	j.nband = (g.oh + j.band - 1) / j.band
+	parallelFor(g.n*j.nband, 1, j.bandsFn)
 	return true
 }
 
@@ -395,7 +396,7 @@ func (j *convJob) wgrad(lo, hi int) {
 			if img > p*g.n/j.parts {
 				accum = 1
 			}
-			pd.fill(g, j.x, xp, img, img+1)
+			pd.fill(g, j.x, xp, img)
 			dyImg := j.w[img*g.oh*g.ow*g.cout:]
 			for r := range g.kh {
 				for q := range g.kw {
