@@ -243,7 +243,8 @@ func convFlops(p kernels.Conv) float64 {
 }
 
 // BenchmarkConv is the forward convolution (with bias) at the suite's conv
-// shapes, single-thread, in GFLOP/s.
+// shapes, single-thread, in GFLOP/s, with wall and thread-CPU ms/op
+// (benchLoop).
 func BenchmarkConv(b *testing.B) {
 	for _, r := range suite.Op("conv") {
 		p := suiteConv(r)
@@ -256,10 +257,7 @@ func BenchmarkConv(b *testing.B) {
 				w := kerneltest.RandBuf(rng, p.KH*p.KW*p.Cin*p.Cout).Data
 				bias := kerneltest.RandBuf(rng, p.Cout).Data
 				y := make([]float32, p.N*p.OutH()*p.OutW()*p.Cout)
-				for b.Loop() {
-					kernels.Conv2d(p, x, w, bias, y)
-				}
-				kerneltest.ReportFlops(b, convFlops(p))
+				benchLoop(b, convFlops(p), func() { kernels.Conv2d(p, x, w, bias, y) })
 			})
 		})
 	}
@@ -282,11 +280,10 @@ func BenchmarkConvTrain(b *testing.B) {
 				ny := p.N * p.OutH() * p.OutW() * p.Cout
 				y, dy := make([]float32, ny), kerneltest.RandBuf(rng, ny).Data
 				dx, dw, db := make([]float32, len(x)), make([]float32, len(w)), make([]float32, p.Cout)
-				for b.Loop() {
+				benchLoop(b, 3*convFlops(p), func() {
 					kernels.Conv2d(p, x, w, bias, y)
 					kernels.Conv2dBackward(p, x, w, dy, dx, dw, db)
-				}
-				kerneltest.ReportFlops(b, 3*convFlops(p))
+				})
 			})
 		})
 	}

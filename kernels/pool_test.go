@@ -173,19 +173,20 @@ func benchPool(b *testing.B, op string, fwd func(p kernels.Pool, x, y []float32)
 				rng := kerneltest.Rng(1)
 				x := kerneltest.RandBuf(rng, p.N*p.H*p.W*p.C).Data
 				y := make([]float32, p.N*p.OutH()*p.OutW()*p.C)
-				for b.Loop() {
-					fwd(p, x, y)
-				}
+				// The "FLOPs" are the window's comparisons or additions.
+				benchLoop(b, float64(len(y)*(p.K*p.K-1)), func() { fwd(p, x, y) })
 				kerneltest.ReportBytes(b, float64(4*(len(x)+len(y))))
 			})
 		})
 	}
 }
 
-// BenchmarkMaxPool reports GB/s over input and output.
+// BenchmarkMaxPool reports GB/s over input and output, and wall and
+// thread-CPU ms/op.
 func BenchmarkMaxPool(b *testing.B) { benchPool(b, "maxpool", kernels.MaxPool2d) }
 
-// BenchmarkAvgPool reports GB/s over input and output.
+// BenchmarkAvgPool reports GB/s over input and output, and wall and
+// thread-CPU ms/op.
 func BenchmarkAvgPool(b *testing.B) { benchPool(b, "avgpool", kernels.AvgPool2d) }
 
 // TestPoolNoAlloc checks that steady-state pooling calls allocate nothing
