@@ -105,8 +105,15 @@ type Stats struct {
 	Threads  int     `json:"threads"` // kernel threads actually used
 	// Pinned reports whether the measuring thread was pinned, and to
 	// which CPU (-1 when not pinned).
-	Pinned bool `json:"pinned"`
-	CPU    int  `json:"cpu"`
+	Pinned    bool `json:"pinned"`
+	PinnedCPU int  `json:"pinned_cpu"`
+	// ThreadMedianMs and ThreadP90Ms are the same statistics of the
+	// measuring thread's CPU time (Linux and Android, one thread; 0
+	// elsewhere): the time it actually ran, so that other processes
+	// preempting it do not count. On a shared machine they are the robust
+	// figures; on a quiet device they equal the wall-clock ones.
+	ThreadMedianMs float64 `json:"thread_median_ms,omitempty"`
+	ThreadP90Ms    float64 `json:"thread_p90_ms,omitempty"`
 	// AllocsPerRun is the heap allocations per timed run (0 in the steady
 	// state); the garbage collector is off during the timed runs unless
 	// they allocate much.
@@ -118,7 +125,7 @@ type Stats struct {
 func (s Stats) String() string {
 	pin := "unpinned"
 	if s.Pinned {
-		pin = fmt.Sprintf("pinned to cpu %d", s.CPU)
+		pin = fmt.Sprintf("pinned to cpu %d", s.PinnedCPU)
 	}
 	return fmt.Sprintf("median %.3f ms, p90 %.3f ms (min %.3f, mean %.3f; %d runs, %d thread(s), %s)",
 		s.MedianMs, s.P90Ms, s.MinMs, s.MeanMs, s.Runs, s.Threads, pin)
@@ -274,7 +281,7 @@ func timeRuns(ctx context.Context, opt Options, prep func(), fn func() error) (S
 
 	prevThreads := kernels.SetThreads(opt.Threads)
 	defer kernels.SetThreads(prevThreads)
-	st := Stats{Runs: opt.Runs, Warmup: opt.Warmup, Threads: kernels.Threads(), CPU: -1, Device: ThisDevice()}
+	st := Stats{Runs: opt.Runs, Warmup: opt.Warmup, Threads: kernels.Threads(), PinnedCPU: -1, Device: ThisDevice()}
 
 	// The goroutine stays on this OS thread so that pinning holds and the
 	// one-thread kernels run on the pinned CPU.
@@ -282,7 +289,7 @@ func timeRuns(ctx context.Context, opt Options, prep func(), fn func() error) (S
 	defer runtime.UnlockOSThread()
 	if !opt.NoPin && st.Threads == 1 {
 		if cpu, unpin, err := pinThread(); err == nil {
-			st.Pinned, st.CPU = true, cpu
+			st.Pinned, st.PinnedCPU = true, cpu
 			defer unpin()
 		}
 	}
@@ -313,11 +320,26 @@ func timeRuns(ctx context.Context, opt Options, prep func(), fn func() error) (S
 	runtime.ReadMemStats(&ms)
 	mallocs := ms.Mallocs
 	times := make([]float64, opt.Runs)
+	// Thread CPU time covers the whole run only when no worker helps.
+	_, useCPU := threadCPUTime()
+	useCPU = useCPU && st.Threads == 1
+	var cpuTimes []float64
+	if useCPU {
+		cpuTimes = make([]float64, opt.Runs)
+	}
 	for i := range times {
 		prep()
+		var c0 int64
+		if useCPU {
+			c0, _ = threadCPUTime()
+		}
 		t0 := time.Now()
 		err := fn()
 		times[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+		if useCPU {
+			c1, _ := threadCPUTime()
+			cpuTimes[i] = float64(c1-c0) / 1e6
+		}
 		if err != nil {
 			return Stats{}, err
 		}
@@ -328,6 +350,10 @@ func timeRuns(ctx context.Context, opt Options, prep func(), fn func() error) (S
 	runtime.ReadMemStats(&ms)
 	st.AllocsPerRun = float64(ms.Mallocs-mallocs) / float64(opt.Runs)
 	st.summarize(times)
+	if useCPU {
+		slices.Sort(cpuTimes)
+		st.ThreadMedianMs, st.ThreadP90Ms = median(cpuTimes), p90(cpuTimes)
+	}
 	return st, nil
 }
 
@@ -340,7 +366,7 @@ func (s *Stats) summarize(times []float64) {
 	}
 	s.MinMs, s.MaxMs = times[0], times[n-1]
 	s.MedianMs = median(times)
-	s.P90Ms = times[int(math.Ceil(0.9*float64(n)))-1] // nearest rank
+	s.P90Ms = p90(times)
 	var sum, sq float64
 	for _, t := range times {
 		sum += t
@@ -351,6 +377,9 @@ func (s *Stats) summarize(times []float64) {
 	}
 	s.StdMs = math.Sqrt(sq / float64(n))
 }
+
+// p90 is the 90th percentile of sorted values (nearest rank).
+func p90(sorted []float64) float64 { return sorted[int(math.Ceil(0.9*float64(len(sorted))))-1] }
 
 // median of sorted values (the mean of the middle two for an even count).
 func median(sorted []float64) float64 {

@@ -37,6 +37,9 @@ func requireSane(t *testing.T, st Stats, runs int) {
 	require.LessOrEqual(t, st.MinMs, st.MeanMs)
 	require.LessOrEqual(t, st.MeanMs, st.MaxMs)
 	require.Less(t, st.MaxMs, 60e3, "a run of a reference net took over a minute")
+	if st.ThreadMedianMs > 0 {
+		require.LessOrEqual(t, st.ThreadMedianMs, st.ThreadP90Ms)
+	}
 	require.Equal(t, runtime.GOARCH, st.Device.Arch)
 	require.Equal(t, kernels.Active().String(), st.Device.Kernels)
 }
@@ -52,10 +55,13 @@ func TestMeasureGenome(t *testing.T) {
 		if runtime.GOOS == "linux" && !st.Pinned {
 			t.Logf("not pinned: sched_setaffinity refused here")
 		}
+		if runtime.GOOS == "linux" {
+			require.Positive(t, st.ThreadMedianMs, "thread CPU time of a one-thread run")
+		}
 		if st.Pinned {
-			require.GreaterOrEqual(t, st.CPU, 0)
+			require.GreaterOrEqual(t, st.PinnedCPU, 0)
 		} else {
-			require.Equal(t, -1, st.CPU)
+			require.Equal(t, -1, st.PinnedCPU)
 		}
 	}
 	require.Equal(t, prev, kernels.Threads(), "the thread count is restored")
@@ -68,6 +74,9 @@ func TestMeasureThreadsAndNoPin(t *testing.T) {
 	require.Equal(t, 0, st.Warmup)
 	require.Equal(t, min(64, runtime.NumCPU()), st.Threads, "capped at the CPU count")
 	require.False(t, st.Pinned)
+	if st.Threads > 1 {
+		require.Zero(t, st.ThreadMedianMs, "workers' time is not the thread's")
+	}
 }
 
 func TestMeasureSavedModel(t *testing.T) {

@@ -23,7 +23,10 @@ const TableVersion = 1
 type Entry struct {
 	MedianMs float64 `json:"median_ms"`
 	P90Ms    float64 `json:"p90_ms"`
-	Runs     int     `json:"runs"`
+	// ThreadMedianMs is the median thread CPU time (see Stats), 0 where
+	// the device does not report it.
+	ThreadMedianMs float64 `json:"thread_median_ms,omitempty"`
+	Runs           int     `json:"runs"`
 }
 
 // tableFile is the on-disk form: entries per device key ([Device.Key]),
@@ -120,6 +123,18 @@ func (t *Table) Missing(g nas.Genome) []string {
 // parts' median latencies. It fails, listing them, when parts are missing
 // (see [Table.Fill]).
 func (t *Table) Predict(g nas.Genome) (float64, error) {
+	return t.predict(g, func(e Entry) float64 { return e.MedianMs })
+}
+
+// PredictThread is Predict on the median thread CPU times (see [Stats]),
+// the figure that preemption by other processes does not inflate; it is 0
+// when the device does not report them.
+func (t *Table) PredictThread(g nas.Genome) (float64, error) {
+	return t.predict(g, func(e Entry) float64 { return e.ThreadMedianMs })
+}
+
+// predict sums one figure of g's parts.
+func (t *Table) predict(g nas.Genome, figure func(Entry) float64) (float64, error) {
 	if miss := t.Missing(g); len(miss) > 0 {
 		return 0, fmt.Errorf("latency: table lacks %d part(s) of %s: %s", len(miss), g.ID(), strings.Join(miss, ", "))
 	}
@@ -127,7 +142,7 @@ func (t *Table) Predict(g nas.Genome) (float64, error) {
 	defer t.mu.Unlock()
 	sum := 0.0
 	for _, p := range Parts(g) {
-		sum += t.entries[p.Key].MedianMs
+		sum += figure(t.entries[p.Key])
 	}
 	return sum, nil
 }
@@ -148,7 +163,7 @@ func (t *Table) Fill(ctx context.Context, g nas.Genome) error {
 		if key := p.Stats.Device.Key(p.Stats.Threads); key != t.device {
 			return fmt.Errorf("latency: the measurer answered for %q, the table is for %q", key, t.device)
 		}
-		t.entries[p.Key] = Entry{MedianMs: p.Stats.MedianMs, P90Ms: p.Stats.P90Ms, Runs: p.Stats.Runs}
+		t.entries[p.Key] = Entry{MedianMs: p.Stats.MedianMs, P90Ms: p.Stats.P90Ms, ThreadMedianMs: p.Stats.ThreadMedianMs, Runs: p.Stats.Runs}
 	}
 	return nil
 }
@@ -215,31 +230,68 @@ type Comparison struct {
 	MeasuredMs  float64 `json:"measured_ms"`
 	// ErrPct is (predicted − measured) / measured in percent.
 	ErrPct float64 `json:"err_pct"`
+	// The same on thread CPU time (see Stats), where the device reports it.
+	PredictedThreadMs float64 `json:"predicted_thread_ms,omitempty"`
+	MeasuredThreadMs  float64 `json:"measured_thread_ms,omitempty"`
+	ThreadErrPct      float64 `json:"thread_err_pct,omitempty"`
+}
+
+// ErrSummary summarises prediction errors in percent.
+type ErrSummary struct {
+	MeanAbsErrPct float64 `json:"mean_abs_err_pct"`
+	MaxAbsErrPct  float64 `json:"max_abs_err_pct"`
+	// BiasPct is the mean signed error (positive: the table over-predicts).
+	BiasPct float64 `json:"bias_pct"`
+}
+
+// summarizeErrs summarises errors in percent.
+func summarizeErrs(errs []float64) ErrSummary {
+	var s ErrSummary
+	for _, e := range errs {
+		s.MeanAbsErrPct += math.Abs(e)
+		s.BiasPct += e
+		s.MaxAbsErrPct = max(s.MaxAbsErrPct, math.Abs(e))
+	}
+	if n := float64(len(errs)); n > 0 {
+		s.MeanAbsErrPct /= n
+		s.BiasPct /= n
+	}
+	return s
 }
 
 // Report is a table's error against measured latency on a set of genomes.
 type Report struct {
 	Device string       `json:"device"`
 	Rows   []Comparison `json:"rows"`
-	// MeanAbsErrPct and MaxAbsErrPct summarise |ErrPct|; BiasPct is the
-	// mean signed error (positive: the table over-predicts).
-	MeanAbsErrPct float64 `json:"mean_abs_err_pct"`
-	MaxAbsErrPct  float64 `json:"max_abs_err_pct"`
-	BiasPct       float64 `json:"bias_pct"`
+	// Wall is the error on wall-clock medians; Thread on thread CPU time
+	// medians (nil where the device does not report them).
+	Wall   ErrSummary  `json:"wall"`
+	Thread *ErrSummary `json:"thread,omitempty"`
 }
 
 // String formats the report as a small text table.
 func (r Report) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-14s %12s %12s %8s\n", "genome", "predicted ms", "measured ms", "error")
+	fmt.Fprintf(&b, "%-14s %12s %12s %8s", "genome", "predicted ms", "measured ms", "error")
+	if r.Thread != nil {
+		fmt.Fprintf(&b, "   %10s %10s %8s", "thread: pred", "meas", "error")
+	}
+	b.WriteByte('\n')
 	for _, c := range r.Rows {
 		id := c.ID
 		if c.Name != "" {
 			id = c.Name
 		}
-		fmt.Fprintf(&b, "%-14s %12.3f %12.3f %+7.1f%%\n", id, c.PredictedMs, c.MeasuredMs, c.ErrPct)
+		fmt.Fprintf(&b, "%-14s %12.3f %12.3f %+7.1f%%", id, c.PredictedMs, c.MeasuredMs, c.ErrPct)
+		if r.Thread != nil {
+			fmt.Fprintf(&b, "   %12.3f %10.3f %+7.1f%%", c.PredictedThreadMs, c.MeasuredThreadMs, c.ThreadErrPct)
+		}
+		b.WriteByte('\n')
 	}
-	fmt.Fprintf(&b, "mean |error| %.1f%%, max |error| %.1f%%, bias %+.1f%% over %d genomes\n", r.MeanAbsErrPct, r.MaxAbsErrPct, r.BiasPct, len(r.Rows))
+	fmt.Fprintf(&b, "wall clock:  mean |error| %.1f%%, max |error| %.1f%%, bias %+.1f%% over %d genomes\n", r.Wall.MeanAbsErrPct, r.Wall.MaxAbsErrPct, r.Wall.BiasPct, len(r.Rows))
+	if r.Thread != nil {
+		fmt.Fprintf(&b, "thread time: mean |error| %.1f%%, max |error| %.1f%%, bias %+.1f%%\n", r.Thread.MeanAbsErrPct, r.Thread.MaxAbsErrPct, r.Thread.BiasPct)
+	}
 	return b.String()
 }
 
@@ -253,30 +305,39 @@ func (t *Table) Evaluate(ctx context.Context, gs []nas.Genome) (Report, error) {
 		if err != nil {
 			return r, err
 		}
+		predThread, _ := t.PredictThread(g)
 		st, err := t.m.Measure(ctx, g, t.opt)
 		if err != nil {
 			return r, err
 		}
-		c := Comparison{ID: g.ID(), Name: g.Name, PredictedMs: pred, MeasuredMs: st.MedianMs}
-		c.ErrPct = 100 * (pred - st.MedianMs) / st.MedianMs
-		r.Rows = append(r.Rows, c)
+		r.Rows = append(r.Rows, compare(g, pred, st.MedianMs, predThread, st.ThreadMedianMs))
 	}
 	r.summarize()
 	return r, nil
 }
 
-// summarize computes the error summary from the rows.
+// compare makes a row from predicted and measured figures.
+func compare(g nas.Genome, pred, meas, predThread, measThread float64) Comparison {
+	c := Comparison{ID: g.ID(), Name: g.Name, PredictedMs: pred, MeasuredMs: meas, ErrPct: 100 * (pred - meas) / meas}
+	if predThread > 0 && measThread > 0 {
+		c.PredictedThreadMs, c.MeasuredThreadMs = predThread, measThread
+		c.ThreadErrPct = 100 * (predThread - measThread) / measThread
+	}
+	return c
+}
+
+// summarize computes the error summaries from the rows.
 func (r *Report) summarize() {
-	if len(r.Rows) == 0 {
-		return
-	}
-	var sumAbs, sum float64
-	r.MaxAbsErrPct = 0
+	var wall, thread []float64
 	for _, c := range r.Rows {
-		sumAbs += math.Abs(c.ErrPct)
-		sum += c.ErrPct
-		r.MaxAbsErrPct = max(r.MaxAbsErrPct, math.Abs(c.ErrPct))
+		wall = append(wall, c.ErrPct)
+		if c.MeasuredThreadMs > 0 {
+			thread = append(thread, c.ThreadErrPct)
+		}
 	}
-	r.MeanAbsErrPct = sumAbs / float64(len(r.Rows))
-	r.BiasPct = sum / float64(len(r.Rows))
+	r.Wall, r.Thread = summarizeErrs(wall), nil
+	if len(thread) == len(r.Rows) && len(thread) > 0 {
+		s := summarizeErrs(thread)
+		r.Thread = &s
+	}
 }
