@@ -177,8 +177,8 @@ func (t *table) markdown(rf *roofline, machine, command string, notes []string) 
 	}
 	slices.Sort(sk)
 	if disturbed {
-		notes = append(notes, fmt.Sprintf("† slower on more threads than on %d: disturbed by other processes (a thread pool whose "+
-			"threads wait for one that was preempted); not the engine's speed on an idle machine.", t.threads[0]))
+		notes = append(notes, fmt.Sprintf("† slower on more threads than on %d: the engine's threading costs more than it gains "+
+			"at this size, or other processes disturbed it (a thread pool waits for a thread that was preempted).", t.threads[0]))
 	}
 	if len(sk)+len(notes) > 0 {
 		b.WriteString("\nNotes:\n")
