@@ -145,36 +145,42 @@ func Conv2d(p Conv, x, w, bias, y []float32) {
 	if convDirect(&g, x, w, bias, y, p.Act) {
 		return
 	}
-	gg := g // the GEMM path's closures take their own copy, keeping g on the stack
-	gg.forwardGemm(x, w, bias, y, p.Act)
+	g.forwardGemm(x, w, bias, y, p.Act)
 }
 
 // forwardGemm is the convolution as GEMMs on chunks of output pixels: the
 // input itself for a pointwise convolution, im2col columns otherwise.
 func (g *convGeom) forwardGemm(x, w, bias, y []float32, act Act) {
+	j := getConvJob(g, nil, x, w, bias, y, act)
+	defer j.put()
+	rows := colRows(g.k())
+	parallelFor((g.m()+rows-1)/rows, 1, j.gemmFn)
+}
+
+// gemmChunks computes the forward GEMM chunks [lo, hi) of colRows pixels.
+func (j *convJob) gemmChunks(lo, hi int) {
+	g := &j.g
 	k, m, cout := g.k(), g.m(), g.cout
 	direct := g.kh == 1 && g.kw == 1 && g.s == 1 && g.ph == 0 && g.pw == 0
 	rows := colRows(k)
-	parallelFor((m+rows-1)/rows, 1, func(lo, hi int) {
-		var buf *[]float32
-		if !direct {
-			buf = getScratch(rows * k)
-			defer putScratch(buf)
+	var buf *[]float32
+	if !direct {
+		buf = getScratch(rows * k)
+		defer putScratch(buf)
+	}
+	for c := lo; c < hi; c++ {
+		m0, m1 := c*rows, min(m, (c+1)*rows)
+		var a []float32
+		if direct {
+			a = j.x[m0*k:]
+		} else {
+			a = *buf
+			g.im2col(j.x, a, m0, m1)
 		}
-		for c := lo; c < hi; c++ {
-			m0, m1 := c*rows, min(m, (c+1)*rows)
-			var a []float32
-			if direct {
-				a = x[m0*k:]
-			} else {
-				a = *buf
-				g.im2col(x, a, m0, m1)
-			}
-			yc := y[m0*cout : m1*cout]
-			Sgemm(false, false, m1-m0, cout, k, 1, a, k, w, cout, 0, yc, cout)
-			epilogue(yc, bias, cout, act)
-		}
-	})
+		yc := j.y[m0*cout : m1*cout]
+		Sgemm(false, false, m1-m0, cout, k, 1, a, k, j.w, cout, 0, yc, cout)
+		epilogue(yc, j.bias, cout, j.act)
+	}
 }
 
 // Conv2dBackward computes the gradients of Conv2d with p.Act = ActNone
@@ -206,8 +212,7 @@ func Conv2dBackward(p Conv, x, w, dy, dx, dw, db []float32) {
 		g.weightGrad(x, dy, dw)
 	}
 	if dx != nil && (pw || !g.inputGradDirect(w, dy, dx)) {
-		gg := g // as in Conv2d
-		gg.inputGrad(w, dy, dx)
+		g.inputGrad(w, dy, dx)
 	}
 }
 
@@ -235,21 +240,28 @@ func (g *convGeom) weightGrad(x, dy, dw []float32) {
 // inputGrad computes dx = col2im(dy · wᵀ). Windows of neighbouring pixels
 // overlap in dx, so images are split over threads, never pixels.
 func (g *convGeom) inputGrad(w, dy, dx []float32) {
-	k, cout := g.k(), g.cout
 	if g.kh == 1 && g.kw == 1 && g.s == 1 && g.ph == 0 && g.pw == 0 {
-		Sgemm(false, true, g.m(), k, cout, 1, dy, cout, w, cout, 0, dx, k)
+		Sgemm(false, true, g.m(), g.k(), g.cout, 1, dy, g.cout, w, g.cout, 0, dx, g.k())
 		return
 	}
+	j := getConvJob(g, nil, dy, w, nil, dx, ActNone)
+	defer j.put()
+	parallelFor(g.n, 1, j.col2imFn)
+}
+
+// col2imImages computes the input gradient of images [lo, hi) (j.x holds
+// dy, j.y the gradient dx).
+func (j *convJob) col2imImages(lo, hi int) {
+	g := &j.g
+	k, cout := g.k(), g.cout
 	rows := colRows(k)
 	per := g.oh * g.ow
-	parallelFor(g.n, 1, func(lo, hi int) {
-		clear(dx[lo*g.h*g.w*g.cin : hi*g.h*g.w*g.cin])
-		buf := getScratch(rows * k)
-		defer putScratch(buf)
-		for m0 := lo * per; m0 < hi*per; m0 += rows {
-			m1 := min(hi*per, m0+rows)
-			Sgemm(false, true, m1-m0, k, cout, 1, dy[m0*cout:], cout, w, cout, 0, *buf, k)
-			g.col2im(*buf, dx, m0, m1)
-		}
-	})
+	clear(j.y[lo*g.h*g.w*g.cin : hi*g.h*g.w*g.cin])
+	buf := getScratch(rows * k)
+	defer putScratch(buf)
+	for m0 := lo * per; m0 < hi*per; m0 += rows {
+		m1 := min(hi*per, m0+rows)
+		Sgemm(false, true, m1-m0, k, cout, 1, j.x[m0*cout:], cout, j.w, cout, 0, *buf, k)
+		g.col2im(*buf, j.y, m0, m1)
+	}
 }

@@ -156,9 +156,9 @@ func (p padded) fillRows(g *convGeom, x, dst []float32, n, pr0, pr1 int) {
 // kernels read it.
 const bandBytes = 96 << 10
 
-// convJob is one direct-convolution call: its operands and its loop
-// bodies, bound once per pooled job so that handing them to the worker pool
-// allocates nothing.
+// convJob is one convolution call (direct kernels, or the GEMM path when d
+// is nil): its operands and its loop bodies, bound once per pooled job so
+// that handing them to the worker pool allocates nothing.
 type convJob struct {
 	g                 convGeom
 	d                 *directImpl
@@ -171,18 +171,23 @@ type convJob struct {
 	partial           []float32 // weight gradient: per-thread partial sums after the first
 	parts             int
 	bandsFn           func(lo, hi int)
+	gemmFn, col2imFn  func(lo, hi int)
 	pointsFn, wgradFn func(lo, hi int)
 }
 
 var convJobs = sync.Pool{New: func() any {
 	j := new(convJob)
 	j.bandsFn, j.pointsFn, j.wgradFn = j.bands, j.points, j.wgrad
+	j.gemmFn, j.col2imFn = j.gemmChunks, j.col2imImages
 	return j
 }}
 
 func getConvJob(g *convGeom, d *directImpl, x, w, bias, y []float32, act Act) *convJob {
 	j := convJobs.Get().(*convJob)
-	j.g, j.d, j.pd = *g, d, g.padded(d)
+	j.g, j.d, j.pd = *g, d, padded{}
+	if d != nil {
+		j.pd = g.padded(d)
+	}
 	j.x, j.w, j.bias, j.y, j.act = x, w, bias, y, act
 	j.code, j.inKernel = actCode(act)
 	return j

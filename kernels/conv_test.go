@@ -289,26 +289,29 @@ func BenchmarkConvTrain(b *testing.B) {
 	}
 }
 
-// TestConvNoAlloc checks that steady-state calls of the direct-kernel paths
-// (forward, stride-1 backward) allocate nothing (single-thread: the worker
-// pool's own bookkeeping is not ours).
+// TestConvNoAlloc checks that steady-state convolution calls allocate
+// nothing, on the direct-kernel and the GEMM paths (single-thread: the
+// worker pool's own bookkeeping is not ours).
 func TestConvNoAlloc(t *testing.T) {
 	defer kernels.SetThreads(kernels.SetThreads(1))
-	p := kernels.Conv{N: 2, H: 9, W: 9, Cin: 8, Cout: 32, KH: 3, KW: 3, Stride: 1, Pad: 1, Act: kernels.ActReLU}
-	x, w := make([]float32, p.N*p.H*p.W*p.Cin), make([]float32, p.KH*p.KW*p.Cin*p.Cout)
-	y, b := make([]float32, p.N*p.OutH()*p.OutW()*p.Cout), make([]float32, p.Cout)
-	dx, dw := make([]float32, len(x)), make([]float32, len(w))
 	kerneltest.ForEachImpl(t, func(t *testing.T) {
-		if kernels.Active() != kernels.AVX2 && kernels.Active() != kernels.AVX512 {
-			t.Skip("no direct convolution kernels in this implementation")
+		for _, p := range []kernels.Conv{
+			{N: 2, H: 9, W: 9, Cin: 8, Cout: 32, KH: 3, KW: 3, Stride: 1, Pad: 1, Act: kernels.ActReLU},
+			{N: 1, H: 9, W: 9, Cin: 3, Cout: 16, KH: 3, KW: 3, Stride: 2, Pad: 1, Act: kernels.ActHardswish},
+			{N: 1, H: 7, W: 7, Cin: 16, Cout: 24, KH: 1, KW: 1, Stride: 1},
+			{N: 1, H: 7, W: 7, Cin: 16, Cout: 32, KH: 1, KW: 1, Stride: 1},
+		} {
+			x, w := make([]float32, p.N*p.H*p.W*p.Cin), make([]float32, p.KH*p.KW*p.Cin*p.Cout)
+			y, b := make([]float32, p.N*p.OutH()*p.OutW()*p.Cout), make([]float32, p.Cout)
+			dx, dw := make([]float32, len(x)), make([]float32, len(w))
+			fwd := func() { kernels.Conv2d(p, x, w, b, y) }
+			q := p
+			q.Act = kernels.ActNone
+			bwd := func() { kernels.Conv2dBackward(q, x, w, y, dx, dw, b) }
+			fwd()
+			bwd()
+			require.Zero(t, testing.AllocsPerRun(5, fwd), "forward %+v", p)
+			require.Zero(t, testing.AllocsPerRun(5, bwd), "backward %+v", p)
 		}
-		fwd := func() { kernels.Conv2d(p, x, w, b, y) }
-		q := p
-		q.Act = kernels.ActNone
-		bwd := func() { kernels.Conv2dBackward(q, x, w, y, dx, dw, b) }
-		fwd()
-		bwd()
-		require.Zero(t, testing.AllocsPerRun(10, fwd), "forward")
-		require.Zero(t, testing.AllocsPerRun(10, bwd), "backward")
 	})
 }
