@@ -24,6 +24,22 @@ type SearchConfig struct {
 	Seed       uint64 `json:"seed"`
 	Reward     Reward `json:"reward"`
 	Space      *Space `json:"space"`
+	// Prescreen, when > 0 and the evaluator is a Predictor, redraws a
+	// candidate whose predicted latency exceeds Prescreen × the target
+	// (up to MaxRedraws times) before any training is spent on it.
+	Prescreen float64 `json:"prescreen,omitempty"`
+}
+
+// MaxRedraws bounds how often a prescreened candidate is redrawn; the last
+// draw is taken whatever its prediction.
+const MaxRedraws = 20
+
+// Predictor is implemented by evaluators that can predict a genome's
+// latency cheaply (from a per-block lookup table). The search logs each
+// trial's prediction next to its measurement, so the report can give the
+// predictor's error, and uses it to prescreen candidates.
+type Predictor interface {
+	PredictLatency(ctx context.Context, g Genome) (float64, error)
 }
 
 // Validate reports the first setting that cannot work, naming it.
@@ -39,6 +55,8 @@ func (c SearchConfig) Validate() error {
 		return fmt.Errorf("sample must be between 1 and the population (%d), got %d", c.Population, c.SampleSize)
 	case c.Space == nil:
 		return errors.New("no search space")
+	case c.Prescreen < 0:
+		return fmt.Errorf("prescreen factor must not be negative, got %v", c.Prescreen)
 	}
 	if err := c.Reward.Validate(); err != nil {
 		return err
@@ -116,12 +134,30 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 	rng := TrialRand(cfg.Seed, i)
 	t := Trial{Index: i, Parent: -1}
 	var parent *Trial
-	if cfg.Strategy == StrategyRandom || i < cfg.Population {
-		t.Genome = cfg.Space.Sample(rng)
-	} else {
-		parent = tournament(trials[i-cfg.Population:i], cfg.SampleSize, rng)
-		child, m := cfg.Space.Mutate(parent.Genome, rng)
-		t.Genome, t.Parent, t.Mutation = child, parent.Index, &m
+	pred, _ := ev.(Predictor)
+	for draw := 0; ; draw++ {
+		if cfg.Strategy == StrategyRandom || i < cfg.Population {
+			t.Genome = cfg.Space.Sample(rng)
+		} else {
+			parent = tournament(trials[i-cfg.Population:i], cfg.SampleSize, rng)
+			child, m := cfg.Space.Mutate(parent.Genome, rng)
+			t.Genome, t.Parent, t.Mutation = child, parent.Index, &m
+		}
+		if pred == nil {
+			break
+		}
+		ms, err := pred.PredictLatency(ctx, t.Genome)
+		if ctx.Err() != nil {
+			return t, ctx.Err()
+		}
+		if err != nil {
+			return t, fmt.Errorf("trial %d: predicting latency: %w", i, err)
+		}
+		t.PredMs = ms
+		if cfg.Prescreen <= 0 || ms <= cfg.Prescreen*cfg.Reward.TargetMs || draw == MaxRedraws {
+			break
+		}
+		t.Redraws++
 	}
 	trainSeed := rng.Uint64()
 	t.ID = t.Genome.ID()

@@ -235,3 +235,43 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(m.Run())
 }
+
+// predEval adds a latency prediction that overestimates by 10%.
+type predEval struct{ fakeEval }
+
+func (p *predEval) PredictLatency(ctx context.Context, g Genome) (float64, error) {
+	return 1.1 * float64(g.Cost().MACs) / 1e7, nil
+}
+
+func TestPrescreenRedrawsSlowCandidates(t *testing.T) {
+	cfg := testConfig(StrategyEvolution, 30, 4)
+	cfg.Reward = SoftReward(1.2)
+	cfg.Prescreen = 1
+	trials := runSearch(t, t.TempDir(), cfg, &predEval{})
+	redrawn := 0
+	for _, tr := range trials {
+		require.InDelta(t, 1.1*tr.LatMs, tr.PredMs, 1e-9, "the prediction is logged next to the measurement")
+		if tr.Redraws < MaxRedraws {
+			require.LessOrEqual(t, tr.PredMs, 1.2, "trial %d kept a candidate predicted too slow", tr.Index)
+		}
+		redrawn += tr.Redraws
+	}
+	require.Positive(t, redrawn, "some candidates were screened out")
+	mean, worst, n := PredictionError(trials)
+	distinct := 0
+	for _, tr := range trials {
+		if tr.DupOf == nil {
+			distinct++
+		}
+	}
+	require.Equal(t, distinct, n)
+	require.InDelta(t, 0.1, mean, 1e-9)
+	require.InDelta(t, 0.1, worst, 1e-9)
+
+	// Without a prescreen factor, predictions are only logged.
+	cfg.Prescreen = 0
+	for _, tr := range runSearch(t, t.TempDir(), cfg, &predEval{}) {
+		require.Zero(t, tr.Redraws)
+		require.Positive(t, tr.PredMs)
+	}
+}

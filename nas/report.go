@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -50,6 +51,25 @@ func Front(trials []Trial) []Trial {
 		out = append(out, ok[i])
 	}
 	return out
+}
+
+// PredictionError returns the mean and worst relative error of the logged
+// latency predictions against the measured latencies, over the n ok trials
+// that have both (a repeated architecture counts once).
+func PredictionError(trials []Trial) (mean, worst float64, n int) {
+	for _, t := range trials {
+		if t.Status != TrialOK || t.DupOf != nil || t.PredMs <= 0 || t.LatMs <= 0 {
+			continue
+		}
+		e := math.Abs(t.PredMs-t.LatMs) / t.LatMs
+		mean += e
+		worst = math.Max(worst, e)
+		n++
+	}
+	if n > 0 {
+		mean /= float64(n)
+	}
+	return mean, worst, n
 }
 
 // WriteJSON writes v as indented JSON to path atomically.

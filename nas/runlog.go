@@ -30,12 +30,14 @@ type Trial struct {
 	Genome   Genome    `json:"genome"`
 	Parent   int       `json:"parent"` // trial index of the parent, −1 for a random sample
 	Mutation *Mutation `json:"mutation,omitempty"`
-	DupOf    *int      `json:"dup_of,omitempty"` // an earlier trial of the same architecture whose results were reused
-	Status   string    `json:"status"`           // TrialOK or TrialFailed
-	Reason   string    `json:"reason,omitempty"` // why a trial failed
-	Acc      float64   `json:"acc"`              // proxy validation accuracy, 0..1
-	LatMs    float64   `json:"latency_ms"`       // batch-1 latency
-	LatFrom  string    `json:"latency_from"`     // how the latency was obtained
+	DupOf    *int      `json:"dup_of,omitempty"`               // an earlier trial of the same architecture whose results were reused
+	Status   string    `json:"status"`                         // TrialOK or TrialFailed
+	Reason   string    `json:"reason,omitempty"`               // why a trial failed
+	Acc      float64   `json:"acc"`                            // proxy validation accuracy, 0..1
+	LatMs    float64   `json:"latency_ms"`                     // batch-1 latency
+	LatFrom  string    `json:"latency_from"`                   // how the latency was obtained
+	PredMs   float64   `json:"predicted_latency_ms,omitempty"` // the lookup table's prediction
+	Redraws  int       `json:"redraws,omitempty"`              // candidates prescreened away before this one
 	MACs     int64     `json:"macs"`
 	Params   int64     `json:"params"`
 	Reward   float64   `json:"reward"`

@@ -36,6 +36,7 @@ type evolveSettings struct {
 	Proxy       train.Recipe     `json:"proxy"`
 	Inherit     bool             `json:"inherit"`
 	Latency     latencySettings  `json:"latency"`
+	Table       bool             `json:"latency_table"` // predict each candidate from a per-block table
 	FinalTop    int              `json:"final_top"`
 	Final       train.Recipe     `json:"final"`
 	References  []string         `json:"references"`
@@ -78,6 +79,8 @@ func runEvolve(args []string, stdout io.Writer) error {
 	latServer := fs.String("latency-server", "", "measure latency on a device running 'nasrun latency-server' at this `URL`")
 	latRuns := fs.Int("latency-runs", def.Latency.Opt.Runs, "timed runs per latency measurement (median)")
 	latThreads := fs.Int("latency-threads", def.Latency.Opt.Threads, "threads for latency measurement (batch 1)")
+	table := fs.Bool("latency-table", def.Table, "build a per-block latency lookup table on the device (DIR/latency-table.json), log each candidate's predicted latency and report the table's error")
+	prescreen := fs.Float64("prescreen", 0, "with the table: redraw candidates predicted slower than this × the target before training them (0: off; e.g. 1.5 with --hard)")
 	finalTop := fs.Int("final-top", def.FinalTop, "Pareto models to retrain longer and test at the end (highest reward first)")
 	final := recipeFlags(fs, def.Final, "final-", "final training")
 	refs := fs.String("references", strings.Join(def.References, ","), "reference nets trained and measured the same way for the report (comma-separated, or none)")
@@ -129,6 +132,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 		s.Proxy.Seed, s.Final.Seed = *seed, *seed
 		s.Inherit = *inherit
 		s.Latency = latencySettings{Server: *latServer, Opt: latency.Options{Runs: *latRuns, Threads: *latThreads}}
+		s.Table, s.Search.Prescreen = *table, *prescreen
 		s.FinalTop = *finalTop
 		s.References = nil
 		if *refs != "" && *refs != "none" {
@@ -171,6 +175,7 @@ func defaultEvolveSettings() evolveSettings {
 		ValImages:   2000,
 		Proxy:       proxy,
 		Latency:     latencySettings{Opt: latency.Options{Threads: 1, Runs: 30}},
+		Table:       true,
 		FinalTop:    1,
 		Final:       final,
 		References:  []string{"mbv3-like", "ghost-like"},
@@ -198,6 +203,8 @@ func (s evolveSettings) validate() error {
 		return fmt.Errorf("--proxy-images %d is less than one batch (%d)", s.ProxyImages, s.Proxy.BatchSize)
 	case s.ValImages < 1:
 		return fmt.Errorf("--val-images must be at least 1 (proxy accuracy is measured on them), got %d", s.ValImages)
+	case s.Search.Prescreen > 0 && !s.Table:
+		return errors.New("--prescreen needs the lookup table (--latency-table)")
 	case s.FinalTop < 0:
 		return fmt.Errorf("--final-top must not be negative, got %d", s.FinalTop)
 	}

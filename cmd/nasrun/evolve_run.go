@@ -70,6 +70,14 @@ func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, std
 
 	perm := rand.New(rand.NewPCG(s.Search.Seed, 0x9709)).Perm(splits.Train.N)[:s.ProxyImages]
 	ev := &proxyEval{s: s, dir: dir, train: splits.Train.Subset(perm), val: splits.Val, meas: meas, st: st}
+	var search nas.Evaluator = ev
+	if s.Table {
+		tab, err := latency.OpenTable(ctx, filepath.Join(dir, "latency-table.json"), meas, s.Latency.Opt)
+		if err != nil {
+			return err
+		}
+		search = &tableEval{ev, tab}
+	}
 
 	log, done, err := nas.OpenTrialLog(dir)
 	if err != nil {
@@ -80,7 +88,7 @@ func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, std
 		st.println("resuming after %d finished trials", len(done))
 	}
 	ev.best = bestOf(done)
-	trials, err := nas.Search(ctx, s.Search, ev, log, done, func(p nas.Progress) {
+	trials, err := nas.Search(ctx, s.Search, search, log, done, func(p nas.Progress) {
 		ev.best, ev.eta = p.Best, p.ETA
 		st.println("%s", trialLine(p.Last, s.Search.Trials))
 	})
@@ -197,6 +205,23 @@ func proxyAccuracy(ctx context.Context, g nas.Genome, r train.Recipe, trainSet, 
 	}
 	acc, err := train.Evaluate(net, val, 500)
 	return net, acc, err
+}
+
+// tableEval adds the lookup table's prediction to the proxy evaluator.
+type tableEval struct {
+	*proxyEval
+	tab *latency.Table
+}
+
+// PredictLatency predicts g's latency from the table, measuring (and
+// saving) the parts it does not know yet.
+func (e *tableEval) PredictLatency(ctx context.Context, g nas.Genome) (float64, error) {
+	e.st.update("predicting latency: measuring new blocks for the lookup table", false)
+	ms, err := e.tab.Estimate(ctx, g)
+	if err != nil {
+		return 0, err
+	}
+	return ms, e.tab.Save()
 }
 
 // Latency measures g's batch-1 latency.
@@ -364,6 +389,7 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 		},
 		Trials: trials, Finals: finals,
 		Notes: []string{
+			tableNote(trials),
 			fmt.Sprintf("total %s in this session (the search part %s); proxy training %.0f s and latency measurement %.0f s over all trials", dur(total), dur(time.Duration(searchS*float64(time.Second))), trainS, latS),
 		},
 	}
@@ -377,6 +403,7 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 	for _, t := range front {
 		fmt.Fprintf(stdout, "  trial %3d  %-40s  acc %.2f%%  %.3f ms  reward %.4f\n", t.Index+1, t.Genome.Summary(), 100*t.Acc, t.LatMs, t.Reward)
 	}
+	fmt.Fprintln(stdout, tableNote(trials))
 	fmt.Fprintln(stdout, "\nFinal models (test accuracy, evaluated once):")
 	for _, f := range finals {
 		fmt.Fprintf(stdout, "  %-12s  %-40s  test acc %.2f%%  %.3f ms  reward %.4f\n", f.Name, f.Genome.Summary(), 100*f.TestAcc, f.LatMs, f.Reward)
@@ -387,6 +414,14 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 	}
 	fmt.Fprintf(stdout, "report: %s/report.md, plot: %s/pareto.png (%s in all)\n", dir, dir, dur(total))
 	return nil
+}
+
+func tableNote(trials []nas.Trial) string {
+	mean, worst, n := nas.PredictionError(trials)
+	if n == 0 {
+		return "latency lookup table: off"
+	}
+	return fmt.Sprintf("latency lookup table (sum of per-block latencies measured in isolation) against the measured latency: mean error %.1f%%, worst %.1f%% over %d architectures", 100*mean, 100*worst, n)
 }
 
 func latencyWhere(s evolveSettings) string {

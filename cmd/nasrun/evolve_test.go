@@ -28,11 +28,15 @@ func TestEvolveEndToEnd(t *testing.T) {
 	require.Contains(t, stdout, "Pareto front")
 	require.Contains(t, stdout, "best: trial")
 	require.Contains(t, stdout, "ghost-like")
+	require.Contains(t, stdout, "latency lookup table (sum of per-block")
 
 	trials, err := nas.ReadTrials(out)
 	require.NoError(t, err)
 	require.Len(t, trials, 5)
-	for _, f := range []string{"run.json", "final.json", "pareto.json", "best.json", "best.safetensors", "report.md", "pareto.png"} {
+	for _, tr := range trials {
+		require.Positive(t, tr.PredMs, "trial %d has no predicted latency", tr.Index)
+	}
+	for _, f := range []string{"latency-table.json", "run.json", "final.json", "pareto.json", "best.json", "best.safetensors", "report.md", "pareto.png"} {
 		_, err := os.Stat(filepath.Join(out, f))
 		require.NoError(t, err, f)
 	}
