@@ -157,6 +157,40 @@ func TestGradBatchNorm(t *testing.T) {
 	})
 }
 
+func TestGradBatchNormAct(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 14))
+	for _, a := range []kernels.Act{kernels.ActReLU, kernels.ActHardswish, kernels.ActHardsigmoid} {
+		t.Run(a.String(), func(t *testing.T) {
+			in := []*tensor.Tensor{tensor.RandNormal(rng, 0.5, 2, 3, 4, 3, 5), tensor.RandNormal(rng, 2, 0.5, 5), tensor.RandNormal(rng, 0, 2, 5)}
+			gradCheck(t, in, func(tp *Tape, v []*Var) *Var {
+				y, _, _ := tp.BatchNormAct(v[0], v[1], v[2], 1e-5, a)
+				return y
+			})
+			// The fused op equals BatchNorm2d then Act, forward and backward.
+			run := func(fused bool) (y []float32, grads [3][]float32) {
+				ps := []*Var{NewParam(in[0].Clone()), NewParam(in[1].Clone()), NewParam(in[2].Clone())}
+				tp := NewTape()
+				var out *Var
+				if fused {
+					out, _, _ = tp.BatchNormAct(ps[0], ps[1], ps[2], 1e-5, a)
+				} else {
+					out, _, _ = tp.BatchNorm2d(ps[0], ps[1], ps[2], 1e-5)
+					out = tp.Act(out, a)
+				}
+				r := tensor.RandNormal(rand.New(rand.NewPCG(3, 3)), 0, 1, out.Value.Shape...)
+				require.NoError(t, tp.BackwardFrom(out, r))
+				return out.Value.Data, [3][]float32{ps[0].Grad.Data, ps[1].Grad.Data, ps[2].Grad.Data}
+			}
+			y1, g1 := run(true)
+			y2, g2 := run(false)
+			require.InDeltaSlice(t, y2, y1, 1e-5)
+			for i := range g1 {
+				require.InDeltaSlice(t, g2[i], g1[i], 1e-4, "gradient %d", i)
+			}
+		})
+	}
+}
+
 func TestBatchNormStats(t *testing.T) {
 	x := tensor.MustNew([]float32{1, 10, 3, 20, 5, 30, 7, 40}, 2, 1, 2, 2) // channel 0: 1 3 5 7
 	tp := NewTape()

@@ -27,6 +27,14 @@ func (tp *Tape) checkBN(op string, x, gamma, beta *Var) (rows, c int, ok bool) {
 // returns the batch mean and biased variance (divided by N·H·W) for the
 // running-statistics update; they live in the tape's arena until Reset.
 func (tp *Tape) BatchNorm2d(x, gamma, beta *Var, eps float32) (y *Var, mean, variance []float32) {
+	return tp.BatchNormAct(x, gamma, beta, eps, kernels.ActNone)
+}
+
+// BatchNormAct is act(BatchNorm2d(x)) as one op: one pass over memory
+// forward, and a backward that recomputes the normalised value from x
+// instead of storing it (kernels.BatchNormActTrain). It returns the batch
+// statistics as BatchNorm2d does.
+func (tp *Tape) BatchNormAct(x, gamma, beta *Var, eps float32, act kernels.Act) (y *Var, mean, variance []float32) {
 	if tp.err != nil {
 		return &tp.dead, nil, nil
 	}
@@ -36,15 +44,17 @@ func (tp *Tape) BatchNorm2d(x, gamma, beta *Var, eps float32) (y *Var, mean, var
 	}
 	y = tp.newVar(x.Value.Shape, x, gamma, beta)
 	mean, variance = tp.buf(c), tp.buf(c)
-	kernels.BatchNormTrain(rows, c, eps, x.Value.Data, gamma.Value.Data, beta.Value.Data, y.Value.Data, mean, variance)
+	kernels.BatchNormActTrain(rows, c, eps, act, x.Value.Data, gamma.Value.Data, beta.Value.Data, y.Value.Data, mean, variance)
 	if n := tp.record(batchNormBackward, y, x, gamma, beta); n != nil {
 		n.f = eps
+		n.act = act
 		n.saved = [2][]float32{mean, variance}
 	}
 	return y, mean, variance
 }
 
-// batchNormBackward: in = x, gamma, beta; f = eps; saved = mean, variance.
+// batchNormBackward: in = x, gamma, beta; f = eps; act = the fused
+// activation; saved = mean, variance.
 func batchNormBackward(tp *Tape, n *node) {
 	x, gamma, beta := n.in[0], n.in[1], n.in[2]
 	c := len(gamma.Value.Data)
@@ -61,7 +71,7 @@ func batchNormBackward(tp *Tape, n *node) {
 	if kb == nil {
 		kb = tp.buf(c)
 	}
-	kernels.BatchNormBackward(rows, c, n.f, x.Value.Data, gamma.Value.Data, n.saved[0], n.saved[1], n.out.Grad.Data, kx, kg, kb)
+	kernels.BatchNormActBackward(rows, c, n.f, n.act, x.Value.Data, gamma.Value.Data, beta.Value.Data, n.saved[0], n.saved[1], n.out.Grad.Data, kx, kg, kb)
 	tp.flush(x, dx)
 	tp.flush(gamma, dg)
 	tp.flush(beta, db)

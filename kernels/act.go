@@ -95,8 +95,12 @@ func Activate(a Act, x, y []float32) {
 		activateSeq(k, a, x, y)
 		return
 	}
-	parallelFor(len(y), parGrain, func(lo, hi int) { activateSeq(k, a, x[lo:hi], y[lo:hi]) })
+	j := getEltJob(k, activateChunk)
+	j.act, j.a, j.y = a, x, y
+	j.parallel(len(y), parGrain)
 }
+
+func activateChunk(j *eltJob, lo, hi int) { activateSeq(j.k, j.act, j.a[lo:hi], j.y[lo:hi]) }
 
 func activateSeq(k *eltKernels, a Act, x, y []float32) {
 	if f := k.act[a]; f != nil {
@@ -119,7 +123,13 @@ func ActivateBackward(a Act, x, dy, dx []float32) {
 		activateBackward(k, a, x, dy, dx)
 		return
 	}
-	parallelFor(len(dx), parGrain, func(lo, hi int) { activateBackward(k, a, x[lo:hi], dy[lo:hi], dx[lo:hi]) })
+	j := getEltJob(k, activateBackwardChunk)
+	j.act, j.a, j.b, j.y = a, x, dy, dx
+	j.parallel(len(dx), parGrain)
+}
+
+func activateBackwardChunk(j *eltJob, lo, hi int) {
+	activateBackward(j.k, j.act, j.a[lo:hi], j.b[lo:hi], j.y[lo:hi])
 }
 
 func activateBackward(k *eltKernels, a Act, x, dy, dx []float32) {

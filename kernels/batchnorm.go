@@ -5,11 +5,24 @@ import (
 	"strings"
 )
 
-// Batch norm over rows = N·H·W rows of C channels (NHWC). Statistics are
-// per channel: sums over rows of C contiguous floats, vectorised across
-// channels (colReduce); normalisation is one per-channel scale and shift
-// (rowAffine). Sums accumulate in float32 blocks added in float64, and the
-// variance is the two-pass Σ(x − mean)², so large means do not cancel.
+// Batch norm over rows = N·H·W rows of C channels (NHWC), optionally fused
+// with the activation that follows it. Statistics are per channel, sums
+// over rows of C contiguous floats vectorised across channels; the
+// normalisation is one per-channel scale and shift. Each memory pass works
+// on blocks of rows small enough to stay in cache (bnBlockRows) and runs
+// several primitives on a block while it is there, so that the whole
+// forward reads x twice and writes y once, and the whole backward reads x
+// twice, dy once and dx once, and writes dx twice, whatever the activation:
+//
+//   - statistics: each block is summed, centred on its own mean c_b and its
+//     squares summed (q_b); blocks combine in float64 as
+//     Σ(x − mean)² = Σ q_b + Σ n_b·(c_b − mean)², so large means do not
+//     cancel (as accurate as the two-pass Σ(x − mean)²);
+//   - forward: y = act(x·s + t) block by block;
+//   - backward: the activation's gradient g = dy·act'(x·s + t) is
+//     recomputed per block from x (the normalised value is never stored)
+//     and written to dx while the block's sums Σg and Σg·(x − mean) are
+//     taken; a second pass turns it into dx = g·A + (x − mean)·B + C.
 
 // checkBN checks x (rows×c) and the per-channel vectors named, in order,
 // by the comma-separated names.
@@ -23,22 +36,49 @@ func checkBN(op string, rows, c int, x []float32, names string, vecs ...[]float3
 	}
 }
 
+// bnBlockRows is how many rows of c channels one cache block holds: about
+// 64 KiB. Sums over a block are taken redBlock rows at a time (the bound of
+// a float32 partial sum).
+func bnBlockRows(c int) int { return max(8, (16<<10)/max(c, 1)) }
+
+// bnChunks returns how many threads share a pass over rows×c values.
+func bnChunks(rows, c int) int {
+	if serial(rows * c) {
+		return 1
+	}
+	return max(1, min(Threads(), rows*c/parGrain))
+}
+
 // BatchNormTrain normalises x with its own batch statistics:
 // mean[ch] and variance[ch] (biased, divided by rows) are written, and
 // y = (x − mean)/√(variance + eps)·gamma + beta. y may alias x.
 func BatchNormTrain(rows, c int, eps float32, x, gamma, beta, y, mean, variance []float32) {
-	checkBN("BatchNormTrain", rows, c, x, "gamma,beta,mean,variance", gamma, beta, mean, variance)
-	checkLen("BatchNormTrain", "y", len(y), rows*c)
+	batchNormActTrain("BatchNormTrain", rows, c, eps, ActNone, x, gamma, beta, y, mean, variance)
+}
+
+// BatchNormActTrain is act(BatchNormTrain(x)) in one pass: y =
+// act((x − mean)/√(variance + eps)·gamma + beta), with the batch mean and
+// biased variance written as BatchNormTrain does. y may alias x.
+func BatchNormActTrain(rows, c int, eps float32, act Act, x, gamma, beta, y, mean, variance []float32) {
+	batchNormActTrain("BatchNormActTrain", rows, c, eps, act, x, gamma, beta, y, mean, variance)
+}
+
+func batchNormActTrain(op string, rows, c int, eps float32, act Act, x, gamma, beta, y, mean, variance []float32) {
+	checkBN(op, rows, c, x, "gamma,beta,mean,variance", gamma, beta, mean, variance)
+	checkLen(op, "y", len(y), rows*c)
+	checkAct(op, act)
 	if rows == 0 {
 		clear(mean)
 		clear(variance)
 		return
 	}
 	k := elt()
-	inv := 1 / float64(rows)
-	colReduce(k, rows, c, x, nil, nil, nil, inv, mean, nil)
-	colReduce(k, rows, c, x, mean, x, mean, inv, variance, nil)
-	bnNormalize(k, rows, c, eps, x, gamma, beta, mean, variance, y)
+	bnStats(k, rows, c, x, mean, variance)
+	sc := getEltScratch(2*c, 0)
+	s, t := sc.f32[:c], sc.f32[c:]
+	bnScaleShift(c, eps, gamma, beta, mean, variance, s, t)
+	bnApply(k, rows, c, act, x, s, t, y)
+	sc.put()
 }
 
 // BatchNormInfer normalises x with running statistics:
@@ -46,21 +86,123 @@ func BatchNormTrain(rows, c int, eps float32, x, gamma, beta, y, mean, variance 
 func BatchNormInfer(rows, c int, eps float32, x, gamma, beta, runMean, runVar, y []float32) {
 	checkBN("BatchNormInfer", rows, c, x, "gamma,beta,runMean,runVar", gamma, beta, runMean, runVar)
 	checkLen("BatchNormInfer", "y", len(y), rows*c)
-	bnNormalize(elt(), rows, c, eps, x, gamma, beta, runMean, runVar, y)
-}
-
-// bnNormalize folds the statistics into one scale and shift per channel
-// (in float64) and applies them.
-func bnNormalize(k *eltKernels, rows, c int, eps float32, x, gamma, beta, mean, variance, y []float32) {
 	sc := getEltScratch(2*c, 0)
 	s, t := sc.f32[:c], sc.f32[c:]
-	for ch := range s {
+	bnScaleShift(c, eps, gamma, beta, runMean, runVar, s, t)
+	affineRows(elt(), rows, c, x, s, t, y)
+	sc.put()
+}
+
+// checkAct panics on an unknown activation.
+func checkAct(op string, a Act) {
+	if a >= numActs {
+		panic("kernels." + op + ": unknown activation " + a.String())
+	}
+}
+
+// bnScaleShift folds the statistics into one scale s and shift t per
+// channel (in float64): s = gamma/√(variance+eps), t = beta − mean·s.
+func bnScaleShift(c int, eps float32, gamma, beta, mean, variance, s, t []float32) {
+	for ch := range c {
 		g := float64(gamma[ch]) / math.Sqrt(float64(variance[ch])+float64(eps))
 		s[ch] = float32(g)
 		t[ch] = float32(float64(beta[ch]) - float64(mean[ch])*g)
 	}
-	affineRows(k, rows, c, x, s, t, y)
+}
+
+// bnStats writes the mean and biased variance of each channel of x in one
+// pass over memory (see the top of the file). Each chunk of rows keeps
+// four float64 sums per channel: Σx, Σq_b, Σn_b·c_b and Σn_b·c_b².
+func bnStats(k *eltKernels, rows, c int, x, mean, variance []float32) {
+	t := bnChunks(rows, c)
+	sc := getEltScratch(3*c*t, 4*c*t)
+	if t == 1 {
+		bnStatsChunk(k, 0, rows, c, x, sc.f32, sc.f64)
+	} else {
+		j := getEltJob(k, bnStatsChunks)
+		j.c, j.q, j.t, j.a, j.part, j.part64 = c, rows, t, x, sc.f32, sc.f64
+		j.parallel(t, 1)
+	}
+	n := float64(rows)
+	for ch := range c {
+		var s, q, a, b float64
+		for i := range t {
+			p := sc.f64[4*c*i:]
+			s += p[ch]
+			q += p[c+ch]
+			a += p[2*c+ch]
+			b += p[3*c+ch]
+		}
+		m := s / n
+		mean[ch] = float32(m)
+		variance[ch] = float32(max(0, (q+b-2*m*a)/n+m*m))
+	}
 	sc.put()
+}
+
+// bnStatsChunks runs bnStats's chunks [lo, hi) of j.q rows.
+func bnStatsChunks(j *eltJob, lo, hi int) {
+	c := j.c
+	for i := lo; i < hi; i++ {
+		r0, r1 := i*j.q/j.t, (i+1)*j.q/j.t
+		bnStatsChunk(j.k, r0, r1, c, j.a, j.part[3*c*i:3*c*(i+1)], j.part64[4*c*i:4*c*(i+1)])
+	}
+}
+
+// bnStatsChunk sums rows [r0, r1) of x into acc (4c float64s, overwritten)
+// through part (3c float32s of scratch).
+func bnStatsChunk(k *eltKernels, r0, r1, c int, x, part []float32, acc []float64) {
+	clear(acc)
+	sum, ctr, sq := part[:c], part[c:2*c], part[2*c:3*c]
+	br := min(redBlock, bnBlockRows(c))
+	for r := r0; r < r1; r += br {
+		n := min(br, r1-r)
+		blk := x[r*c : (r+n)*c]
+		clear(sum)
+		clear(sq)
+		k.colAcc(n, c, blk, nil, nil, nil, sum, nil)
+		inv := 1 / float64(n)
+		for ch, v := range sum {
+			ctr[ch] = float32(float64(v) * inv)
+		}
+		k.colAcc(n, c, blk, ctr, blk, ctr, sq, nil)
+		fn := float64(n)
+		for ch := range c {
+			cb := float64(ctr[ch])
+			acc[ch] += float64(sum[ch])
+			acc[c+ch] += float64(sq[ch])
+			acc[2*c+ch] += fn * cb
+			acc[3*c+ch] += fn * cb * cb
+		}
+	}
+}
+
+// bnApply sets y = act(x·s + t) block by block (the activation runs on
+// each block while it is in cache), split over the pool for large inputs.
+func bnApply(k *eltKernels, rows, c int, act Act, x, s, t, y []float32) {
+	if act == ActNone {
+		affineRows(k, rows, c, x, s, t, y)
+		return
+	}
+	if serial(rows * c) {
+		bnApplyRows(k, 0, rows, c, act, x, s, t, y)
+		return
+	}
+	j := getEltJob(k, bnApplyChunk)
+	j.c, j.act, j.a, j.s, j.sh, j.y = c, act, x, s, t, y
+	j.parallel(rows, max(1, parGrain/max(c, 1)))
+}
+
+func bnApplyChunk(j *eltJob, lo, hi int) { bnApplyRows(j.k, lo, hi, j.c, j.act, j.a, j.s, j.sh, j.y) }
+
+func bnApplyRows(k *eltKernels, r0, r1, c int, act Act, x, s, t, y []float32) {
+	br := bnBlockRows(c)
+	for r := r0; r < r1; r += br {
+		n := min(br, r1-r)
+		yb := y[r*c : (r+n)*c]
+		k.rowAffine(n, c, x[r*c:(r+n)*c], s, t, yb)
+		activateSeq(k, act, yb, yb)
+	}
 }
 
 // BatchNormBackward is the gradient of BatchNormTrain given its input x and
@@ -69,36 +211,137 @@ func bnNormalize(k *eltKernels, rows, c int, eps float32, x, gamma, beta, mean, 
 // dx = gamma/σ·(dy − dbeta/rows − x̂·dgamma/rows), with σ = √(variance+eps)
 // and x̂ = (x − mean)/σ. dx may alias dy.
 func BatchNormBackward(rows, c int, eps float32, x, gamma, mean, variance, dy, dx, dgamma, dbeta []float32) {
-	checkBN("BatchNormBackward", rows, c, x, "gamma,mean,variance,dgamma,dbeta", gamma, mean, variance, dgamma, dbeta)
-	checkLen("BatchNormBackward", "dy", len(dy), rows*c)
-	checkLen("BatchNormBackward", "dx", len(dx), rows*c)
+	batchNormActBackward("BatchNormBackward", rows, c, eps, ActNone, x, gamma, nil, mean, variance, dy, dx, dgamma, dbeta)
+}
+
+// BatchNormActBackward is the gradient of BatchNormActTrain given its
+// input x, gamma, beta and the batch mean and variance it wrote, and dy,
+// the gradient of its output: with g = dy·act'(BN(x)) it overwrites
+// dbeta = Σ g, dgamma = Σ g·x̂ and dx as BatchNormBackward does from g.
+// BN(x) is recomputed, not read. dx may alias dy. For ActNone beta is not
+// read and may be nil.
+func BatchNormActBackward(rows, c int, eps float32, act Act, x, gamma, beta, mean, variance, dy, dx, dgamma, dbeta []float32) {
+	batchNormActBackward("BatchNormActBackward", rows, c, eps, act, x, gamma, beta, mean, variance, dy, dx, dgamma, dbeta)
+}
+
+func batchNormActBackward(op string, rows, c int, eps float32, act Act, x, gamma, beta, mean, variance, dy, dx, dgamma, dbeta []float32) {
+	checkBN(op, rows, c, x, "gamma,mean,variance,dgamma,dbeta", gamma, mean, variance, dgamma, dbeta)
+	checkLen(op, "dy", len(dy), rows*c)
+	checkLen(op, "dx", len(dx), rows*c)
+	checkAct(op, act)
+	if act != ActNone {
+		checkLen(op, "beta", len(beta), c)
+	}
 	if rows == 0 {
 		clear(dgamma)
 		clear(dbeta)
 		return
 	}
 	k := elt()
-	sc := getEltScratch(3*c, 0)
-	colReduce(k, rows, c, dy, nil, x, mean, 1, dbeta, dgamma) // Σ dy and Σ dy·(x − mean), scaled below
-	// dx = dy·A + (x − mean)·B + C per channel, from
-	// dx = γ/σ·(dy − Σdy/n − (x − mean)/σ²·Σdy(x − mean)/n).
-	sa, sb, t := sc.f32[:c], sc.f32[c:2*c], sc.f32[2*c:]
+	t := bnChunks(rows, c)
+	br := bnBlockRows(c)
+	// Scratch: s, sh (the forward's scale and shift), sa, sb, tt (dx's
+	// coefficients); per chunk, float32 partials (2c) and a block for the
+	// normalised values (br·c), and float64 partials (2c).
+	sc := getEltScratch(5*c+t*(2+br)*c, 2*c*t)
+	s, sh, sa, sb, tt := sc.f32[:c], sc.f32[c:2*c], sc.f32[2*c:3*c], sc.f32[3*c:4*c], sc.f32[4*c:5*c]
+	if act != ActNone {
+		bnScaleShift(c, eps, gamma, beta, mean, variance, s, sh)
+	}
+	j := getEltJob(k, bnBackSums)
+	j.c, j.q, j.t, j.w, j.act = c, rows, t, br, act
+	j.a, j.b, j.y, j.m, j.s, j.sh = x, dy, dx, mean, s, sh
+	j.sa, j.sb, j.tt, j.part, j.part64 = sa, sb, tt, sc.f32[5*c:], sc.f64
+	if t == 1 {
+		bnBackSums(j, 0, 1)
+	} else {
+		parallelFor(t, 1, j.body)
+	}
+	// dx = g·A + (x − mean)·B + C per channel, from
+	// dx = γ/σ·(g − Σg/n − (x − mean)/σ²·Σg(x − mean)/n).
 	n := float64(rows)
-	for ch := range sa {
+	for ch := range c {
+		var sg, sxm float64
+		for i := range t {
+			sg += sc.f64[2*c*i+ch]
+			sxm += sc.f64[2*c*i+c+ch]
+		}
 		inv := 1 / math.Sqrt(float64(variance[ch])+float64(eps))
-		sxm := float64(dgamma[ch])
 		a := float64(gamma[ch]) * inv
 		sa[ch] = float32(a)
 		sb[ch] = float32(-a * inv * inv * sxm / n)
-		t[ch] = float32(-a * float64(dbeta[ch]) / n)
+		tt[ch] = float32(-a * sg / n)
+		dbeta[ch] = float32(sg)
 		dgamma[ch] = float32(sxm * inv)
 	}
-	if serial(rows * c) {
-		k.rowAffine2(rows, c, dy, x, mean, sa, sb, t, dx)
+	j.run = bnBackDx
+	if t == 1 {
+		bnBackDx(j, 0, 1)
 	} else {
-		parallelFor(rows, max(1, parGrain/max(c, 1)), func(lo, hi int) {
-			k.rowAffine2(hi-lo, c, dy[lo*c:hi*c], x[lo*c:hi*c], mean, sa, sb, t, dx[lo*c:hi*c])
-		})
+		parallelFor(t, 1, j.body)
 	}
+	*j = eltJob{body: j.body}
+	eltJobs.Put(j)
 	sc.put()
+}
+
+// bnChunkRows returns chunk i's rows [r0, r1) of the j.q rows split in j.t.
+func (j *eltJob) bnChunkRows(i int) (r0, r1 int) { return i * j.q / j.t, (i + 1) * j.q / j.t }
+
+// bnGrad returns the gradient g of the batch norm's output on rows
+// [r, r+n): dy itself for ActNone, else dy·act'(x·s + sh), computed block
+// by block into dx (read back by bnBackDx), through z, a block of scratch
+// (dx may alias dy).
+func (j *eltJob) bnGrad(r, n int, z []float32) []float32 {
+	c := j.c
+	dy := j.b[r*c : (r+n)*c]
+	if j.act == ActNone {
+		return dy
+	}
+	z = z[:n*c]
+	g := j.y[r*c : (r+n)*c]
+	j.k.rowAffine(n, c, j.a[r*c:(r+n)*c], j.s, j.sh, z)
+	activateBackward(j.k, j.act, z, dy, g)
+	return g
+}
+
+// bnBackSums: chunk i computes g and sums Σg and Σg·(x − mean) over its
+// rows, block by block (g is still in cache for the sums), into
+// part64[2c·i:].
+func bnBackSums(j *eltJob, lo, hi int) {
+	c := j.c
+	for i := lo; i < hi; i++ {
+		r0, r1 := j.bnChunkRows(i)
+		p := j.part[i*(2+j.w)*c : (i+1)*(2+j.w)*c]
+		sg, sxm, z := p[:c], p[c:2*c], p[2*c:]
+		acc := j.part64[2*c*i : 2*c*(i+1)]
+		clear(acc)
+		for r := r0; r < r1; r += j.w {
+			n := min(j.w, r1-r)
+			g := j.bnGrad(r, n, z)
+			for b := 0; b < n; b += redBlock {
+				nb := min(redBlock, n-b)
+				clear(sg)
+				clear(sxm)
+				j.k.colAcc(nb, c, g[b*c:], nil, j.a[(r+b)*c:(r+b+nb)*c], j.m, sg, sxm)
+				for ch := range c {
+					acc[ch] += float64(sg[ch])
+					acc[c+ch] += float64(sxm[ch])
+				}
+			}
+		}
+	}
+}
+
+// bnBackDx: chunk i writes dx = g·sa + (x − mean)·sb + tt over its rows.
+func bnBackDx(j *eltJob, lo, hi int) {
+	c := j.c
+	g := j.b // dy
+	if j.act != ActNone {
+		g = j.y // bnBackSums left g in dx
+	}
+	for i := lo; i < hi; i++ {
+		r0, r1 := j.bnChunkRows(i)
+		j.k.rowAffine2(r1-r0, c, g[r0*c:r1*c], j.a[r0*c:r1*c], j.m, j.sa, j.sb, j.tt, j.y[r0*c:r1*c])
+	}
 }

@@ -191,3 +191,139 @@ func TestBatchNormPanics(t *testing.T) {
 		kernels.BatchNormBackward(2, 3, bnEps, make([]float32, 6), v, v, v[:2], make([]float32, 6), make([]float32, 6), v, v)
 	})
 }
+
+// nearKink reports whether v is too close to a kink of a for float32 and
+// float64 to agree on the derivative's branch.
+func nearKink(a kernels.Act, v float64) bool {
+	var ks []float64
+	switch a {
+	case kernels.ActReLU:
+		ks = []float64{0}
+	case kernels.ActReLU6:
+		ks = []float64{0, 6}
+	case kernels.ActHardswish, kernels.ActHardsigmoid:
+		ks = []float64{-3, 3}
+	}
+	for _, k := range ks {
+		if math.Abs(v-k) < 1e-3 {
+			return true
+		}
+	}
+	return false
+}
+
+// TestBatchNormAct checks the fused batch norm + activation, forward and
+// backward, against float64: y = act(BN(x)) and the BN gradient of
+// g = dy·act'(BN(x)).
+func TestBatchNormAct(t *testing.T) {
+	kerneltest.ForEachImpl(t, func(t *testing.T) {
+		rng := kerneltest.Rng(67)
+		shapes := append(rowShapes(rng), [2]int{2000, 16}, [2]int{1, 5}, [2]int{4100, 24}, [2]int{700, 130})
+		for i, sh := range shapes {
+			checkBatchNormAct(t, rng, sh[0], sh[1], allActs[i%len(allActs)])
+		}
+		for _, a := range allActs {
+			checkBatchNormAct(t, rng, 3001, 33, a) // threaded
+		}
+	})
+}
+
+func checkBatchNormAct(t *testing.T, rng *rand.Rand, rows, c int, act kernels.Act) {
+	t.Helper()
+	if rows == 0 {
+		return
+	}
+	name := kerneltest.Name("rows", rows, "c", c, "act", act)
+	x, gamma, beta, dy := bnInput(rng, rows, c), kerneltest.RandBuf(rng, c), kerneltest.RandBuf(rng, c), kerneltest.RandBuf(rng, rows*c)
+	for ch := range c {
+		beta.Data[ch] *= 4 // spread the activation's input over its kinks
+	}
+	// Move inputs whose normalised value sits on a kink (rarely needed).
+	var z []float64
+	for range 5 {
+		z, _, _ = bnOracle(rows, c, x.F64(), gamma.F64(), beta.F64())
+		moved := false
+		for i, v := range z {
+			if nearKink(act, v) {
+				x.Data[i] += 0.01 * (1 + float32(math.Abs(float64(x.Data[i]))))
+				moved = true
+			}
+		}
+		if !moved {
+			break
+		}
+	}
+	_, wmean, wvar := bnOracle(rows, c, x.F64(), gamma.F64(), beta.F64())
+	wy, g := make([]float64, len(z)), make([]float64, len(z))
+	for i, v := range z {
+		wy[i] = actOracle(act, v)
+		g[i] = float64(dy.Data[i]) * gradOracle(act, v)
+	}
+	y, mean, variance := kerneltest.NewBuf(rows*c), kerneltest.NewBuf(c), kerneltest.NewBuf(c)
+	kernels.BatchNormActTrain(rows, c, bnEps, act, x.Data, gamma.Data, beta.Data, y.Data, mean.Data, variance.Data)
+	for _, b := range []*kerneltest.Buf{x, gamma, beta, y, mean, variance} {
+		b.Check(t, name)
+	}
+	kerneltest.AssertClose(t, "BN+act mean "+name, wmean, mean.Data, 1e-6)
+	kerneltest.AssertClose(t, "BN+act variance "+name, wvar, variance.Data, 1e-5)
+	kappa := 0.0
+	for ch := range c {
+		kappa = math.Max(kappa, math.Abs(wmean[ch])/math.Max(math.Sqrt(wvar[ch]), 1e-30))
+	}
+	ytol, dxtol := math.Min(1e-2, math.Max(3e-5, 1e-6*kappa)), math.Min(1e-2, math.Max(1e-4, 3e-6*kappa))
+	// The BN output z carries AssertClose's error ytol·(|z| + rms z); the
+	// activation scales it by at most 1.5 (hardswish's slope).
+	var ssz float64
+	for _, v := range z {
+		ssz += v * v
+	}
+	rmsz := math.Sqrt(ssz / float64(len(z)))
+	for i := range wy {
+		require.InDelta(t, wy[i], y.Data[i], ytol*(math.Abs(wy[i])+1.5*(math.Abs(z[i])+rmsz))+1e-30, "BN+act y %s[%d]", name, i)
+	}
+
+	x64 := x.F64()
+	wdx, wdg, wdb := bnGradOracle(rows, c, x64, gamma.F64(), g)
+	dx, dg, db := kerneltest.NewBuf(rows*c), kerneltest.NewBuf(c), kerneltest.NewBuf(c)
+	kernels.BatchNormActBackward(rows, c, bnEps, act, x.Data, gamma.Data, beta.Data, mean.Data, variance.Data, dy.Data, dx.Data, dg.Data, db.Data)
+	for _, b := range []*kerneltest.Buf{x, dx, dg, db, dy} {
+		b.Check(t, name)
+	}
+	// g's size, with the change of act' over z's error (act'' ≤ 1/3).
+	gMag := make([]float64, len(g))
+	dbMag, dgMag := make([]float64, c), make([]float64, c)
+	for i, v := range g {
+		ch := i % c
+		gMag[i] = abs(v) + abs(float64(dy.Data[i]))*(math.Abs(z[i])+rmsz)/3
+		dbMag[ch] += gMag[i]
+		dgMag[ch] += gMag[i] * abs(x64[i]-wmean[ch]) / math.Sqrt(wvar[ch]+bnEps)
+	}
+	assertSums(t, "BN+act dbeta "+name, wdb, dbMag, db.Data, dxtol)
+	assertSums(t, "BN+act dgamma "+name, wdg, dgMag, dg.Data, dxtol)
+	for i := range wdx {
+		ch := i % c
+		inv := 1 / math.Sqrt(wvar[ch]+bnEps)
+		xh := (x64[i] - wmean[ch]) * inv
+		term := math.Abs(float64(gamma.Data[ch])) * inv * (gMag[i] +
+			dbMag[ch]/float64(rows) + math.Abs(xh)*dgMag[ch]/float64(rows))
+		require.InDelta(t, wdx[i], dx.Data[i], dxtol*(math.Abs(wdx[i])+term)+1e-30, "BN+act dx %s[%d]", name, i)
+	}
+
+	// dx may overwrite dy.
+	kernels.BatchNormActBackward(rows, c, bnEps, act, x.Data, gamma.Data, beta.Data, mean.Data, variance.Data, dy.Data, dy.Data, dg.Data, db.Data)
+	dy.Check(t, name)
+	require.Equal(t, dx.Data, dy.Data, "in place "+name)
+}
+
+func FuzzBatchNormAct(f *testing.F) {
+	f.Add(uint16(300), uint16(24), uint8(3), uint64(1))
+	f.Add(uint16(1), uint16(17), uint8(1), uint64(2))
+	f.Fuzz(func(t *testing.T, rows, c uint16, act uint8, seed uint64) {
+		r, cc, a := 1+int(rows)%3000, int(c)%200, allActs[int(act)%len(allActs)]
+		for _, impl := range kernels.Available() {
+			prev := kernels.SetImpl(impl)
+			checkBatchNormAct(t, kerneltest.Rng(seed), r, cc, a)
+			kernels.SetImpl(prev)
+		}
+	})
+}

@@ -258,6 +258,49 @@ func getEltScratch(n32, n64 int) *eltScratch {
 
 func (s *eltScratch) put() { eltScratchPool.Put(s) }
 
+// eltJob is one threaded call of the elementwise kernels: the operands and
+// the loop body, bound once per pooled job so that handing it to the
+// worker pool allocates nothing (the pattern parallelFor describes). run is
+// the op's chunk function, a plain function (never a closure), so setting
+// it allocates nothing either.
+type eltJob struct {
+	k          *eltKernels
+	run        func(j *eltJob, lo, hi int)
+	act        Act
+	alpha, eps float32
+	c, w, q, t int // channels; reductions: row width, rows, chunks
+	hw, nout   int
+	a, b, y    []float32 // row-major operands
+	s, sh, m   []float32 // per-channel vectors
+	sa, sb, tt []float32
+	part       []float32 // per-chunk partial sums
+	part64     []float64
+	body       func(lo, hi int) // j.exec, bound once
+}
+
+var eltJobs = sync.Pool{New: func() any {
+	j := new(eltJob)
+	j.body = j.exec
+	return j
+}}
+
+func (j *eltJob) exec(lo, hi int) { j.run(j, lo, hi) }
+
+// getEltJob returns a pooled job running run with implementation k.
+func getEltJob(k *eltKernels, run func(j *eltJob, lo, hi int)) *eltJob {
+	j := eltJobs.Get().(*eltJob)
+	j.k, j.run = k, run
+	return j
+}
+
+// parallel runs the job over [0, n) in chunks of at least grain, then
+// pools it again (dropping its operands).
+func (j *eltJob) parallel(n, grain int) {
+	parallelFor(n, grain, j.body)
+	*j = eltJob{body: j.body}
+	eltJobs.Put(j)
+}
+
 // colReduce sets out[ch] (and out2[ch]) to scale times the sums colAcc
 // describes, over rows of c channels. Blocks of redBlock rows are summed in
 // float32 and added in float64; large inputs are split by rows over the
@@ -311,11 +354,10 @@ func colReduce(k *eltKernels, rows, c int, a, ma, b, mb []float32, scale float64
 	if t == 1 {
 		reduceChunk(k, 0, q, w, a, maf, b, mbf, sc.f32, sc.f64, nout)
 	} else {
-		parallelFor(t, 1, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				reduceChunk(k, i*q/t, (i+1)*q/t, w, a, maf, b, mbf, sc.f32[i*m:(i+1)*m], sc.f64[i*m:(i+1)*m], nout)
-			}
-		})
+		j := getEltJob(k, reduceChunks)
+		j.q, j.t, j.w, j.nout = q, t, w, nout
+		j.a, j.m, j.b, j.sh, j.part, j.part64 = a, maf, b, mbf, sc.f32, sc.f64
+		j.parallel(t, 1)
 	}
 	r := q * f
 	var br []float32
@@ -339,6 +381,15 @@ func colReduce(k *eltKernels, rows, c int, a, ma, b, mb []float32, scale float64
 		}
 	}
 	sc.put()
+}
+
+// reduceChunks runs colReduce's chunks [lo, hi): a, m, b, sh are a, ma, b,
+// mb; chunk i sums rows [i·q/t, (i+1)·q/t) into its partials.
+func reduceChunks(j *eltJob, lo, hi int) {
+	m := j.nout * j.w
+	for i := lo; i < hi; i++ {
+		reduceChunk(j.k, i*j.q/j.t, (i+1)*j.q/j.t, j.w, j.a, j.m, j.b, j.sh, j.part[i*m:(i+1)*m], j.part64[i*m:(i+1)*m], j.nout)
+	}
 }
 
 // reduceChunk sums rows [r0, r1) into acc64 (nout·c sums, overwritten),
@@ -371,9 +422,15 @@ func affineRows(k *eltKernels, rows, c int, x, s, t, y []float32) {
 		k.rowAffine(rows, c, x, s, t, y)
 		return
 	}
-	parallelFor(rows, max(1, parGrain/max(c, 1)), func(lo, hi int) {
-		k.rowAffine(hi-lo, c, x[lo*c:hi*c], s, t, y[lo*c:hi*c])
-	})
+	j := getEltJob(k, affineChunk)
+	j.c, j.a, j.s, j.sh, j.y = c, x, s, t, y
+	j.parallel(rows, max(1, parGrain/max(c, 1)))
+}
+
+// affineChunk is affineRows on rows [lo, hi): y = a·s + sh.
+func affineChunk(j *eltJob, lo, hi int) {
+	c := j.c
+	j.k.rowAffine(hi-lo, c, j.a[lo*c:hi*c], j.s, j.sh, j.y[lo*c:hi*c])
 }
 
 // fill returns s's float32 scratch of n elements set to v.
@@ -403,9 +460,13 @@ func Add(a, b, y []float32) {
 		k.flat2(k.add, asm.AddRef, a, b, y)
 		return
 	}
-	parallelFor(len(y), parGrain, func(lo, hi int) {
-		k.flat2(k.add, asm.AddRef, a[lo:hi], b[lo:hi], y[lo:hi])
-	})
+	j := getEltJob(k, addChunk)
+	j.a, j.b, j.y = a, b, y
+	j.parallel(len(y), parGrain)
+}
+
+func addChunk(j *eltJob, lo, hi int) {
+	j.k.flat2(j.k.add, asm.AddRef, j.a[lo:hi], j.b[lo:hi], j.y[lo:hi])
 }
 
 // Axpy sets y += alpha·x elementwise.
@@ -416,8 +477,12 @@ func Axpy(alpha float32, x, y []float32) {
 		axpy(k, alpha, x, y)
 		return
 	}
-	parallelFor(len(y), parGrain, func(lo, hi int) { axpy(k, alpha, x[lo:hi], y[lo:hi]) })
+	j := getEltJob(k, axpyChunk)
+	j.alpha, j.a, j.y = alpha, x, y
+	j.parallel(len(y), parGrain)
 }
+
+func axpyChunk(j *eltJob, lo, hi int) { axpy(j.k, j.alpha, j.a[lo:hi], j.y[lo:hi]) }
 
 func axpy(k *eltKernels, alpha float32, x, y []float32) {
 	n := len(y) &^ k.mask
@@ -435,8 +500,12 @@ func Scale(alpha float32, x, y []float32) {
 		scaleFlat(k, alpha, x, y)
 		return
 	}
-	parallelFor(len(y), parGrain, func(lo, hi int) { scaleFlat(k, alpha, x[lo:hi], y[lo:hi]) })
+	j := getEltJob(k, scaleChunk)
+	j.alpha, j.a, j.y = alpha, x, y
+	j.parallel(len(y), parGrain)
 }
+
+func scaleChunk(j *eltJob, lo, hi int) { scaleFlat(j.k, j.alpha, j.a[lo:hi], j.y[lo:hi]) }
 
 func scaleFlat(k *eltKernels, alpha float32, x, y []float32) {
 	n := len(y) &^ k.mask
@@ -495,11 +564,15 @@ func ScaleChannels(n, hw, c int, x, s, y []float32) {
 	if serial(n * hw * c) {
 		scaleChannels(k, 0, n*hw, hw, c, x, s, zero, y)
 	} else {
-		parallelFor(n*hw, max(1, parGrain/max(c, 1)), func(lo, hi int) {
-			scaleChannels(k, lo, hi, hw, c, x, s, zero, y)
-		})
+		j := getEltJob(k, scaleChannelsChunk)
+		j.hw, j.c, j.a, j.s, j.sh, j.y = hw, c, x, s, zero, y
+		j.parallel(n*hw, max(1, parGrain/max(c, 1)))
 	}
 	sc.put()
+}
+
+func scaleChannelsChunk(j *eltJob, lo, hi int) {
+	scaleChannels(j.k, lo, hi, j.hw, j.c, j.a, j.s, j.sh, j.y)
 }
 
 // scaleChannels runs ScaleChannels over the rows [lo, hi) of all images.

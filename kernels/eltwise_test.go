@@ -209,12 +209,49 @@ func TestNoAllocs(t *testing.T) {
 			"BNBackward": func() {
 				kernels.BatchNormBackward(rows, c, 1e-5, x, v[:c], v[c:2*c], v[2*c:3*c], x, y, v[3*c:4*c], v[4*c:5*c])
 			},
+			"BNAct": func() {
+				kernels.BatchNormActTrain(rows, c, 1e-5, kernels.ActHardswish, x, v[:c], v[c:2*c], y, v[2*c:3*c], v[3*c:4*c])
+			},
+			"BNActBackward": func() {
+				kernels.BatchNormActBackward(rows, c, 1e-5, kernels.ActHardswish, x, v[:c], v[c:2*c], v[2*c:3*c], v[3*c:4*c], x, y, v[4*c:5*c], v[5*c:6*c])
+			},
 			"GAP":          func() { kernels.GlobalAvgPool(10, rows/10, c, x, v[:10*c]) },
 			"ScaleChannel": func() { kernels.ScaleChannels(10, rows/10, c, x, v[:10*c], y) },
 		} {
 			require.Zero(t, testing.AllocsPerRun(20, fn), fmt.Sprint(name, " allocates"))
 		}
 	})
+}
+
+// Threaded calls do not allocate either: the loop bodies are pooled jobs
+// (parallelFor's pattern).
+func TestNoAllocsThreaded(t *testing.T) {
+	prev := kernels.SetThreads(2)
+	defer kernels.SetThreads(prev)
+	rows, c := 4000, 40
+	x, y := make([]float32, rows*c), make([]float32, rows*c)
+	v := make([]float32, 100*c)
+	for name, fn := range map[string]func(){
+		"Add":      func() { kernels.Add(x, x, y) },
+		"Axpy":     func() { kernels.Axpy(2, x, y) },
+		"Scale":    func() { kernels.Scale(2, x, y) },
+		"Activate": func() { kernels.Activate(kernels.ActHardswish, x, y) },
+		"Backward": func() { kernels.ActivateBackward(kernels.ActHardswish, x, y, y) },
+		"AddBias":  func() { kernels.AddBias(rows, c, y, v[:c]) },
+		"BiasGrad": func() { kernels.BiasGrad(rows, c, y, v[:c]) },
+		"BNAct": func() {
+			kernels.BatchNormActTrain(rows, c, 1e-5, kernels.ActReLU, x, v[:c], v[c:2*c], y, v[2*c:3*c], v[3*c:4*c])
+		},
+		"BNActBackward": func() {
+			kernels.BatchNormActBackward(rows, c, 1e-5, kernels.ActReLU, x, v[:c], v[c:2*c], v[2*c:3*c], v[3*c:4*c], x, y, v[4*c:5*c], v[5*c:6*c])
+		},
+		"GAP":          func() { kernels.GlobalAvgPool(100, rows/100, c, x, v) },
+		"GAPBackward":  func() { kernels.GlobalAvgPoolBackward(100, rows/100, c, v, y) },
+		"ScaleChannel": func() { kernels.ScaleChannels(100, rows/100, c, x, v, y) },
+	} {
+		fn()
+		require.Zero(t, testing.AllocsPerRun(20, fn), fmt.Sprint(name, " allocates"))
+	}
 }
 
 func FuzzChannelOps(f *testing.F) {

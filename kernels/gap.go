@@ -16,8 +16,12 @@ func GlobalAvgPool(n, hw, c int, x, y []float32) {
 		gap(k, 0, n, hw, c, x, y)
 		return
 	}
-	parallelFor(n, 1, func(lo, hi int) { gap(k, lo, hi, hw, c, x, y) })
+	j := getEltJob(k, gapChunk)
+	j.hw, j.c, j.a, j.y = hw, c, x, y
+	j.parallel(n, 1)
 }
+
+func gapChunk(j *eltJob, lo, hi int) { gap(j.k, lo, hi, j.hw, j.c, j.a, j.y) }
 
 func gap(k *eltKernels, lo, hi, hw, c int, x, y []float32) {
 	m := hw * c
@@ -39,8 +43,12 @@ func GlobalAvgPoolBackward(n, hw, c int, dy, dx []float32) {
 		gapBackward(k, 0, n, hw, c, dy, dx)
 		return
 	}
-	parallelFor(n, 1, func(lo, hi int) { gapBackward(k, lo, hi, hw, c, dy, dx) })
+	j := getEltJob(k, gapBackwardChunk)
+	j.hw, j.c, j.a, j.y = hw, c, dy, dx
+	j.parallel(n, 1)
 }
+
+func gapBackwardChunk(j *eltJob, lo, hi int) { gapBackward(j.k, lo, hi, j.hw, j.c, j.a, j.y) }
 
 // gapBackward writes the scaled gradient into each image's first row and
 // copies that row to the others.

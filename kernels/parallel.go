@@ -21,6 +21,10 @@ var pool struct {
 	threads atomic.Int32
 }
 
+// waitGroups recycles the WaitGroup of each parallel loop (one handed to
+// the workers escapes, and would be allocated per call).
+var waitGroups = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+
 func startPool() {
 	pool.work = make(chan chunk)
 	for range runtime.NumCPU() {
@@ -50,6 +54,25 @@ func Threads() int { return int(pool.threads.Load()) }
 // parallelFor runs fn over [0, n) split into contiguous chunks of at least
 // grain items, one per thread, and returns when all are done. The calling
 // goroutine runs the first chunk itself.
+//
+// parallelFor itself allocates nothing, but fn is handed to the workers, so
+// a closure literal escapes and is allocated on every call. Pass instead a
+// loop body bound once: a method value of a pooled job, made when the pool
+// creates the job, with the call's operands in the job's fields:
+//
+//	type fooJob struct {
+//		x, y []float32
+//		rowsFn func(lo, hi int) // j.rows, bound once
+//	}
+//	var fooJobs = sync.Pool{New: func() any { j := new(fooJob); j.rowsFn = j.rows; return j }}
+//
+//	j := fooJobs.Get().(*fooJob)
+//	j.x, j.y = x, y
+//	parallelFor(n, grain, j.rowsFn)
+//	j.x, j.y = nil, nil // drop the operands before pooling the job
+//	fooJobs.Put(j)
+//
+// (eltJob in eltwise.go is this pattern for the elementwise kernels.)
 func parallelFor(n, grain int, fn func(lo, hi int)) {
 	t := Threads()
 	if grain < 1 {
@@ -63,10 +86,10 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	pool.once.Do(startPool)
-	var wg sync.WaitGroup
+	wg := waitGroups.Get().(*sync.WaitGroup)
 	wg.Add(t - 1)
 	for i := 1; i < t; i++ {
-		c := chunk{fn, i * n / t, (i + 1) * n / t, &wg}
+		c := chunk{fn, i * n / t, (i + 1) * n / t, wg}
 		select {
 		case pool.work <- c:
 		default:
@@ -78,4 +101,5 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 	}
 	fn(0, n/t)
 	wg.Wait()
+	waitGroups.Put(wg)
 }

@@ -51,3 +51,21 @@ func TestSingleThreadRunsInline(t *testing.T) {
 	require.Equal(t, 1, calls)
 	require.Equal(t, 1, SetThreads(0), "SetThreads clamps to at least one thread")
 }
+
+// counter is a loop body bound once (the pattern parallelFor asks for).
+type counter struct {
+	n  atomic.Int64
+	fn func(lo, hi int)
+}
+
+func (c *counter) add(lo, hi int) { c.n.Add(int64(hi - lo)) }
+
+func TestParallelForAllocatesNothing(t *testing.T) {
+	prev := SetThreads(2)
+	defer SetThreads(prev)
+	c := new(counter)
+	c.fn = c.add
+	parallelFor(1000, 1, c.fn)
+	require.Zero(t, testing.AllocsPerRun(100, func() { parallelFor(1000, 1, c.fn) }))
+	require.EqualValues(t, 102*1000, c.n.Load()) // AllocsPerRun runs once more to warm up
+}

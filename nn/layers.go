@@ -100,7 +100,12 @@ func (m *BatchNorm2d) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
 	if !c.Train {
 		return c.Tape.BatchNorm2dInfer(x, m.Gamma, m.Beta, m.RunMean.Data, m.RunVar.Data, m.Eps)
 	}
-	y, mean, variance := c.Tape.BatchNorm2d(x, m.Gamma, m.Beta, m.Eps)
+	return m.forwardAct(c, x, ActNone)
+}
+
+// forwardAct is act(Forward(x)) in training mode, as one fused op.
+func (m *BatchNorm2d) forwardAct(c *Ctx, x *autograd.Var, act Act) *autograd.Var {
+	y, mean, variance := c.Tape.BatchNormAct(x, m.Gamma, m.Beta, m.Eps, act)
 	if mean == nil {
 		return y // a shape error, already on the tape
 	}

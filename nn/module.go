@@ -97,10 +97,18 @@ func param(fn func(Entry), name string, p *autograd.Var, l Layout) {
 // torch.nn.Sequential).
 type Sequential []Module
 
-// Forward runs the modules in order.
+// Forward runs the modules in order. In training mode a BatchNorm2d
+// followed by an Activation runs as one fused op (autograd.BatchNormAct).
 func (s Sequential) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
-	for _, m := range s {
-		x = m.Forward(c, x)
+	for i := 0; i < len(s); i++ {
+		if bn, ok := s[i].(*BatchNorm2d); ok && c.Train && i+1 < len(s) {
+			if a, ok := s[i+1].(*Activation); ok {
+				x = bn.forwardAct(c, x, a.Act)
+				i++
+				continue
+			}
+		}
+		x = s[i].Forward(c, x)
 	}
 	return x
 }
