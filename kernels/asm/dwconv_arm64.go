@@ -6,8 +6,7 @@ package asm
 
 // The arm64 depthwise kernels of dwconv_neon_arm64.s, 4 channels per
 // packed block. The avx512 arguments are ignored: NEON is the only arm64
-// SIMD implementation. There are no NEON weight-gradient tile kernels: the
-// indirect kernel computes the whole weight gradient.
+// SIMD implementation.
 
 //go:noescape
 func dwFwdIndirectNEON(a *DWIndArgs)
@@ -111,6 +110,93 @@ func dwFwd55S1NEON(a *DWTileArgs)
 //go:noescape
 func dwFwd55S2NEON(a *DWTileArgs)
 
+//go:noescape
+func dwGrad11S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad31S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad32S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad33S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad13S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad23S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad51S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad52S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad53S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad54S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad55S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad15S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad25S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad35S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad45S1NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad31S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad32S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad33S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad13S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad23S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad51S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad52S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad53S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad54S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad55S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad15S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad25S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad35S2NEON(a *DWGradArgs)
+
+//go:noescape
+func dwGrad45S2NEON(a *DWGradArgs)
+
 func dwFwdTile(_ bool, kh, kw, s int) func(*DWTileArgs) {
 	if kh > 9 || kw > 9 || s > 9 {
 		return nil
@@ -184,6 +270,72 @@ func dwFwdTile(_ bool, kh, kw, s int) func(*DWTileArgs) {
 	return nil
 }
 
-func dwGradTile(bool, int, int, int) func(*DWGradArgs) { return nil }
-func dwFwdIndirect(bool) func(*DWIndArgs)              { return dwFwdIndirectNEON }
-func dwGradIndirect(bool) func(*DWIndArgs)             { return dwGradIndirectNEON }
+func dwGradTile(_ bool, kh, kw, s int) func(*DWGradArgs) {
+	if kh > 9 || kw > 9 || s > 9 {
+		return nil
+	}
+	switch kh*100 + kw*10 + s {
+	case 111:
+		return dwGrad11S1NEON
+	case 311:
+		return dwGrad31S1NEON
+	case 321:
+		return dwGrad32S1NEON
+	case 331:
+		return dwGrad33S1NEON
+	case 131:
+		return dwGrad13S1NEON
+	case 231:
+		return dwGrad23S1NEON
+	case 511:
+		return dwGrad51S1NEON
+	case 521:
+		return dwGrad52S1NEON
+	case 531:
+		return dwGrad53S1NEON
+	case 541:
+		return dwGrad54S1NEON
+	case 551:
+		return dwGrad55S1NEON
+	case 151:
+		return dwGrad15S1NEON
+	case 251:
+		return dwGrad25S1NEON
+	case 351:
+		return dwGrad35S1NEON
+	case 451:
+		return dwGrad45S1NEON
+	case 312:
+		return dwGrad31S2NEON
+	case 322:
+		return dwGrad32S2NEON
+	case 332:
+		return dwGrad33S2NEON
+	case 132:
+		return dwGrad13S2NEON
+	case 232:
+		return dwGrad23S2NEON
+	case 512:
+		return dwGrad51S2NEON
+	case 522:
+		return dwGrad52S2NEON
+	case 532:
+		return dwGrad53S2NEON
+	case 542:
+		return dwGrad54S2NEON
+	case 552:
+		return dwGrad55S2NEON
+	case 152:
+		return dwGrad15S2NEON
+	case 252:
+		return dwGrad25S2NEON
+	case 352:
+		return dwGrad35S2NEON
+	case 452:
+		return dwGrad45S2NEON
+	}
+	return nil
+}
+
+func dwFwdIndirect(bool) func(*DWIndArgs)  { return dwFwdIndirectNEON }
+func dwGradIndirect(bool) func(*DWIndArgs) { return dwGradIndirectNEON }

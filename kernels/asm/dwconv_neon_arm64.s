@@ -5,8 +5,8 @@
 // Depthwise convolution, arm64 NEON (dwconv.go has the argument
 // contracts), vectorised across channels with V = 4 channels per packed
 // block: the indirect kernels (any window; border pixels, and the weight
-// gradient), then the forward tile kernels (fixed window and stride,
-// interior pixels, several output rows a call).
+// gradient), then the forward and weight-gradient tile kernels (fixed
+// window and stride, interior pixels, several output rows a call).
 
 #include "textflag.h"
 #include "neon_arm64.h"
@@ -417,8 +417,8 @@ e1:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -426,12 +426,12 @@ e1:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V30..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V30..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd11S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -452,8 +452,17 @@ TEXT ·dwFwd11S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 32(R4), [V30.S4, V31.S4]
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -669,18 +678,23 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $32, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -731,7 +745,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -744,8 +757,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -753,12 +766,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V29..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V29..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd12S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -779,8 +792,19 @@ TEXT ·dwFwd12S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -1007,20 +1031,25 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $48, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -1074,7 +1103,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -1087,8 +1115,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -1096,12 +1124,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V28..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V28..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd13S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -1122,8 +1150,21 @@ TEXT ·dwFwd13S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -1361,22 +1402,27 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $64, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -1433,7 +1479,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -1446,8 +1491,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -1455,12 +1500,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V28..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V28..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd13S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -1481,8 +1526,21 @@ TEXT ·dwFwd13S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -1727,22 +1785,27 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $64, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -1799,7 +1862,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -1812,8 +1874,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -1821,12 +1883,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V26..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V26..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd15S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -1847,9 +1909,25 @@ TEXT ·dwFwd15S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
-	VLD1.P 32(R4), [V30.S4, V31.S4]
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -2109,26 +2187,31 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $96, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -2191,7 +2274,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -2204,8 +2286,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -2213,12 +2295,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V26..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V26..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd15S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -2239,9 +2321,25 @@ TEXT ·dwFwd15S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
-	VLD1.P 32(R4), [V30.S4, V31.S4]
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -2508,26 +2606,31 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $96, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -2590,7 +2693,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -2603,8 +2705,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -2612,12 +2714,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V29..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V29..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd21S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -2638,8 +2740,20 @@ TEXT ·dwFwd21S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V29.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -2879,20 +2993,26 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $48, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -2949,7 +3069,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -2962,8 +3081,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -2971,12 +3090,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V27..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V27..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd22S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -2997,9 +3116,24 @@ TEXT ·dwFwd22S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
-	VLD1.P 16(R4), [V31.S4]
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -3261,24 +3395,30 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $80, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -3341,7 +3481,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -3354,8 +3493,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -3363,12 +3502,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V25..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V25..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd23S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -3389,9 +3528,28 @@ TEXT ·dwFwd23S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -3675,28 +3833,34 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $112, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -3765,7 +3929,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -3778,8 +3941,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -3787,12 +3950,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V25..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V25..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd23S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -3813,9 +3976,28 @@ TEXT ·dwFwd23S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -4113,28 +4295,34 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $112, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -4203,7 +4391,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -4216,8 +4403,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -4225,12 +4412,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V21..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V21..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd25S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -4251,10 +4438,36 @@ TEXT ·dwFwd25S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V21.S4, V22.S4, V23.S4, V24.S4]
-	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -4582,36 +4795,42 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $176, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -4692,7 +4911,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -4705,8 +4923,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -4714,12 +4932,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V21..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V21..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd25S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -4740,10 +4958,36 @@ TEXT ·dwFwd25S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V21.S4, V22.S4, V23.S4, V24.S4]
-	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -5085,36 +5329,42 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $176, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -5195,7 +5445,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -5208,8 +5457,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -5217,12 +5466,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V28..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V28..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd31S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -5243,8 +5492,23 @@ TEXT ·dwFwd31S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V28.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V29.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -5508,22 +5772,29 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $64, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -5586,7 +5857,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -5599,8 +5869,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -5608,12 +5878,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V28..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V28..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd31S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -5634,8 +5904,23 @@ TEXT ·dwFwd31S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V28.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V29.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -5920,22 +6205,29 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $64, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -5998,7 +6290,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -6011,8 +6302,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -6020,12 +6311,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V25..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V25..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd32S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -6046,9 +6337,29 @@ TEXT ·dwFwd32S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -6345,28 +6656,35 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $112, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -6438,7 +6756,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -6451,8 +6768,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -6460,12 +6777,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V25..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V25..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd32S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -6486,9 +6803,29 @@ TEXT ·dwFwd32S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -6806,28 +7143,35 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $112, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -6899,7 +7243,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -6912,8 +7255,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -6921,12 +7264,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V22..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V22..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd33S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -6947,10 +7290,35 @@ TEXT ·dwFwd33S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V22.S4, V23.S4, V24.S4, V25.S4]
-	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
-	VLD1.P 32(R4), [V30.S4, V31.S4]
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -7280,34 +7648,41 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $160, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -7388,7 +7763,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -7401,8 +7775,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -7410,12 +7784,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V22..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V22..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd33S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -7436,10 +7810,35 @@ TEXT ·dwFwd33S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V22.S4, V23.S4, V24.S4, V25.S4]
-	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
-	VLD1.P 32(R4), [V30.S4, V31.S4]
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -7790,34 +8189,41 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $160, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -7898,7 +8304,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -7911,8 +8316,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -7920,12 +8325,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V16..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V16..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd35S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -7946,11 +8351,47 @@ TEXT ·dwFwd35S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
-	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
-	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R15, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -8346,46 +8787,53 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $256, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -8484,7 +8932,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -8497,8 +8944,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -8506,12 +8953,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V16..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V16..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd35S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -8532,11 +8979,47 @@ TEXT ·dwFwd35S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
-	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
-	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R15, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -8953,46 +9436,53 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $256, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -9091,7 +9581,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -9104,8 +9593,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -9113,12 +9602,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V11..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V11..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd45S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -9139,13 +9628,58 @@ TEXT ·dwFwd45S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V11.S4, V12.S4, V13.S4, V14.S4]
-	VLD1.P 64(R4), [V15.S4, V16.S4, V17.S4, V18.S4]
-	VLD1.P 64(R4), [V19.S4, V20.S4, V21.S4, V22.S4]
-	VLD1.P 64(R4), [V23.S4, V24.S4, V25.S4, V26.S4]
-	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
-	VLD1.P 16(R4), [V31.S4]
+	VLD1 (R4), [V11.S4]
+	ADD R15, R4
+	VLD1 (R4), [V12.S4]
+	ADD R15, R4
+	VLD1 (R4), [V13.S4]
+	ADD R15, R4
+	VLD1 (R4), [V14.S4]
+	ADD R15, R4
+	VLD1 (R4), [V15.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R15, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -9609,56 +10143,64 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $336, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F11
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F12
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F13
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F14
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F15
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -9775,7 +10317,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -9788,8 +10329,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -9797,12 +10338,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V11..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V11..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd45S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -9823,13 +10364,58 @@ TEXT ·dwFwd45S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V11.S4, V12.S4, V13.S4, V14.S4]
-	VLD1.P 64(R4), [V15.S4, V16.S4, V17.S4, V18.S4]
-	VLD1.P 64(R4), [V19.S4, V20.S4, V21.S4, V22.S4]
-	VLD1.P 64(R4), [V23.S4, V24.S4, V25.S4, V26.S4]
-	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
-	VLD1.P 16(R4), [V31.S4]
+	VLD1 (R4), [V11.S4]
+	ADD R15, R4
+	VLD1 (R4), [V12.S4]
+	ADD R15, R4
+	VLD1 (R4), [V13.S4]
+	ADD R15, R4
+	VLD1 (R4), [V14.S4]
+	ADD R15, R4
+	VLD1 (R4), [V15.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R15, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -10321,56 +10907,64 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $336, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F11
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F12
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F13
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F14
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F15
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -10487,7 +11081,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -10500,8 +11093,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -10509,12 +11102,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V26..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V26..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd51S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -10535,9 +11128,29 @@ TEXT ·dwFwd51S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
-	VLD1.P 32(R4), [V30.S4, V31.S4]
+	VLD1 (R4), [V26.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V27.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V28.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V29.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -10849,26 +11462,35 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $96, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -10943,7 +11565,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -10956,8 +11577,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -10965,12 +11586,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V26..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V26..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd51S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -10991,9 +11612,29 @@ TEXT ·dwFwd51S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
-	VLD1.P 32(R4), [V30.S4, V31.S4]
+	VLD1 (R4), [V26.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V27.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V28.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V29.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -11340,26 +11981,35 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $96, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -11434,7 +12084,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -11447,8 +12096,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -11456,12 +12105,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V21..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V21..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd52S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -11482,10 +12131,39 @@ TEXT ·dwFwd52S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V21.S4, V22.S4, V23.S4, V24.S4]
-	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -11852,36 +12530,45 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $176, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -11971,7 +12658,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -11984,8 +12670,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -11993,12 +12679,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V21..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V21..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd52S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -12019,10 +12705,39 @@ TEXT ·dwFwd52S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V21.S4, V22.S4, V23.S4, V24.S4]
-	VLD1.P 64(R4), [V25.S4, V26.S4, V27.S4, V28.S4]
-	VLD1.P 48(R4), [V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -12424,36 +13139,45 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $176, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -12543,7 +13267,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -12556,8 +13279,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -12565,12 +13288,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V16..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V16..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd53S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -12591,11 +13314,49 @@ TEXT ·dwFwd53S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
-	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
-	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R15, R4
+	VLD1 (R4), [V21.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -13017,46 +13778,55 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $256, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -13161,7 +13931,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -13174,8 +13943,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -13183,12 +13952,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V16..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V16..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd53S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -13209,11 +13978,49 @@ TEXT ·dwFwd53S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
-	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
-	VLD1.P 64(R4), [V24.S4, V25.S4, V26.S4, V27.S4]
-	VLD1.P 64(R4), [V28.S4, V29.S4, V30.S4, V31.S4]
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R15, R4
+	VLD1 (R4), [V21.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -13670,46 +14477,55 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $256, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -13814,7 +14630,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -13827,8 +14642,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -13836,12 +14651,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V11..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V11..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd54S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -13862,13 +14677,59 @@ TEXT ·dwFwd54S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V11.S4, V12.S4, V13.S4, V14.S4]
-	VLD1.P 64(R4), [V15.S4, V16.S4, V17.S4, V18.S4]
-	VLD1.P 64(R4), [V19.S4, V20.S4, V21.S4, V22.S4]
-	VLD1.P 64(R4), [V23.S4, V24.S4, V25.S4, V26.S4]
-	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
-	VLD1.P 16(R4), [V31.S4]
+	VLD1 (R4), [V11.S4]
+	ADD R15, R4
+	VLD1 (R4), [V12.S4]
+	ADD R15, R4
+	VLD1 (R4), [V13.S4]
+	ADD R15, R4
+	VLD1 (R4), [V14.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V15.S4]
+	ADD R15, R4
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R15, R4
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -14345,56 +15206,65 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $336, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F11
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F12
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F13
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F14
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F15
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -14514,7 +15384,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -14527,8 +15396,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -14536,12 +15405,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 8·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V11..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V11..V30 weights, V31 bias,
 // V0..V7 accumulators, V8 V9 columns and temporaries.
 TEXT ·dwFwd54S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -14562,13 +15431,59 @@ TEXT ·dwFwd54S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V11.S4, V12.S4, V13.S4, V14.S4]
-	VLD1.P 64(R4), [V15.S4, V16.S4, V17.S4, V18.S4]
-	VLD1.P 64(R4), [V19.S4, V20.S4, V21.S4, V22.S4]
-	VLD1.P 64(R4), [V23.S4, V24.S4, V25.S4, V26.S4]
-	VLD1.P 64(R4), [V27.S4, V28.S4, V29.S4, V30.S4]
-	VLD1.P 16(R4), [V31.S4]
+	VLD1 (R4), [V11.S4]
+	ADD R15, R4
+	VLD1 (R4), [V12.S4]
+	ADD R15, R4
+	VLD1 (R4), [V13.S4]
+	ADD R15, R4
+	VLD1 (R4), [V14.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V15.S4]
+	ADD R15, R4
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R15, R4
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R15, R4
+	VLD1 (R4), [V26.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -15080,56 +15995,65 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $336, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F11
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F12
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F13
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F14
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F15
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -15249,7 +16173,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -15262,8 +16185,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -15271,12 +16194,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 4·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V6..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V6..V30 weights, V31 bias,
 // V0..V3 accumulators, V4 V5 columns and temporaries.
 TEXT ·dwFwd55S1NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -15297,14 +16220,69 @@ TEXT ·dwFwd55S1NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V6.S4, V7.S4, V8.S4, V9.S4]
-	VLD1.P 64(R4), [V10.S4, V11.S4, V12.S4, V13.S4]
-	VLD1.P 64(R4), [V14.S4, V15.S4, V16.S4, V17.S4]
-	VLD1.P 64(R4), [V18.S4, V19.S4, V20.S4, V21.S4]
-	VLD1.P 64(R4), [V22.S4, V23.S4, V24.S4, V25.S4]
-	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
-	VLD1.P 32(R4), [V30.S4, V31.S4]
+	VLD1 (R4), [V6.S4]
+	ADD R15, R4
+	VLD1 (R4), [V7.S4]
+	ADD R15, R4
+	VLD1 (R4), [V8.S4]
+	ADD R15, R4
+	VLD1 (R4), [V9.S4]
+	ADD R15, R4
+	VLD1 (R4), [V10.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V11.S4]
+	ADD R15, R4
+	VLD1 (R4), [V12.S4]
+	ADD R15, R4
+	VLD1 (R4), [V13.S4]
+	ADD R15, R4
+	VLD1 (R4), [V14.S4]
+	ADD R15, R4
+	VLD1 (R4), [V15.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R15, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -15652,66 +16630,75 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $416, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F6
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F7
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F8
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F9
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F10
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F11
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F12
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F13
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F14
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F15
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -15846,7 +16833,6 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk
@@ -15859,8 +16845,8 @@ done:
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -15868,12 +16854,12 @@ done:
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 4·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V6..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V6..V30 weights, V31 bias,
 // V0..V3 accumulators, V4 V5 columns and temporaries.
 TEXT ·dwFwd55S2NEON(SB), NOSPLIT, $0-8
 	MOVD a+0(FP), R0
-	MOVD 40(R0), R14
 	MOVD 56(R0), R25
 	MOVD 64(R0), R1
 	CBZ R1, done
@@ -15894,14 +16880,69 @@ TEXT ·dwFwd55S2NEON(SB), NOSPLIT, $0-8
 vblk:
 	CMP $4, R25
 	BLT lanes
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
-	VLD1.P 64(R4), [V6.S4, V7.S4, V8.S4, V9.S4]
-	VLD1.P 64(R4), [V10.S4, V11.S4, V12.S4, V13.S4]
-	VLD1.P 64(R4), [V14.S4, V15.S4, V16.S4, V17.S4]
-	VLD1.P 64(R4), [V18.S4, V19.S4, V20.S4, V21.S4]
-	VLD1.P 64(R4), [V22.S4, V23.S4, V24.S4, V25.S4]
-	VLD1.P 64(R4), [V26.S4, V27.S4, V28.S4, V29.S4]
-	VLD1.P 32(R4), [V30.S4, V31.S4]
+	VLD1 (R4), [V6.S4]
+	ADD R15, R4
+	VLD1 (R4), [V7.S4]
+	ADD R15, R4
+	VLD1 (R4), [V8.S4]
+	ADD R15, R4
+	VLD1 (R4), [V9.S4]
+	ADD R15, R4
+	VLD1 (R4), [V10.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V11.S4]
+	ADD R15, R4
+	VLD1 (R4), [V12.S4]
+	ADD R15, R4
+	VLD1 (R4), [V13.S4]
+	ADD R15, R4
+	VLD1 (R4), [V14.S4]
+	ADD R15, R4
+	VLD1 (R4), [V15.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V16.S4]
+	ADD R15, R4
+	VLD1 (R4), [V17.S4]
+	ADD R15, R4
+	VLD1 (R4), [V18.S4]
+	ADD R15, R4
+	VLD1 (R4), [V19.S4]
+	ADD R15, R4
+	VLD1 (R4), [V20.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V21.S4]
+	ADD R15, R4
+	VLD1 (R4), [V22.S4]
+	ADD R15, R4
+	VLD1 (R4), [V23.S4]
+	ADD R15, R4
+	VLD1 (R4), [V24.S4]
+	ADD R15, R4
+	VLD1 (R4), [V25.S4]
+	ADD R5, R14
+	MOVD R14, R4
+	VLD1 (R4), [V26.S4]
+	ADD R15, R4
+	VLD1 (R4), [V27.S4]
+	ADD R15, R4
+	VLD1 (R4), [V28.S4]
+	ADD R15, R4
+	VLD1 (R4), [V29.S4]
+	ADD R15, R4
+	VLD1 (R4), [V30.S4]
+	MOVD 136(R0), R4
+	ADD R24, R4
+	VLD1 (R4), [V31.S4]
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -16264,66 +17305,75 @@ vrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE vrow
-	ADD $416, R14
 	ADD $16, R24
 	SUB $4, R25
 	B vblk
 lanes:
 	CBZ R25, done
 lblk:
+	MOVD 40(R0), R14
+	ADD R24, R14
+	MOVD 120(R0), R5
+	LSL $2, R5
+	MOVD 128(R0), R15
+	LSL $2, R15
 	MOVD R14, R4
 	FMOVS (R4), F6
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F7
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F8
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F9
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F10
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F11
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F12
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F13
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F14
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F15
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F16
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F17
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F18
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F19
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F20
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F21
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F22
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F23
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F24
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F25
-	ADD $16, R4
+	ADD R5, R14
+	MOVD R14, R4
 	FMOVS (R4), F26
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F27
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F28
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F29
-	ADD $16, R4
+	ADD R15, R4
 	FMOVS (R4), F30
-	ADD $16, R4
+	MOVD 136(R0), R4
+	ADD R24, R4
 	FMOVS (R4), F31
-	ADD $16, R4
 	MOVD R24, R2
 	MOVD 48(R0), R3
 	ADD R24, R3
@@ -16458,7 +17508,11052 @@ lrowend:
 	ADD R13, R3
 	SUBS $1, R11
 	BNE lrow
-	ADD $4, R14
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad11S1NEON(a *DWGradArgs)
+//
+// Window 1×1, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V1 accumulators (bias last), V2..V9 dy, V31 input.
+TEXT ·dwGrad11S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 32(R4), [V0.S4, V1.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V2.S4]
+	VLD1.P (R6)(R2), [V3.S4]
+	VLD1.P (R6)(R2), [V4.S4]
+	VLD1.P (R6)(R2), [V5.S4]
+	VLD1.P (R6)(R2), [V6.S4]
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VFADD4S(1, 1, 2)
+	VFADD4S(1, 1, 3)
+	VFADD4S(1, 1, 4)
+	VFADD4S(1, 1, 5)
+	VFADD4S(1, 1, 6)
+	VFADD4S(1, 1, 7)
+	VFADD4S(1, 1, 8)
+	VFADD4S(1, 1, 9)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V2.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V3.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V0.S4
+	ADD R8, R19
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V2.S4]
+	VFADD4S(1, 1, 2)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V2.S4, V31.S4, V0.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4], 32(R4)
+	ADD $32, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F2
+	ADD R2, R6
+	VFADD4S(1, 1, 2)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	VFMLA V2.S4, V31.S4, V0.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad31S1NEON(a *DWGradArgs)
+//
+// Window 3×1, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V3 accumulators (bias last), V4..V11 dy, V31 input.
+TEXT ·dwGrad31S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V4.S4]
+	VLD1.P (R6)(R2), [V5.S4]
+	VLD1.P (R6)(R2), [V6.S4]
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VFADD4S(3, 3, 4)
+	VFADD4S(3, 3, 5)
+	VFADD4S(3, 3, 6)
+	VFADD4S(3, 3, 7)
+	VFADD4S(3, 3, 8)
+	VFADD4S(3, 3, 9)
+	VFADD4S(3, 3, 10)
+	VFADD4S(3, 3, 11)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	ADD R8, R21
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V4.S4]
+	VFADD4S(3, 3, 4)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V1.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V2.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	ADD $64, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F4
+	ADD R2, R6
+	VFADD4S(3, 3, 4)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	VFMLA V4.S4, V31.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	VFMLA V4.S4, V31.S4, V1.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	VFMLA V4.S4, V31.S4, V2.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad32S1NEON(a *DWGradArgs)
+//
+// Window 3×2, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V6 accumulators (bias last), V7..V14 dy, V31 input.
+TEXT ·dwGrad32S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 48(R4), [V4.S4, V5.S4, V6.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VFADD4S(6, 6, 7)
+	VFADD4S(6, 6, 8)
+	VFADD4S(6, 6, 9)
+	VFADD4S(6, 6, 10)
+	VFADD4S(6, 6, 11)
+	VFADD4S(6, 6, 12)
+	VFADD4S(6, 6, 13)
+	VFADD4S(6, 6, 14)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V1.S4
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V1.S4
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V1.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V1.S4
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V1.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	VFMLA V8.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V3.S4
+	VFMLA V9.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V3.S4
+	VFMLA V10.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V3.S4
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VFMLA V12.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V3.S4
+	VFMLA V13.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V3.S4
+	VFMLA V14.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V3.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V5.S4
+	VFMLA V8.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V5.S4
+	VFMLA V9.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V5.S4
+	VFMLA V10.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V5.S4
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VFMLA V12.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V5.S4
+	VFMLA V13.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V5.S4
+	VFMLA V14.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V5.S4
+	ADD R8, R21
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V7.S4]
+	VFADD4S(6, 6, 7)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V5.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4], 48(R4)
+	ADD $112, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F7
+	ADD R2, R6
+	VFADD4S(6, 6, 7)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V1.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V3.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V5.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad33S1NEON(a *DWGradArgs)
+//
+// Window 3×3, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V9 accumulators (bias last), V10..V17 dy, V31 input.
+TEXT ·dwGrad33S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 32(R4), [V8.S4, V9.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VLD1.P (R6)(R2), [V15.S4]
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VFADD4S(9, 9, 10)
+	VFADD4S(9, 9, 11)
+	VFADD4S(9, 9, 12)
+	VFADD4S(9, 9, 13)
+	VFADD4S(9, 9, 14)
+	VFADD4S(9, 9, 15)
+	VFADD4S(9, 9, 16)
+	VFADD4S(9, 9, 17)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VFMLA V11.S4, V31.S4, V1.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VFMLA V12.S4, V31.S4, V1.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V2.S4
+	VFMLA V13.S4, V31.S4, V1.S4
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V2.S4
+	VFMLA V14.S4, V31.S4, V1.S4
+	VFMLA V15.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V2.S4
+	VFMLA V15.S4, V31.S4, V1.S4
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V2.S4
+	VFMLA V16.S4, V31.S4, V1.S4
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	VFMLA V17.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V2.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V5.S4
+	VFMLA V11.S4, V31.S4, V4.S4
+	VFMLA V12.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VFMLA V12.S4, V31.S4, V4.S4
+	VFMLA V13.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V5.S4
+	VFMLA V13.S4, V31.S4, V4.S4
+	VFMLA V14.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V5.S4
+	VFMLA V14.S4, V31.S4, V4.S4
+	VFMLA V15.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V5.S4
+	VFMLA V15.S4, V31.S4, V4.S4
+	VFMLA V16.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V5.S4
+	VFMLA V16.S4, V31.S4, V4.S4
+	VFMLA V17.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VFMLA V17.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V5.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V7.S4
+	VFMLA V11.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V8.S4
+	VFMLA V11.S4, V31.S4, V7.S4
+	VFMLA V12.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VFMLA V12.S4, V31.S4, V7.S4
+	VFMLA V13.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V8.S4
+	VFMLA V13.S4, V31.S4, V7.S4
+	VFMLA V14.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V8.S4
+	VFMLA V14.S4, V31.S4, V7.S4
+	VFMLA V15.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V8.S4
+	VFMLA V15.S4, V31.S4, V7.S4
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V8.S4
+	VFMLA V16.S4, V31.S4, V7.S4
+	VFMLA V17.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VFMLA V17.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V8.S4
+	ADD R8, R21
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V10.S4]
+	VFADD4S(9, 9, 10)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V5.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V8.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4], 32(R4)
+	ADD $160, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F10
+	ADD R2, R6
+	VFADD4S(9, 9, 10)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	VFMLA V10.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V10.S4, V31.S4, V5.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	VFMLA V10.S4, V31.S4, V8.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad13S1NEON(a *DWGradArgs)
+//
+// Window 1×3, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V3 accumulators (bias last), V4..V11 dy, V31 input.
+TEXT ·dwGrad13S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V4.S4]
+	VLD1.P (R6)(R2), [V5.S4]
+	VLD1.P (R6)(R2), [V6.S4]
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VFADD4S(3, 3, 4)
+	VFADD4S(3, 3, 5)
+	VFADD4S(3, 3, 6)
+	VFADD4S(3, 3, 7)
+	VFADD4S(3, 3, 8)
+	VFADD4S(3, 3, 9)
+	VFADD4S(3, 3, 10)
+	VFADD4S(3, 3, 11)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V1.S4
+	VFMLA V5.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V2.S4
+	VFMLA V5.S4, V31.S4, V1.S4
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V2.S4
+	VFMLA V6.S4, V31.S4, V1.S4
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VFMLA V7.S4, V31.S4, V1.S4
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VFMLA V8.S4, V31.S4, V1.S4
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V2.S4
+	VFMLA V9.S4, V31.S4, V1.S4
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V2.S4
+	VFMLA V10.S4, V31.S4, V1.S4
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	ADD R8, R19
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V4.S4]
+	VFADD4S(3, 3, 4)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V2.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	ADD $64, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F4
+	ADD R2, R6
+	VFADD4S(3, 3, 4)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V4.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V4.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	VFMLA V4.S4, V31.S4, V2.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad23S1NEON(a *DWGradArgs)
+//
+// Window 2×3, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V6 accumulators (bias last), V7..V14 dy, V31 input.
+TEXT ·dwGrad23S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 48(R4), [V4.S4, V5.S4, V6.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VFADD4S(6, 6, 7)
+	VFADD4S(6, 6, 8)
+	VFADD4S(6, 6, 9)
+	VFADD4S(6, 6, 10)
+	VFADD4S(6, 6, 11)
+	VFADD4S(6, 6, 12)
+	VFADD4S(6, 6, 13)
+	VFADD4S(6, 6, 14)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VFMLA V8.S4, V31.S4, V1.S4
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V2.S4
+	VFMLA V9.S4, V31.S4, V1.S4
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V2.S4
+	VFMLA V10.S4, V31.S4, V1.S4
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VFMLA V11.S4, V31.S4, V1.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VFMLA V12.S4, V31.S4, V1.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V2.S4
+	VFMLA V13.S4, V31.S4, V1.S4
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V2.S4
+	VFMLA V14.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V2.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VFMLA V8.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V5.S4
+	VFMLA V8.S4, V31.S4, V4.S4
+	VFMLA V9.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V5.S4
+	VFMLA V9.S4, V31.S4, V4.S4
+	VFMLA V10.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V5.S4
+	VFMLA V10.S4, V31.S4, V4.S4
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V5.S4
+	VFMLA V11.S4, V31.S4, V4.S4
+	VFMLA V12.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VFMLA V12.S4, V31.S4, V4.S4
+	VFMLA V13.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V5.S4
+	VFMLA V13.S4, V31.S4, V4.S4
+	VFMLA V14.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V5.S4
+	VFMLA V14.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V5.S4
+	ADD R8, R20
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V7.S4]
+	VFADD4S(6, 6, 7)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V5.S4
+	ADD R9, R20
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4], 48(R4)
+	ADD $112, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F7
+	ADD R2, R6
+	VFADD4S(6, 6, 7)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V5.S4
+	ADD R9, R20
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad51S1NEON(a *DWGradArgs)
+//
+// Window 5×1, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V5 accumulators (bias last), V6..V13 dy, V31 input.
+TEXT ·dwGrad51S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R4), [V4.S4, V5.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V6.S4]
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VFADD4S(5, 5, 6)
+	VFADD4S(5, 5, 7)
+	VFADD4S(5, 5, 8)
+	VFADD4S(5, 5, 9)
+	VFADD4S(5, 5, 10)
+	VFADD4S(5, 5, 11)
+	VFADD4S(5, 5, 12)
+	VFADD4S(5, 5, 13)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V0.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V1.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V2.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V3.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	ADD R8, R23
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V6.S4]
+	VFADD4S(5, 5, 6)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V3.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V4.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4], 32(R4)
+	ADD $96, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F6
+	ADD R2, R6
+	VFADD4S(5, 5, 6)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V1.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V2.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V3.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V4.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad52S1NEON(a *DWGradArgs)
+//
+// Window 5×2, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V10 accumulators (bias last), V11..V18 dy, V31 input.
+TEXT ·dwGrad52S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 48(R4), [V8.S4, V9.S4, V10.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VLD1.P (R6)(R2), [V15.S4]
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VLD1.P (R6)(R2), [V18.S4]
+	VFADD4S(10, 10, 11)
+	VFADD4S(10, 10, 12)
+	VFADD4S(10, 10, 13)
+	VFADD4S(10, 10, 14)
+	VFADD4S(10, 10, 15)
+	VFADD4S(10, 10, 16)
+	VFADD4S(10, 10, 17)
+	VFADD4S(10, 10, 18)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V1.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V1.S4
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V1.S4
+	VFMLA V15.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V1.S4
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V1.S4
+	VFMLA V18.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V1.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VFMLA V12.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V3.S4
+	VFMLA V13.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V3.S4
+	VFMLA V14.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V3.S4
+	VFMLA V15.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V3.S4
+	VFMLA V16.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VFMLA V17.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V3.S4
+	VFMLA V18.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V3.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VFMLA V12.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V5.S4
+	VFMLA V13.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V5.S4
+	VFMLA V14.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V5.S4
+	VFMLA V15.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V5.S4
+	VFMLA V16.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VFMLA V17.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V5.S4
+	VFMLA V18.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V5.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V7.S4
+	VFMLA V12.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V7.S4
+	VFMLA V13.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V7.S4
+	VFMLA V14.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V7.S4
+	VFMLA V15.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V7.S4
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VFMLA V17.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V7.S4
+	VFMLA V18.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V9.S4
+	VFMLA V12.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V9.S4
+	VFMLA V13.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V9.S4
+	VFMLA V14.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V9.S4
+	VFMLA V15.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V9.S4
+	VFMLA V16.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VFMLA V17.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V9.S4
+	VFMLA V18.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V9.S4
+	ADD R8, R23
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V11.S4]
+	VFADD4S(10, 10, 11)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V7.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V9.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4], 48(R4)
+	ADD $176, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F11
+	ADD R2, R6
+	VFADD4S(10, 10, 11)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V1.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V3.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V5.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V7.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V9.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad53S1NEON(a *DWGradArgs)
+//
+// Window 5×3, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V15 accumulators (bias last), V16..V23 dy, V31 input.
+TEXT ·dwGrad53S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VLD1.P (R6)(R2), [V18.S4]
+	VLD1.P (R6)(R2), [V19.S4]
+	VLD1.P (R6)(R2), [V20.S4]
+	VLD1.P (R6)(R2), [V21.S4]
+	VLD1.P (R6)(R2), [V22.S4]
+	VLD1.P (R6)(R2), [V23.S4]
+	VFADD4S(15, 15, 16)
+	VFADD4S(15, 15, 17)
+	VFADD4S(15, 15, 18)
+	VFADD4S(15, 15, 19)
+	VFADD4S(15, 15, 20)
+	VFADD4S(15, 15, 21)
+	VFADD4S(15, 15, 22)
+	VFADD4S(15, 15, 23)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	VFMLA V17.S4, V31.S4, V1.S4
+	VFMLA V18.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V2.S4
+	VFMLA V18.S4, V31.S4, V1.S4
+	VFMLA V19.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V2.S4
+	VFMLA V19.S4, V31.S4, V1.S4
+	VFMLA V20.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V2.S4
+	VFMLA V20.S4, V31.S4, V1.S4
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V2.S4
+	VFMLA V21.S4, V31.S4, V1.S4
+	VFMLA V22.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VFMLA V22.S4, V31.S4, V1.S4
+	VFMLA V23.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V2.S4
+	VFMLA V23.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V2.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VFMLA V17.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VFMLA V17.S4, V31.S4, V4.S4
+	VFMLA V18.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V5.S4
+	VFMLA V18.S4, V31.S4, V4.S4
+	VFMLA V19.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V5.S4
+	VFMLA V19.S4, V31.S4, V4.S4
+	VFMLA V20.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V5.S4
+	VFMLA V20.S4, V31.S4, V4.S4
+	VFMLA V21.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V5.S4
+	VFMLA V21.S4, V31.S4, V4.S4
+	VFMLA V22.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VFMLA V22.S4, V31.S4, V4.S4
+	VFMLA V23.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V5.S4
+	VFMLA V23.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V5.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VFMLA V17.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VFMLA V17.S4, V31.S4, V7.S4
+	VFMLA V18.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V8.S4
+	VFMLA V18.S4, V31.S4, V7.S4
+	VFMLA V19.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V8.S4
+	VFMLA V19.S4, V31.S4, V7.S4
+	VFMLA V20.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V8.S4
+	VFMLA V20.S4, V31.S4, V7.S4
+	VFMLA V21.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V8.S4
+	VFMLA V21.S4, V31.S4, V7.S4
+	VFMLA V22.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VFMLA V22.S4, V31.S4, V7.S4
+	VFMLA V23.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V8.S4
+	VFMLA V23.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V8.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V10.S4
+	VFMLA V17.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V11.S4
+	VFMLA V17.S4, V31.S4, V10.S4
+	VFMLA V18.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V11.S4
+	VFMLA V18.S4, V31.S4, V10.S4
+	VFMLA V19.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V11.S4
+	VFMLA V19.S4, V31.S4, V10.S4
+	VFMLA V20.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V11.S4
+	VFMLA V20.S4, V31.S4, V10.S4
+	VFMLA V21.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V11.S4
+	VFMLA V21.S4, V31.S4, V10.S4
+	VFMLA V22.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	VFMLA V22.S4, V31.S4, V10.S4
+	VFMLA V23.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V11.S4
+	VFMLA V23.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V11.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V13.S4
+	VFMLA V17.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V14.S4
+	VFMLA V17.S4, V31.S4, V13.S4
+	VFMLA V18.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V14.S4
+	VFMLA V18.S4, V31.S4, V13.S4
+	VFMLA V19.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V14.S4
+	VFMLA V19.S4, V31.S4, V13.S4
+	VFMLA V20.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V14.S4
+	VFMLA V20.S4, V31.S4, V13.S4
+	VFMLA V21.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V14.S4
+	VFMLA V21.S4, V31.S4, V13.S4
+	VFMLA V22.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VFMLA V22.S4, V31.S4, V13.S4
+	VFMLA V23.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V14.S4
+	VFMLA V23.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V14.S4
+	ADD R8, R23
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V16.S4]
+	VFADD4S(15, 15, 16)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V11.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V14.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	ADD $256, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F16
+	ADD R2, R6
+	VFADD4S(15, 15, 16)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V5.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V8.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V9.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V11.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V14.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad54S1NEON(a *DWGradArgs)
+//
+// Window 5×4, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V20 accumulators (bias last), V21..V28 dy, V31 input.
+TEXT ·dwGrad54S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 16(R4), [V20.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V21.S4]
+	VLD1.P (R6)(R2), [V22.S4]
+	VLD1.P (R6)(R2), [V23.S4]
+	VLD1.P (R6)(R2), [V24.S4]
+	VLD1.P (R6)(R2), [V25.S4]
+	VLD1.P (R6)(R2), [V26.S4]
+	VLD1.P (R6)(R2), [V27.S4]
+	VLD1.P (R6)(R2), [V28.S4]
+	VFADD4S(20, 20, 21)
+	VFADD4S(20, 20, 22)
+	VFADD4S(20, 20, 23)
+	VFADD4S(20, 20, 24)
+	VFADD4S(20, 20, 25)
+	VFADD4S(20, 20, 26)
+	VFADD4S(20, 20, 27)
+	VFADD4S(20, 20, 28)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V1.S4
+	VFMLA V22.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VFMLA V22.S4, V31.S4, V1.S4
+	VFMLA V23.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V3.S4
+	VFMLA V22.S4, V31.S4, V2.S4
+	VFMLA V23.S4, V31.S4, V1.S4
+	VFMLA V24.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V3.S4
+	VFMLA V23.S4, V31.S4, V2.S4
+	VFMLA V24.S4, V31.S4, V1.S4
+	VFMLA V25.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V3.S4
+	VFMLA V24.S4, V31.S4, V2.S4
+	VFMLA V25.S4, V31.S4, V1.S4
+	VFMLA V26.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V3.S4
+	VFMLA V25.S4, V31.S4, V2.S4
+	VFMLA V26.S4, V31.S4, V1.S4
+	VFMLA V27.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V3.S4
+	VFMLA V26.S4, V31.S4, V2.S4
+	VFMLA V27.S4, V31.S4, V1.S4
+	VFMLA V28.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V3.S4
+	VFMLA V27.S4, V31.S4, V2.S4
+	VFMLA V28.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V3.S4
+	VFMLA V28.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V3.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VFMLA V22.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V6.S4
+	VFMLA V22.S4, V31.S4, V5.S4
+	VFMLA V23.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V7.S4
+	VFMLA V22.S4, V31.S4, V6.S4
+	VFMLA V23.S4, V31.S4, V5.S4
+	VFMLA V24.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V7.S4
+	VFMLA V23.S4, V31.S4, V6.S4
+	VFMLA V24.S4, V31.S4, V5.S4
+	VFMLA V25.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V7.S4
+	VFMLA V24.S4, V31.S4, V6.S4
+	VFMLA V25.S4, V31.S4, V5.S4
+	VFMLA V26.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V7.S4
+	VFMLA V25.S4, V31.S4, V6.S4
+	VFMLA V26.S4, V31.S4, V5.S4
+	VFMLA V27.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V7.S4
+	VFMLA V26.S4, V31.S4, V6.S4
+	VFMLA V27.S4, V31.S4, V5.S4
+	VFMLA V28.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V7.S4
+	VFMLA V27.S4, V31.S4, V6.S4
+	VFMLA V28.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V7.S4
+	VFMLA V28.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	VFMLA V22.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V10.S4
+	VFMLA V22.S4, V31.S4, V9.S4
+	VFMLA V23.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	VFMLA V22.S4, V31.S4, V10.S4
+	VFMLA V23.S4, V31.S4, V9.S4
+	VFMLA V24.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V11.S4
+	VFMLA V23.S4, V31.S4, V10.S4
+	VFMLA V24.S4, V31.S4, V9.S4
+	VFMLA V25.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V11.S4
+	VFMLA V24.S4, V31.S4, V10.S4
+	VFMLA V25.S4, V31.S4, V9.S4
+	VFMLA V26.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V11.S4
+	VFMLA V25.S4, V31.S4, V10.S4
+	VFMLA V26.S4, V31.S4, V9.S4
+	VFMLA V27.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V11.S4
+	VFMLA V26.S4, V31.S4, V10.S4
+	VFMLA V27.S4, V31.S4, V9.S4
+	VFMLA V28.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V11.S4
+	VFMLA V27.S4, V31.S4, V10.S4
+	VFMLA V28.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V11.S4
+	VFMLA V28.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V11.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VFMLA V22.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VFMLA V22.S4, V31.S4, V13.S4
+	VFMLA V23.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V15.S4
+	VFMLA V22.S4, V31.S4, V14.S4
+	VFMLA V23.S4, V31.S4, V13.S4
+	VFMLA V24.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V15.S4
+	VFMLA V23.S4, V31.S4, V14.S4
+	VFMLA V24.S4, V31.S4, V13.S4
+	VFMLA V25.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V15.S4
+	VFMLA V24.S4, V31.S4, V14.S4
+	VFMLA V25.S4, V31.S4, V13.S4
+	VFMLA V26.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V15.S4
+	VFMLA V25.S4, V31.S4, V14.S4
+	VFMLA V26.S4, V31.S4, V13.S4
+	VFMLA V27.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V15.S4
+	VFMLA V26.S4, V31.S4, V14.S4
+	VFMLA V27.S4, V31.S4, V13.S4
+	VFMLA V28.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V15.S4
+	VFMLA V27.S4, V31.S4, V14.S4
+	VFMLA V28.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V15.S4
+	VFMLA V28.S4, V31.S4, V14.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V15.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V17.S4
+	VFMLA V22.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V18.S4
+	VFMLA V22.S4, V31.S4, V17.S4
+	VFMLA V23.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V19.S4
+	VFMLA V22.S4, V31.S4, V18.S4
+	VFMLA V23.S4, V31.S4, V17.S4
+	VFMLA V24.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V19.S4
+	VFMLA V23.S4, V31.S4, V18.S4
+	VFMLA V24.S4, V31.S4, V17.S4
+	VFMLA V25.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V19.S4
+	VFMLA V24.S4, V31.S4, V18.S4
+	VFMLA V25.S4, V31.S4, V17.S4
+	VFMLA V26.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V19.S4
+	VFMLA V25.S4, V31.S4, V18.S4
+	VFMLA V26.S4, V31.S4, V17.S4
+	VFMLA V27.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V19.S4
+	VFMLA V26.S4, V31.S4, V18.S4
+	VFMLA V27.S4, V31.S4, V17.S4
+	VFMLA V28.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V19.S4
+	VFMLA V27.S4, V31.S4, V18.S4
+	VFMLA V28.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V19.S4
+	VFMLA V28.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V19.S4
+	ADD R8, R23
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V21.S4]
+	VFADD4S(20, 20, 21)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V3.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V7.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V15.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V19.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R4)
+	VST1.P [V20.S4], 16(R4)
+	ADD $336, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F21
+	ADD R2, R6
+	VFADD4S(20, 20, 21)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V3.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V7.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V9.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V11.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V14.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V15.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V16.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V17.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V18.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V19.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	FMOVS F16, (R4)
+	ADD $16, R4
+	FMOVS F17, (R4)
+	ADD $16, R4
+	FMOVS F18, (R4)
+	ADD $16, R4
+	FMOVS F19, (R4)
+	ADD $16, R4
+	FMOVS F20, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad55S1NEON(a *DWGradArgs)
+//
+// Window 5×5, stride 1, 5 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 5·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V25 accumulators (bias last), V26..V30 dy, V31 input.
+TEXT ·dwGrad55S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $5, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 32(R4), [V24.S4, V25.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $5, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V26.S4]
+	VLD1.P (R6)(R2), [V27.S4]
+	VLD1.P (R6)(R2), [V28.S4]
+	VLD1.P (R6)(R2), [V29.S4]
+	VLD1.P (R6)(R2), [V30.S4]
+	VFADD4S(25, 25, 26)
+	VFADD4S(25, 25, 27)
+	VFADD4S(25, 25, 28)
+	VFADD4S(25, 25, 29)
+	VFADD4S(25, 25, 30)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V1.S4
+	VFMLA V27.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V2.S4
+	VFMLA V27.S4, V31.S4, V1.S4
+	VFMLA V28.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V3.S4
+	VFMLA V27.S4, V31.S4, V2.S4
+	VFMLA V28.S4, V31.S4, V1.S4
+	VFMLA V29.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V4.S4
+	VFMLA V27.S4, V31.S4, V3.S4
+	VFMLA V28.S4, V31.S4, V2.S4
+	VFMLA V29.S4, V31.S4, V1.S4
+	VFMLA V30.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V4.S4
+	VFMLA V28.S4, V31.S4, V3.S4
+	VFMLA V29.S4, V31.S4, V2.S4
+	VFMLA V30.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V4.S4
+	VFMLA V29.S4, V31.S4, V3.S4
+	VFMLA V30.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V4.S4
+	VFMLA V30.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V4.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V6.S4
+	VFMLA V27.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V7.S4
+	VFMLA V27.S4, V31.S4, V6.S4
+	VFMLA V28.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V8.S4
+	VFMLA V27.S4, V31.S4, V7.S4
+	VFMLA V28.S4, V31.S4, V6.S4
+	VFMLA V29.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V9.S4
+	VFMLA V27.S4, V31.S4, V8.S4
+	VFMLA V28.S4, V31.S4, V7.S4
+	VFMLA V29.S4, V31.S4, V6.S4
+	VFMLA V30.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V9.S4
+	VFMLA V28.S4, V31.S4, V8.S4
+	VFMLA V29.S4, V31.S4, V7.S4
+	VFMLA V30.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V9.S4
+	VFMLA V29.S4, V31.S4, V8.S4
+	VFMLA V30.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V9.S4
+	VFMLA V30.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V9.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V11.S4
+	VFMLA V27.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V12.S4
+	VFMLA V27.S4, V31.S4, V11.S4
+	VFMLA V28.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V13.S4
+	VFMLA V27.S4, V31.S4, V12.S4
+	VFMLA V28.S4, V31.S4, V11.S4
+	VFMLA V29.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V14.S4
+	VFMLA V27.S4, V31.S4, V13.S4
+	VFMLA V28.S4, V31.S4, V12.S4
+	VFMLA V29.S4, V31.S4, V11.S4
+	VFMLA V30.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V14.S4
+	VFMLA V28.S4, V31.S4, V13.S4
+	VFMLA V29.S4, V31.S4, V12.S4
+	VFMLA V30.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V14.S4
+	VFMLA V29.S4, V31.S4, V13.S4
+	VFMLA V30.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V14.S4
+	VFMLA V30.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V14.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V16.S4
+	VFMLA V27.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V17.S4
+	VFMLA V27.S4, V31.S4, V16.S4
+	VFMLA V28.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V18.S4
+	VFMLA V27.S4, V31.S4, V17.S4
+	VFMLA V28.S4, V31.S4, V16.S4
+	VFMLA V29.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V19.S4
+	VFMLA V27.S4, V31.S4, V18.S4
+	VFMLA V28.S4, V31.S4, V17.S4
+	VFMLA V29.S4, V31.S4, V16.S4
+	VFMLA V30.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V19.S4
+	VFMLA V28.S4, V31.S4, V18.S4
+	VFMLA V29.S4, V31.S4, V17.S4
+	VFMLA V30.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V19.S4
+	VFMLA V29.S4, V31.S4, V18.S4
+	VFMLA V30.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V19.S4
+	VFMLA V30.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V19.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V21.S4
+	VFMLA V27.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V22.S4
+	VFMLA V27.S4, V31.S4, V21.S4
+	VFMLA V28.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V23.S4
+	VFMLA V27.S4, V31.S4, V22.S4
+	VFMLA V28.S4, V31.S4, V21.S4
+	VFMLA V29.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V24.S4
+	VFMLA V27.S4, V31.S4, V23.S4
+	VFMLA V28.S4, V31.S4, V22.S4
+	VFMLA V29.S4, V31.S4, V21.S4
+	VFMLA V30.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V24.S4
+	VFMLA V28.S4, V31.S4, V23.S4
+	VFMLA V29.S4, V31.S4, V22.S4
+	VFMLA V30.S4, V31.S4, V21.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V24.S4
+	VFMLA V29.S4, V31.S4, V23.S4
+	VFMLA V30.S4, V31.S4, V22.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V24.S4
+	VFMLA V30.S4, V31.S4, V23.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V24.S4
+	ADD R8, R23
+	SUB $5, R5
+	CMP $5, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V26.S4]
+	VFADD4S(25, 25, 26)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V14.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V19.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V21.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V22.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V23.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V24.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R4)
+	VST1.P [V20.S4, V21.S4, V22.S4, V23.S4], 64(R4)
+	VST1.P [V24.S4, V25.S4], 32(R4)
+	ADD $416, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F26
+	ADD R2, R6
+	VFADD4S(25, 25, 26)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V11.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V14.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V15.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V16.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V17.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V18.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V19.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V20.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V21.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V22.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V23.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V24.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	FMOVS F16, (R4)
+	ADD $16, R4
+	FMOVS F17, (R4)
+	ADD $16, R4
+	FMOVS F18, (R4)
+	ADD $16, R4
+	FMOVS F19, (R4)
+	ADD $16, R4
+	FMOVS F20, (R4)
+	ADD $16, R4
+	FMOVS F21, (R4)
+	ADD $16, R4
+	FMOVS F22, (R4)
+	ADD $16, R4
+	FMOVS F23, (R4)
+	ADD $16, R4
+	FMOVS F24, (R4)
+	ADD $16, R4
+	FMOVS F25, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad15S1NEON(a *DWGradArgs)
+//
+// Window 1×5, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V5 accumulators (bias last), V6..V13 dy, V31 input.
+TEXT ·dwGrad15S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R4), [V4.S4, V5.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V6.S4]
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VFADD4S(5, 5, 6)
+	VFADD4S(5, 5, 7)
+	VFADD4S(5, 5, 8)
+	VFADD4S(5, 5, 9)
+	VFADD4S(5, 5, 10)
+	VFADD4S(5, 5, 11)
+	VFADD4S(5, 5, 12)
+	VFADD4S(5, 5, 13)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VFMLA V7.S4, V31.S4, V1.S4
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V3.S4
+	VFMLA V7.S4, V31.S4, V2.S4
+	VFMLA V8.S4, V31.S4, V1.S4
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V4.S4
+	VFMLA V7.S4, V31.S4, V3.S4
+	VFMLA V8.S4, V31.S4, V2.S4
+	VFMLA V9.S4, V31.S4, V1.S4
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VFMLA V8.S4, V31.S4, V3.S4
+	VFMLA V9.S4, V31.S4, V2.S4
+	VFMLA V10.S4, V31.S4, V1.S4
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V4.S4
+	VFMLA V9.S4, V31.S4, V3.S4
+	VFMLA V10.S4, V31.S4, V2.S4
+	VFMLA V11.S4, V31.S4, V1.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V4.S4
+	VFMLA V10.S4, V31.S4, V3.S4
+	VFMLA V11.S4, V31.S4, V2.S4
+	VFMLA V12.S4, V31.S4, V1.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VFMLA V11.S4, V31.S4, V3.S4
+	VFMLA V12.S4, V31.S4, V2.S4
+	VFMLA V13.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VFMLA V12.S4, V31.S4, V3.S4
+	VFMLA V13.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VFMLA V13.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	ADD R8, R19
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V6.S4]
+	VFADD4S(5, 5, 6)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V4.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4], 32(R4)
+	ADD $96, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F6
+	ADD R2, R6
+	VFADD4S(5, 5, 6)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V6.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V6.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V6.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V6.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V4.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad25S1NEON(a *DWGradArgs)
+//
+// Window 2×5, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V10 accumulators (bias last), V11..V18 dy, V31 input.
+TEXT ·dwGrad25S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 48(R4), [V8.S4, V9.S4, V10.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VLD1.P (R6)(R2), [V15.S4]
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VLD1.P (R6)(R2), [V18.S4]
+	VFADD4S(10, 10, 11)
+	VFADD4S(10, 10, 12)
+	VFADD4S(10, 10, 13)
+	VFADD4S(10, 10, 14)
+	VFADD4S(10, 10, 15)
+	VFADD4S(10, 10, 16)
+	VFADD4S(10, 10, 17)
+	VFADD4S(10, 10, 18)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VFMLA V12.S4, V31.S4, V1.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VFMLA V12.S4, V31.S4, V2.S4
+	VFMLA V13.S4, V31.S4, V1.S4
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VFMLA V12.S4, V31.S4, V3.S4
+	VFMLA V13.S4, V31.S4, V2.S4
+	VFMLA V14.S4, V31.S4, V1.S4
+	VFMLA V15.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VFMLA V13.S4, V31.S4, V3.S4
+	VFMLA V14.S4, V31.S4, V2.S4
+	VFMLA V15.S4, V31.S4, V1.S4
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	VFMLA V14.S4, V31.S4, V3.S4
+	VFMLA V15.S4, V31.S4, V2.S4
+	VFMLA V16.S4, V31.S4, V1.S4
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V4.S4
+	VFMLA V15.S4, V31.S4, V3.S4
+	VFMLA V16.S4, V31.S4, V2.S4
+	VFMLA V17.S4, V31.S4, V1.S4
+	VFMLA V18.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V4.S4
+	VFMLA V16.S4, V31.S4, V3.S4
+	VFMLA V17.S4, V31.S4, V2.S4
+	VFMLA V18.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VFMLA V17.S4, V31.S4, V3.S4
+	VFMLA V18.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V4.S4
+	VFMLA V18.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V4.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V6.S4
+	VFMLA V12.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V7.S4
+	VFMLA V12.S4, V31.S4, V6.S4
+	VFMLA V13.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VFMLA V12.S4, V31.S4, V7.S4
+	VFMLA V13.S4, V31.S4, V6.S4
+	VFMLA V14.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V9.S4
+	VFMLA V12.S4, V31.S4, V8.S4
+	VFMLA V13.S4, V31.S4, V7.S4
+	VFMLA V14.S4, V31.S4, V6.S4
+	VFMLA V15.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V9.S4
+	VFMLA V13.S4, V31.S4, V8.S4
+	VFMLA V14.S4, V31.S4, V7.S4
+	VFMLA V15.S4, V31.S4, V6.S4
+	VFMLA V16.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V9.S4
+	VFMLA V14.S4, V31.S4, V8.S4
+	VFMLA V15.S4, V31.S4, V7.S4
+	VFMLA V16.S4, V31.S4, V6.S4
+	VFMLA V17.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V9.S4
+	VFMLA V15.S4, V31.S4, V8.S4
+	VFMLA V16.S4, V31.S4, V7.S4
+	VFMLA V17.S4, V31.S4, V6.S4
+	VFMLA V18.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V9.S4
+	VFMLA V16.S4, V31.S4, V8.S4
+	VFMLA V17.S4, V31.S4, V7.S4
+	VFMLA V18.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VFMLA V17.S4, V31.S4, V8.S4
+	VFMLA V18.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V9.S4
+	VFMLA V18.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V9.S4
+	ADD R8, R20
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V11.S4]
+	VFADD4S(10, 10, 11)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V9.S4
+	ADD R9, R20
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4], 48(R4)
+	ADD $176, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F11
+	ADD R2, R6
+	VFADD4S(10, 10, 11)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V9.S4
+	ADD R9, R20
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad35S1NEON(a *DWGradArgs)
+//
+// Window 3×5, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V15 accumulators (bias last), V16..V23 dy, V31 input.
+TEXT ·dwGrad35S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VLD1.P (R6)(R2), [V18.S4]
+	VLD1.P (R6)(R2), [V19.S4]
+	VLD1.P (R6)(R2), [V20.S4]
+	VLD1.P (R6)(R2), [V21.S4]
+	VLD1.P (R6)(R2), [V22.S4]
+	VLD1.P (R6)(R2), [V23.S4]
+	VFADD4S(15, 15, 16)
+	VFADD4S(15, 15, 17)
+	VFADD4S(15, 15, 18)
+	VFADD4S(15, 15, 19)
+	VFADD4S(15, 15, 20)
+	VFADD4S(15, 15, 21)
+	VFADD4S(15, 15, 22)
+	VFADD4S(15, 15, 23)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	VFMLA V17.S4, V31.S4, V1.S4
+	VFMLA V18.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VFMLA V17.S4, V31.S4, V2.S4
+	VFMLA V18.S4, V31.S4, V1.S4
+	VFMLA V19.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VFMLA V17.S4, V31.S4, V3.S4
+	VFMLA V18.S4, V31.S4, V2.S4
+	VFMLA V19.S4, V31.S4, V1.S4
+	VFMLA V20.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V4.S4
+	VFMLA V18.S4, V31.S4, V3.S4
+	VFMLA V19.S4, V31.S4, V2.S4
+	VFMLA V20.S4, V31.S4, V1.S4
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V4.S4
+	VFMLA V19.S4, V31.S4, V3.S4
+	VFMLA V20.S4, V31.S4, V2.S4
+	VFMLA V21.S4, V31.S4, V1.S4
+	VFMLA V22.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V4.S4
+	VFMLA V20.S4, V31.S4, V3.S4
+	VFMLA V21.S4, V31.S4, V2.S4
+	VFMLA V22.S4, V31.S4, V1.S4
+	VFMLA V23.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V4.S4
+	VFMLA V21.S4, V31.S4, V3.S4
+	VFMLA V22.S4, V31.S4, V2.S4
+	VFMLA V23.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	VFMLA V22.S4, V31.S4, V3.S4
+	VFMLA V23.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V4.S4
+	VFMLA V23.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V4.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V6.S4
+	VFMLA V17.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VFMLA V17.S4, V31.S4, V6.S4
+	VFMLA V18.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VFMLA V17.S4, V31.S4, V7.S4
+	VFMLA V18.S4, V31.S4, V6.S4
+	VFMLA V19.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VFMLA V17.S4, V31.S4, V8.S4
+	VFMLA V18.S4, V31.S4, V7.S4
+	VFMLA V19.S4, V31.S4, V6.S4
+	VFMLA V20.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V9.S4
+	VFMLA V18.S4, V31.S4, V8.S4
+	VFMLA V19.S4, V31.S4, V7.S4
+	VFMLA V20.S4, V31.S4, V6.S4
+	VFMLA V21.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V9.S4
+	VFMLA V19.S4, V31.S4, V8.S4
+	VFMLA V20.S4, V31.S4, V7.S4
+	VFMLA V21.S4, V31.S4, V6.S4
+	VFMLA V22.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V9.S4
+	VFMLA V20.S4, V31.S4, V8.S4
+	VFMLA V21.S4, V31.S4, V7.S4
+	VFMLA V22.S4, V31.S4, V6.S4
+	VFMLA V23.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V9.S4
+	VFMLA V21.S4, V31.S4, V8.S4
+	VFMLA V22.S4, V31.S4, V7.S4
+	VFMLA V23.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	VFMLA V22.S4, V31.S4, V8.S4
+	VFMLA V23.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V9.S4
+	VFMLA V23.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V9.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V11.S4
+	VFMLA V17.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V12.S4
+	VFMLA V17.S4, V31.S4, V11.S4
+	VFMLA V18.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V13.S4
+	VFMLA V17.S4, V31.S4, V12.S4
+	VFMLA V18.S4, V31.S4, V11.S4
+	VFMLA V19.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V14.S4
+	VFMLA V17.S4, V31.S4, V13.S4
+	VFMLA V18.S4, V31.S4, V12.S4
+	VFMLA V19.S4, V31.S4, V11.S4
+	VFMLA V20.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V14.S4
+	VFMLA V18.S4, V31.S4, V13.S4
+	VFMLA V19.S4, V31.S4, V12.S4
+	VFMLA V20.S4, V31.S4, V11.S4
+	VFMLA V21.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V14.S4
+	VFMLA V19.S4, V31.S4, V13.S4
+	VFMLA V20.S4, V31.S4, V12.S4
+	VFMLA V21.S4, V31.S4, V11.S4
+	VFMLA V22.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V14.S4
+	VFMLA V20.S4, V31.S4, V13.S4
+	VFMLA V21.S4, V31.S4, V12.S4
+	VFMLA V22.S4, V31.S4, V11.S4
+	VFMLA V23.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V14.S4
+	VFMLA V21.S4, V31.S4, V13.S4
+	VFMLA V22.S4, V31.S4, V12.S4
+	VFMLA V23.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VFMLA V22.S4, V31.S4, V13.S4
+	VFMLA V23.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V14.S4
+	VFMLA V23.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V14.S4
+	ADD R8, R21
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V16.S4]
+	VFADD4S(15, 15, 16)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V14.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	ADD $256, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F16
+	ADD R2, R6
+	VFADD4S(15, 15, 16)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V11.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V14.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad45S1NEON(a *DWGradArgs)
+//
+// Window 4×5, stride 1, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V20 accumulators (bias last), V21..V28 dy, V31 input.
+TEXT ·dwGrad45S1NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $8, R8
+	MUL R1, R8
+	MOVD $1, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 16(R4), [V20.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V21.S4]
+	VLD1.P (R6)(R2), [V22.S4]
+	VLD1.P (R6)(R2), [V23.S4]
+	VLD1.P (R6)(R2), [V24.S4]
+	VLD1.P (R6)(R2), [V25.S4]
+	VLD1.P (R6)(R2), [V26.S4]
+	VLD1.P (R6)(R2), [V27.S4]
+	VLD1.P (R6)(R2), [V28.S4]
+	VFADD4S(20, 20, 21)
+	VFADD4S(20, 20, 22)
+	VFADD4S(20, 20, 23)
+	VFADD4S(20, 20, 24)
+	VFADD4S(20, 20, 25)
+	VFADD4S(20, 20, 26)
+	VFADD4S(20, 20, 27)
+	VFADD4S(20, 20, 28)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V1.S4
+	VFMLA V22.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VFMLA V22.S4, V31.S4, V1.S4
+	VFMLA V23.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V3.S4
+	VFMLA V22.S4, V31.S4, V2.S4
+	VFMLA V23.S4, V31.S4, V1.S4
+	VFMLA V24.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	VFMLA V22.S4, V31.S4, V3.S4
+	VFMLA V23.S4, V31.S4, V2.S4
+	VFMLA V24.S4, V31.S4, V1.S4
+	VFMLA V25.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V4.S4
+	VFMLA V23.S4, V31.S4, V3.S4
+	VFMLA V24.S4, V31.S4, V2.S4
+	VFMLA V25.S4, V31.S4, V1.S4
+	VFMLA V26.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V4.S4
+	VFMLA V24.S4, V31.S4, V3.S4
+	VFMLA V25.S4, V31.S4, V2.S4
+	VFMLA V26.S4, V31.S4, V1.S4
+	VFMLA V27.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V4.S4
+	VFMLA V25.S4, V31.S4, V3.S4
+	VFMLA V26.S4, V31.S4, V2.S4
+	VFMLA V27.S4, V31.S4, V1.S4
+	VFMLA V28.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V4.S4
+	VFMLA V26.S4, V31.S4, V3.S4
+	VFMLA V27.S4, V31.S4, V2.S4
+	VFMLA V28.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V4.S4
+	VFMLA V27.S4, V31.S4, V3.S4
+	VFMLA V28.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V4.S4
+	VFMLA V28.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V4.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V6.S4
+	VFMLA V22.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V7.S4
+	VFMLA V22.S4, V31.S4, V6.S4
+	VFMLA V23.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VFMLA V22.S4, V31.S4, V7.S4
+	VFMLA V23.S4, V31.S4, V6.S4
+	VFMLA V24.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	VFMLA V22.S4, V31.S4, V8.S4
+	VFMLA V23.S4, V31.S4, V7.S4
+	VFMLA V24.S4, V31.S4, V6.S4
+	VFMLA V25.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V9.S4
+	VFMLA V23.S4, V31.S4, V8.S4
+	VFMLA V24.S4, V31.S4, V7.S4
+	VFMLA V25.S4, V31.S4, V6.S4
+	VFMLA V26.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V9.S4
+	VFMLA V24.S4, V31.S4, V8.S4
+	VFMLA V25.S4, V31.S4, V7.S4
+	VFMLA V26.S4, V31.S4, V6.S4
+	VFMLA V27.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V9.S4
+	VFMLA V25.S4, V31.S4, V8.S4
+	VFMLA V26.S4, V31.S4, V7.S4
+	VFMLA V27.S4, V31.S4, V6.S4
+	VFMLA V28.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V9.S4
+	VFMLA V26.S4, V31.S4, V8.S4
+	VFMLA V27.S4, V31.S4, V7.S4
+	VFMLA V28.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V9.S4
+	VFMLA V27.S4, V31.S4, V8.S4
+	VFMLA V28.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V9.S4
+	VFMLA V28.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V9.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	VFMLA V22.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V12.S4
+	VFMLA V22.S4, V31.S4, V11.S4
+	VFMLA V23.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VFMLA V22.S4, V31.S4, V12.S4
+	VFMLA V23.S4, V31.S4, V11.S4
+	VFMLA V24.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VFMLA V22.S4, V31.S4, V13.S4
+	VFMLA V23.S4, V31.S4, V12.S4
+	VFMLA V24.S4, V31.S4, V11.S4
+	VFMLA V25.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V14.S4
+	VFMLA V23.S4, V31.S4, V13.S4
+	VFMLA V24.S4, V31.S4, V12.S4
+	VFMLA V25.S4, V31.S4, V11.S4
+	VFMLA V26.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V14.S4
+	VFMLA V24.S4, V31.S4, V13.S4
+	VFMLA V25.S4, V31.S4, V12.S4
+	VFMLA V26.S4, V31.S4, V11.S4
+	VFMLA V27.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V14.S4
+	VFMLA V25.S4, V31.S4, V13.S4
+	VFMLA V26.S4, V31.S4, V12.S4
+	VFMLA V27.S4, V31.S4, V11.S4
+	VFMLA V28.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V14.S4
+	VFMLA V26.S4, V31.S4, V13.S4
+	VFMLA V27.S4, V31.S4, V12.S4
+	VFMLA V28.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V14.S4
+	VFMLA V27.S4, V31.S4, V13.S4
+	VFMLA V28.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V14.S4
+	VFMLA V28.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V14.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V16.S4
+	VFMLA V22.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V17.S4
+	VFMLA V22.S4, V31.S4, V16.S4
+	VFMLA V23.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V18.S4
+	VFMLA V22.S4, V31.S4, V17.S4
+	VFMLA V23.S4, V31.S4, V16.S4
+	VFMLA V24.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V19.S4
+	VFMLA V22.S4, V31.S4, V18.S4
+	VFMLA V23.S4, V31.S4, V17.S4
+	VFMLA V24.S4, V31.S4, V16.S4
+	VFMLA V25.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V19.S4
+	VFMLA V23.S4, V31.S4, V18.S4
+	VFMLA V24.S4, V31.S4, V17.S4
+	VFMLA V25.S4, V31.S4, V16.S4
+	VFMLA V26.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V19.S4
+	VFMLA V24.S4, V31.S4, V18.S4
+	VFMLA V25.S4, V31.S4, V17.S4
+	VFMLA V26.S4, V31.S4, V16.S4
+	VFMLA V27.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V19.S4
+	VFMLA V25.S4, V31.S4, V18.S4
+	VFMLA V26.S4, V31.S4, V17.S4
+	VFMLA V27.S4, V31.S4, V16.S4
+	VFMLA V28.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V19.S4
+	VFMLA V26.S4, V31.S4, V18.S4
+	VFMLA V27.S4, V31.S4, V17.S4
+	VFMLA V28.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V19.S4
+	VFMLA V27.S4, V31.S4, V18.S4
+	VFMLA V28.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V19.S4
+	VFMLA V28.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V19.S4
+	ADD R8, R22
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V21.S4]
+	VFADD4S(20, 20, 21)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V19.S4
+	ADD R9, R22
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R4)
+	VST1.P [V20.S4], 16(R4)
+	ADD $336, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F21
+	ADD R2, R6
+	VFADD4S(20, 20, 21)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V11.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V14.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V15.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V16.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V17.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V18.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V19.S4
+	ADD R9, R22
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	FMOVS F16, (R4)
+	ADD $16, R4
+	FMOVS F17, (R4)
+	ADD $16, R4
+	FMOVS F18, (R4)
+	ADD $16, R4
+	FMOVS F19, (R4)
+	ADD $16, R4
+	FMOVS F20, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad31S2NEON(a *DWGradArgs)
+//
+// Window 3×1, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V3 accumulators (bias last), V4..V11 dy, V31 input.
+TEXT ·dwGrad31S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V4.S4]
+	VLD1.P (R6)(R2), [V5.S4]
+	VLD1.P (R6)(R2), [V6.S4]
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VFADD4S(3, 3, 4)
+	VFADD4S(3, 3, 5)
+	VFADD4S(3, 3, 6)
+	VFADD4S(3, 3, 7)
+	VFADD4S(3, 3, 8)
+	VFADD4S(3, 3, 9)
+	VFADD4S(3, 3, 10)
+	VFADD4S(3, 3, 11)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	ADD R8, R21
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V4.S4]
+	VFADD4S(3, 3, 4)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V1.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V2.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	ADD $64, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F4
+	ADD R2, R6
+	VFADD4S(3, 3, 4)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	VFMLA V4.S4, V31.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	VFMLA V4.S4, V31.S4, V1.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	VFMLA V4.S4, V31.S4, V2.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad32S2NEON(a *DWGradArgs)
+//
+// Window 3×2, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V6 accumulators (bias last), V7..V14 dy, V31 input.
+TEXT ·dwGrad32S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 48(R4), [V4.S4, V5.S4, V6.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VFADD4S(6, 6, 7)
+	VFADD4S(6, 6, 8)
+	VFADD4S(6, 6, 9)
+	VFADD4S(6, 6, 10)
+	VFADD4S(6, 6, 11)
+	VFADD4S(6, 6, 12)
+	VFADD4S(6, 6, 13)
+	VFADD4S(6, 6, 14)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V1.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V3.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V5.S4
+	ADD R8, R21
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V7.S4]
+	VFADD4S(6, 6, 7)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V5.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4], 48(R4)
+	ADD $112, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F7
+	ADD R2, R6
+	VFADD4S(6, 6, 7)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V1.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V3.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V5.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad33S2NEON(a *DWGradArgs)
+//
+// Window 3×3, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V9 accumulators (bias last), V10..V17 dy, V31 input.
+TEXT ·dwGrad33S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 32(R4), [V8.S4, V9.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VLD1.P (R6)(R2), [V15.S4]
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VFADD4S(9, 9, 10)
+	VFADD4S(9, 9, 11)
+	VFADD4S(9, 9, 12)
+	VFADD4S(9, 9, 13)
+	VFADD4S(9, 9, 14)
+	VFADD4S(9, 9, 15)
+	VFADD4S(9, 9, 16)
+	VFADD4S(9, 9, 17)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V2.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V2.S4
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V2.S4
+	VFMLA V15.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V2.S4
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V2.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V5.S4
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VFMLA V12.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V5.S4
+	VFMLA V13.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V5.S4
+	VFMLA V14.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V5.S4
+	VFMLA V15.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V5.S4
+	VFMLA V16.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VFMLA V17.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V5.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V8.S4
+	VFMLA V11.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VFMLA V12.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V8.S4
+	VFMLA V13.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V8.S4
+	VFMLA V14.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V8.S4
+	VFMLA V15.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V8.S4
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VFMLA V17.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V8.S4
+	ADD R8, R21
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V10.S4]
+	VFADD4S(9, 9, 10)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V5.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V8.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4], 32(R4)
+	ADD $160, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F10
+	ADD R2, R6
+	VFADD4S(9, 9, 10)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	VFMLA V10.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V10.S4, V31.S4, V5.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V10.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	VFMLA V10.S4, V31.S4, V8.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad13S2NEON(a *DWGradArgs)
+//
+// Window 1×3, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V3 accumulators (bias last), V4..V11 dy, V31 input.
+TEXT ·dwGrad13S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V4.S4]
+	VLD1.P (R6)(R2), [V5.S4]
+	VLD1.P (R6)(R2), [V6.S4]
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VFADD4S(3, 3, 4)
+	VFADD4S(3, 3, 5)
+	VFADD4S(3, 3, 6)
+	VFADD4S(3, 3, 7)
+	VFADD4S(3, 3, 8)
+	VFADD4S(3, 3, 9)
+	VFADD4S(3, 3, 10)
+	VFADD4S(3, 3, 11)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V2.S4
+	VFMLA V5.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V5.S4, V31.S4, V2.S4
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V2.S4
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V2.S4
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	ADD R8, R19
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V4.S4]
+	VFADD4S(3, 3, 4)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V4.S4, V31.S4, V2.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	ADD $64, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F4
+	ADD R2, R6
+	VFADD4S(3, 3, 4)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V4.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V4.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	VFMLA V4.S4, V31.S4, V2.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad23S2NEON(a *DWGradArgs)
+//
+// Window 2×3, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V6 accumulators (bias last), V7..V14 dy, V31 input.
+TEXT ·dwGrad23S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 48(R4), [V4.S4, V5.S4, V6.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VFADD4S(6, 6, 7)
+	VFADD4S(6, 6, 8)
+	VFADD4S(6, 6, 9)
+	VFADD4S(6, 6, 10)
+	VFADD4S(6, 6, 11)
+	VFADD4S(6, 6, 12)
+	VFADD4S(6, 6, 13)
+	VFADD4S(6, 6, 14)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V2.S4
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V2.S4
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V2.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V2.S4
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V2.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V5.S4
+	VFMLA V8.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V5.S4
+	VFMLA V9.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V5.S4
+	VFMLA V10.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V5.S4
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VFMLA V12.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V5.S4
+	VFMLA V13.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V5.S4
+	VFMLA V14.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V5.S4
+	ADD R8, R20
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V7.S4]
+	VFADD4S(6, 6, 7)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V5.S4
+	ADD R9, R20
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4], 48(R4)
+	ADD $112, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F7
+	ADD R2, R6
+	VFADD4S(6, 6, 7)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V7.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V7.S4, V31.S4, V5.S4
+	ADD R9, R20
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad51S2NEON(a *DWGradArgs)
+//
+// Window 5×1, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V5 accumulators (bias last), V6..V13 dy, V31 input.
+TEXT ·dwGrad51S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R4), [V4.S4, V5.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V6.S4]
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VFADD4S(5, 5, 6)
+	VFADD4S(5, 5, 7)
+	VFADD4S(5, 5, 8)
+	VFADD4S(5, 5, 9)
+	VFADD4S(5, 5, 10)
+	VFADD4S(5, 5, 11)
+	VFADD4S(5, 5, 12)
+	VFADD4S(5, 5, 13)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V0.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V1.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V2.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V3.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	ADD R8, R23
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V6.S4]
+	VFADD4S(5, 5, 6)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V3.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V4.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4], 32(R4)
+	ADD $96, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F6
+	ADD R2, R6
+	VFADD4S(5, 5, 6)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V0.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V1.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V2.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V3.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V4.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad52S2NEON(a *DWGradArgs)
+//
+// Window 5×2, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V10 accumulators (bias last), V11..V18 dy, V31 input.
+TEXT ·dwGrad52S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 48(R4), [V8.S4, V9.S4, V10.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VLD1.P (R6)(R2), [V15.S4]
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VLD1.P (R6)(R2), [V18.S4]
+	VFADD4S(10, 10, 11)
+	VFADD4S(10, 10, 12)
+	VFADD4S(10, 10, 13)
+	VFADD4S(10, 10, 14)
+	VFADD4S(10, 10, 15)
+	VFADD4S(10, 10, 16)
+	VFADD4S(10, 10, 17)
+	VFADD4S(10, 10, 18)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V1.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V3.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V5.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V7.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V9.S4
+	ADD R8, R23
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V11.S4]
+	VFADD4S(10, 10, 11)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V7.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V9.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4], 48(R4)
+	ADD $176, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F11
+	ADD R2, R6
+	VFADD4S(10, 10, 11)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V1.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V3.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V5.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V7.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V9.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad53S2NEON(a *DWGradArgs)
+//
+// Window 5×3, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V15 accumulators (bias last), V16..V23 dy, V31 input.
+TEXT ·dwGrad53S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VLD1.P (R6)(R2), [V18.S4]
+	VLD1.P (R6)(R2), [V19.S4]
+	VLD1.P (R6)(R2), [V20.S4]
+	VLD1.P (R6)(R2), [V21.S4]
+	VLD1.P (R6)(R2), [V22.S4]
+	VLD1.P (R6)(R2), [V23.S4]
+	VFADD4S(15, 15, 16)
+	VFADD4S(15, 15, 17)
+	VFADD4S(15, 15, 18)
+	VFADD4S(15, 15, 19)
+	VFADD4S(15, 15, 20)
+	VFADD4S(15, 15, 21)
+	VFADD4S(15, 15, 22)
+	VFADD4S(15, 15, 23)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V2.S4
+	VFMLA V18.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V2.S4
+	VFMLA V19.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V2.S4
+	VFMLA V20.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V2.S4
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VFMLA V22.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V2.S4
+	VFMLA V23.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V2.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VFMLA V17.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V5.S4
+	VFMLA V18.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V5.S4
+	VFMLA V19.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V5.S4
+	VFMLA V20.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V5.S4
+	VFMLA V21.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VFMLA V22.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V5.S4
+	VFMLA V23.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V5.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VFMLA V17.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V8.S4
+	VFMLA V18.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V8.S4
+	VFMLA V19.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V8.S4
+	VFMLA V20.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V8.S4
+	VFMLA V21.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VFMLA V22.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V8.S4
+	VFMLA V23.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V8.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V11.S4
+	VFMLA V17.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V11.S4
+	VFMLA V18.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V11.S4
+	VFMLA V19.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V11.S4
+	VFMLA V20.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V11.S4
+	VFMLA V21.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	VFMLA V22.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V11.S4
+	VFMLA V23.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V11.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V14.S4
+	VFMLA V17.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V14.S4
+	VFMLA V18.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V14.S4
+	VFMLA V19.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V14.S4
+	VFMLA V20.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V14.S4
+	VFMLA V21.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VFMLA V22.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V14.S4
+	VFMLA V23.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V14.S4
+	ADD R8, R23
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V16.S4]
+	VFADD4S(15, 15, 16)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V11.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V14.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	ADD $256, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F16
+	ADD R2, R6
+	VFADD4S(15, 15, 16)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V2.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V5.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V8.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V9.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V11.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V14.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad54S2NEON(a *DWGradArgs)
+//
+// Window 5×4, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V20 accumulators (bias last), V21..V28 dy, V31 input.
+TEXT ·dwGrad54S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 16(R4), [V20.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V21.S4]
+	VLD1.P (R6)(R2), [V22.S4]
+	VLD1.P (R6)(R2), [V23.S4]
+	VLD1.P (R6)(R2), [V24.S4]
+	VLD1.P (R6)(R2), [V25.S4]
+	VLD1.P (R6)(R2), [V26.S4]
+	VLD1.P (R6)(R2), [V27.S4]
+	VLD1.P (R6)(R2), [V28.S4]
+	VFADD4S(20, 20, 21)
+	VFADD4S(20, 20, 22)
+	VFADD4S(20, 20, 23)
+	VFADD4S(20, 20, 24)
+	VFADD4S(20, 20, 25)
+	VFADD4S(20, 20, 26)
+	VFADD4S(20, 20, 27)
+	VFADD4S(20, 20, 28)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VFMLA V22.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V3.S4
+	VFMLA V22.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V2.S4
+	VFMLA V23.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V3.S4
+	VFMLA V23.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V2.S4
+	VFMLA V24.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V3.S4
+	VFMLA V24.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V2.S4
+	VFMLA V25.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V3.S4
+	VFMLA V25.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V2.S4
+	VFMLA V26.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V3.S4
+	VFMLA V26.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V2.S4
+	VFMLA V27.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V3.S4
+	VFMLA V27.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V2.S4
+	VFMLA V28.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V3.S4
+	VFMLA V28.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V3.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V6.S4
+	VFMLA V22.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V7.S4
+	VFMLA V22.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V6.S4
+	VFMLA V23.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V7.S4
+	VFMLA V23.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V6.S4
+	VFMLA V24.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V7.S4
+	VFMLA V24.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V6.S4
+	VFMLA V25.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V7.S4
+	VFMLA V25.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V6.S4
+	VFMLA V26.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V7.S4
+	VFMLA V26.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V6.S4
+	VFMLA V27.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V7.S4
+	VFMLA V27.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V6.S4
+	VFMLA V28.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V7.S4
+	VFMLA V28.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V7.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V10.S4
+	VFMLA V22.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	VFMLA V22.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V10.S4
+	VFMLA V23.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V11.S4
+	VFMLA V23.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V10.S4
+	VFMLA V24.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V11.S4
+	VFMLA V24.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V10.S4
+	VFMLA V25.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V11.S4
+	VFMLA V25.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V10.S4
+	VFMLA V26.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V11.S4
+	VFMLA V26.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V10.S4
+	VFMLA V27.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V11.S4
+	VFMLA V27.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V10.S4
+	VFMLA V28.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V11.S4
+	VFMLA V28.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V11.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VFMLA V22.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V15.S4
+	VFMLA V22.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V14.S4
+	VFMLA V23.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V15.S4
+	VFMLA V23.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V14.S4
+	VFMLA V24.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V15.S4
+	VFMLA V24.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V14.S4
+	VFMLA V25.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V15.S4
+	VFMLA V25.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V14.S4
+	VFMLA V26.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V15.S4
+	VFMLA V26.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V14.S4
+	VFMLA V27.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V15.S4
+	VFMLA V27.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V14.S4
+	VFMLA V28.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V15.S4
+	VFMLA V28.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V14.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V15.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V18.S4
+	VFMLA V22.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V19.S4
+	VFMLA V22.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V18.S4
+	VFMLA V23.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V19.S4
+	VFMLA V23.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V18.S4
+	VFMLA V24.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V19.S4
+	VFMLA V24.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V18.S4
+	VFMLA V25.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V19.S4
+	VFMLA V25.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V18.S4
+	VFMLA V26.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V19.S4
+	VFMLA V26.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V18.S4
+	VFMLA V27.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V19.S4
+	VFMLA V27.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V18.S4
+	VFMLA V28.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V19.S4
+	VFMLA V28.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V19.S4
+	ADD R8, R23
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V21.S4]
+	VFADD4S(20, 20, 21)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V3.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V7.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V15.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V19.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R4)
+	VST1.P [V20.S4], 16(R4)
+	ADD $336, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F21
+	ADD R2, R6
+	VFADD4S(20, 20, 21)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V3.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V4.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V7.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V9.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V11.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V14.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V15.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V16.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V17.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V18.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V19.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	FMOVS F16, (R4)
+	ADD $16, R4
+	FMOVS F17, (R4)
+	ADD $16, R4
+	FMOVS F18, (R4)
+	ADD $16, R4
+	FMOVS F19, (R4)
+	ADD $16, R4
+	FMOVS F20, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad55S2NEON(a *DWGradArgs)
+//
+// Window 5×5, stride 2, 5 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 5·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V25 accumulators (bias last), V26..V30 dy, V31 input.
+TEXT ·dwGrad55S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $10, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 64(R4), [V20.S4, V21.S4, V22.S4, V23.S4]
+	VLD1.P 32(R4), [V24.S4, V25.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $5, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V26.S4]
+	VLD1.P (R6)(R2), [V27.S4]
+	VLD1.P (R6)(R2), [V28.S4]
+	VLD1.P (R6)(R2), [V29.S4]
+	VLD1.P (R6)(R2), [V30.S4]
+	VFADD4S(25, 25, 26)
+	VFADD4S(25, 25, 27)
+	VFADD4S(25, 25, 28)
+	VFADD4S(25, 25, 29)
+	VFADD4S(25, 25, 30)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V2.S4
+	VFMLA V27.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V3.S4
+	VFMLA V27.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V4.S4
+	VFMLA V27.S4, V31.S4, V2.S4
+	VFMLA V28.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V3.S4
+	VFMLA V28.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V4.S4
+	VFMLA V28.S4, V31.S4, V2.S4
+	VFMLA V29.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V3.S4
+	VFMLA V29.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V4.S4
+	VFMLA V29.S4, V31.S4, V2.S4
+	VFMLA V30.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V3.S4
+	VFMLA V30.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V4.S4
+	VFMLA V30.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V4.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V7.S4
+	VFMLA V27.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V8.S4
+	VFMLA V27.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V9.S4
+	VFMLA V27.S4, V31.S4, V7.S4
+	VFMLA V28.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V8.S4
+	VFMLA V28.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V9.S4
+	VFMLA V28.S4, V31.S4, V7.S4
+	VFMLA V29.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V8.S4
+	VFMLA V29.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V9.S4
+	VFMLA V29.S4, V31.S4, V7.S4
+	VFMLA V30.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V8.S4
+	VFMLA V30.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V9.S4
+	VFMLA V30.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V9.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V12.S4
+	VFMLA V27.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V13.S4
+	VFMLA V27.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V14.S4
+	VFMLA V27.S4, V31.S4, V12.S4
+	VFMLA V28.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V13.S4
+	VFMLA V28.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V14.S4
+	VFMLA V28.S4, V31.S4, V12.S4
+	VFMLA V29.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V13.S4
+	VFMLA V29.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V14.S4
+	VFMLA V29.S4, V31.S4, V12.S4
+	VFMLA V30.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V13.S4
+	VFMLA V30.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V14.S4
+	VFMLA V30.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V14.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V17.S4
+	VFMLA V27.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V18.S4
+	VFMLA V27.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V19.S4
+	VFMLA V27.S4, V31.S4, V17.S4
+	VFMLA V28.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V18.S4
+	VFMLA V28.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V19.S4
+	VFMLA V28.S4, V31.S4, V17.S4
+	VFMLA V29.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V18.S4
+	VFMLA V29.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V19.S4
+	VFMLA V29.S4, V31.S4, V17.S4
+	VFMLA V30.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V18.S4
+	VFMLA V30.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V19.S4
+	VFMLA V30.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V19.S4
+	ADD R8, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V21.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V22.S4
+	VFMLA V27.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V23.S4
+	VFMLA V27.S4, V31.S4, V21.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V24.S4
+	VFMLA V27.S4, V31.S4, V22.S4
+	VFMLA V28.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V23.S4
+	VFMLA V28.S4, V31.S4, V21.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V24.S4
+	VFMLA V28.S4, V31.S4, V22.S4
+	VFMLA V29.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V23.S4
+	VFMLA V29.S4, V31.S4, V21.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V24.S4
+	VFMLA V29.S4, V31.S4, V22.S4
+	VFMLA V30.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V23.S4
+	VFMLA V30.S4, V31.S4, V21.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V29.S4, V31.S4, V24.S4
+	VFMLA V30.S4, V31.S4, V22.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V23.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V30.S4, V31.S4, V24.S4
+	ADD R8, R23
+	SUB $5, R5
+	CMP $5, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V26.S4]
+	VFADD4S(25, 25, 26)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V14.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V19.S4
+	ADD R9, R22
+	MOVD R23, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V20.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V21.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V22.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V23.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V24.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R4)
+	VST1.P [V20.S4, V21.S4, V22.S4, V23.S4], 64(R4)
+	VST1.P [V24.S4, V25.S4], 32(R4)
+	ADD $416, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	FMOVS (R4), F21
+	ADD $16, R4
+	FMOVS (R4), F22
+	ADD $16, R4
+	FMOVS (R4), F23
+	ADD $16, R4
+	FMOVS (R4), F24
+	ADD $16, R4
+	FMOVS (R4), F25
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	MOVD 32(R12), R23
+	ADD R24, R23
+	ADD R7, R23
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F26
+	ADD R2, R6
+	VFADD4S(25, 25, 26)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V11.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V14.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V15.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V16.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V17.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V18.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V19.S4
+	ADD R9, R22
+	MOVD R23, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V20.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V21.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V22.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V26.S4, V31.S4, V23.S4
+	FMOVS (R4), F31
+	VFMLA V26.S4, V31.S4, V24.S4
+	ADD R9, R23
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	FMOVS F16, (R4)
+	ADD $16, R4
+	FMOVS F17, (R4)
+	ADD $16, R4
+	FMOVS F18, (R4)
+	ADD $16, R4
+	FMOVS F19, (R4)
+	ADD $16, R4
+	FMOVS F20, (R4)
+	ADD $16, R4
+	FMOVS F21, (R4)
+	ADD $16, R4
+	FMOVS F22, (R4)
+	ADD $16, R4
+	FMOVS F23, (R4)
+	ADD $16, R4
+	FMOVS F24, (R4)
+	ADD $16, R4
+	FMOVS F25, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad15S2NEON(a *DWGradArgs)
+//
+// Window 1×5, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V5 accumulators (bias last), V6..V13 dy, V31 input.
+TEXT ·dwGrad15S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 32(R4), [V4.S4, V5.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V6.S4]
+	VLD1.P (R6)(R2), [V7.S4]
+	VLD1.P (R6)(R2), [V8.S4]
+	VLD1.P (R6)(R2), [V9.S4]
+	VLD1.P (R6)(R2), [V10.S4]
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VFADD4S(5, 5, 6)
+	VFADD4S(5, 5, 7)
+	VFADD4S(5, 5, 8)
+	VFADD4S(5, 5, 9)
+	VFADD4S(5, 5, 10)
+	VFADD4S(5, 5, 11)
+	VFADD4S(5, 5, 12)
+	VFADD4S(5, 5, 13)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VFMLA V7.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V3.S4
+	VFMLA V7.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V4.S4
+	VFMLA V7.S4, V31.S4, V2.S4
+	VFMLA V8.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V3.S4
+	VFMLA V8.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V7.S4, V31.S4, V4.S4
+	VFMLA V8.S4, V31.S4, V2.S4
+	VFMLA V9.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V3.S4
+	VFMLA V9.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V8.S4, V31.S4, V4.S4
+	VFMLA V9.S4, V31.S4, V2.S4
+	VFMLA V10.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V3.S4
+	VFMLA V10.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V9.S4, V31.S4, V4.S4
+	VFMLA V10.S4, V31.S4, V2.S4
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V3.S4
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V10.S4, V31.S4, V4.S4
+	VFMLA V11.S4, V31.S4, V2.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VFMLA V12.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VFMLA V12.S4, V31.S4, V2.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V3.S4
+	VFMLA V13.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VFMLA V13.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	ADD R8, R19
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V6.S4]
+	VFADD4S(5, 5, 6)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V6.S4, V31.S4, V4.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4], 32(R4)
+	ADD $96, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F6
+	ADD R2, R6
+	VFADD4S(5, 5, 6)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V6.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V6.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V6.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V6.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V6.S4, V31.S4, V4.S4
+	ADD R9, R19
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad25S2NEON(a *DWGradArgs)
+//
+// Window 2×5, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V10 accumulators (bias last), V11..V18 dy, V31 input.
+TEXT ·dwGrad25S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 48(R4), [V8.S4, V9.S4, V10.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V11.S4]
+	VLD1.P (R6)(R2), [V12.S4]
+	VLD1.P (R6)(R2), [V13.S4]
+	VLD1.P (R6)(R2), [V14.S4]
+	VLD1.P (R6)(R2), [V15.S4]
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VLD1.P (R6)(R2), [V18.S4]
+	VFADD4S(10, 10, 11)
+	VFADD4S(10, 10, 12)
+	VFADD4S(10, 10, 13)
+	VFADD4S(10, 10, 14)
+	VFADD4S(10, 10, 15)
+	VFADD4S(10, 10, 16)
+	VFADD4S(10, 10, 17)
+	VFADD4S(10, 10, 18)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VFMLA V12.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VFMLA V12.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	VFMLA V12.S4, V31.S4, V2.S4
+	VFMLA V13.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V3.S4
+	VFMLA V13.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V4.S4
+	VFMLA V13.S4, V31.S4, V2.S4
+	VFMLA V14.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V3.S4
+	VFMLA V14.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V4.S4
+	VFMLA V14.S4, V31.S4, V2.S4
+	VFMLA V15.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V3.S4
+	VFMLA V15.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V4.S4
+	VFMLA V15.S4, V31.S4, V2.S4
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V3.S4
+	VFMLA V16.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V4.S4
+	VFMLA V16.S4, V31.S4, V2.S4
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VFMLA V17.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VFMLA V17.S4, V31.S4, V2.S4
+	VFMLA V18.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V3.S4
+	VFMLA V18.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V4.S4
+	VFMLA V18.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V4.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V7.S4
+	VFMLA V12.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VFMLA V12.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V9.S4
+	VFMLA V12.S4, V31.S4, V7.S4
+	VFMLA V13.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V8.S4
+	VFMLA V13.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V12.S4, V31.S4, V9.S4
+	VFMLA V13.S4, V31.S4, V7.S4
+	VFMLA V14.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V8.S4
+	VFMLA V14.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V13.S4, V31.S4, V9.S4
+	VFMLA V14.S4, V31.S4, V7.S4
+	VFMLA V15.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V8.S4
+	VFMLA V15.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V14.S4, V31.S4, V9.S4
+	VFMLA V15.S4, V31.S4, V7.S4
+	VFMLA V16.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V8.S4
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V15.S4, V31.S4, V9.S4
+	VFMLA V16.S4, V31.S4, V7.S4
+	VFMLA V17.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VFMLA V17.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VFMLA V17.S4, V31.S4, V7.S4
+	VFMLA V18.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V8.S4
+	VFMLA V18.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V9.S4
+	VFMLA V18.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V9.S4
+	ADD R8, R20
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V11.S4]
+	VFADD4S(10, 10, 11)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V11.S4, V31.S4, V9.S4
+	ADD R9, R20
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4], 48(R4)
+	ADD $176, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F11
+	ADD R2, R6
+	VFADD4S(10, 10, 11)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V11.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V11.S4, V31.S4, V9.S4
+	ADD R9, R20
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad35S2NEON(a *DWGradArgs)
+//
+// Window 3×5, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V15 accumulators (bias last), V16..V23 dy, V31 input.
+TEXT ·dwGrad35S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V16.S4]
+	VLD1.P (R6)(R2), [V17.S4]
+	VLD1.P (R6)(R2), [V18.S4]
+	VLD1.P (R6)(R2), [V19.S4]
+	VLD1.P (R6)(R2), [V20.S4]
+	VLD1.P (R6)(R2), [V21.S4]
+	VLD1.P (R6)(R2), [V22.S4]
+	VLD1.P (R6)(R2), [V23.S4]
+	VFADD4S(15, 15, 16)
+	VFADD4S(15, 15, 17)
+	VFADD4S(15, 15, 18)
+	VFADD4S(15, 15, 19)
+	VFADD4S(15, 15, 20)
+	VFADD4S(15, 15, 21)
+	VFADD4S(15, 15, 22)
+	VFADD4S(15, 15, 23)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	VFMLA V17.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VFMLA V17.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	VFMLA V17.S4, V31.S4, V2.S4
+	VFMLA V18.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V3.S4
+	VFMLA V18.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V4.S4
+	VFMLA V18.S4, V31.S4, V2.S4
+	VFMLA V19.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V3.S4
+	VFMLA V19.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V4.S4
+	VFMLA V19.S4, V31.S4, V2.S4
+	VFMLA V20.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V3.S4
+	VFMLA V20.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V4.S4
+	VFMLA V20.S4, V31.S4, V2.S4
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V3.S4
+	VFMLA V21.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V4.S4
+	VFMLA V21.S4, V31.S4, V2.S4
+	VFMLA V22.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V3.S4
+	VFMLA V22.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	VFMLA V22.S4, V31.S4, V2.S4
+	VFMLA V23.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V3.S4
+	VFMLA V23.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V4.S4
+	VFMLA V23.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V4.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VFMLA V17.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VFMLA V17.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	VFMLA V17.S4, V31.S4, V7.S4
+	VFMLA V18.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V8.S4
+	VFMLA V18.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V9.S4
+	VFMLA V18.S4, V31.S4, V7.S4
+	VFMLA V19.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V8.S4
+	VFMLA V19.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V9.S4
+	VFMLA V19.S4, V31.S4, V7.S4
+	VFMLA V20.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V8.S4
+	VFMLA V20.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V9.S4
+	VFMLA V20.S4, V31.S4, V7.S4
+	VFMLA V21.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V8.S4
+	VFMLA V21.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V9.S4
+	VFMLA V21.S4, V31.S4, V7.S4
+	VFMLA V22.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VFMLA V22.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	VFMLA V22.S4, V31.S4, V7.S4
+	VFMLA V23.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V8.S4
+	VFMLA V23.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V9.S4
+	VFMLA V23.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V9.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V12.S4
+	VFMLA V17.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V13.S4
+	VFMLA V17.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V14.S4
+	VFMLA V17.S4, V31.S4, V12.S4
+	VFMLA V18.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V13.S4
+	VFMLA V18.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V17.S4, V31.S4, V14.S4
+	VFMLA V18.S4, V31.S4, V12.S4
+	VFMLA V19.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V13.S4
+	VFMLA V19.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V18.S4, V31.S4, V14.S4
+	VFMLA V19.S4, V31.S4, V12.S4
+	VFMLA V20.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V13.S4
+	VFMLA V20.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V19.S4, V31.S4, V14.S4
+	VFMLA V20.S4, V31.S4, V12.S4
+	VFMLA V21.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V13.S4
+	VFMLA V21.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V20.S4, V31.S4, V14.S4
+	VFMLA V21.S4, V31.S4, V12.S4
+	VFMLA V22.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VFMLA V22.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VFMLA V22.S4, V31.S4, V12.S4
+	VFMLA V23.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V13.S4
+	VFMLA V23.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V14.S4
+	VFMLA V23.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V14.S4
+	ADD R8, R21
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V16.S4]
+	VFADD4S(15, 15, 16)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V16.S4, V31.S4, V14.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	ADD $256, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F16
+	ADD R2, R6
+	VFADD4S(15, 15, 16)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V11.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V16.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	VFMLA V16.S4, V31.S4, V14.S4
+	ADD R9, R21
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	ADD $4, R3
+	ADD $4, R24
+	SUBS $1, R25
+	BNE lblk
+done:
+	RET
+
+// func dwGrad45S2NEON(a *DWGradArgs)
+//
+// Window 4×5, stride 2, 8 output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 8·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V20 accumulators (bias last), V21..V28 dy, V31 input.
+TEXT ·dwGrad45S2NEON(SB), NOSPLIT, $0-8
+	MOVD a+0(FP), R0
+	MOVD 56(R0), R3
+	MOVD 48(R0), R25
+	MOVD 72(R0), R1
+	LSL $2, R1
+	MOVD 80(R0), R2
+	LSL $2, R2
+	MOVD 64(R0), R7
+	LSL $2, R7
+	MOVD $16, R8
+	MUL R1, R8
+	MOVD $2, R9
+	MUL R1, R9
+	MOVD 8(R0), R13
+	LSL $3, R13
+	MOVD 32(R0), R15
+	LSL $2, R15
+	MOVD $0, R24
+vblk:
+	CMP $4, R25
+	BLT lanes
+	MOVD R3, R4
+	VLD1.P 64(R4), [V0.S4, V1.S4, V2.S4, V3.S4]
+	VLD1.P 64(R4), [V4.S4, V5.S4, V6.S4, V7.S4]
+	VLD1.P 64(R4), [V8.S4, V9.S4, V10.S4, V11.S4]
+	VLD1.P 64(R4), [V12.S4, V13.S4, V14.S4, V15.S4]
+	VLD1.P 64(R4), [V16.S4, V17.S4, V18.S4, V19.S4]
+	VLD1.P 16(R4), [V20.S4]
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+vrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CMP $8, R5
+	BLT vsingle
+vgroup:
+	VLD1.P (R6)(R2), [V21.S4]
+	VLD1.P (R6)(R2), [V22.S4]
+	VLD1.P (R6)(R2), [V23.S4]
+	VLD1.P (R6)(R2), [V24.S4]
+	VLD1.P (R6)(R2), [V25.S4]
+	VLD1.P (R6)(R2), [V26.S4]
+	VLD1.P (R6)(R2), [V27.S4]
+	VLD1.P (R6)(R2), [V28.S4]
+	VFADD4S(20, 20, 21)
+	VFADD4S(20, 20, 22)
+	VFADD4S(20, 20, 23)
+	VFADD4S(20, 20, 24)
+	VFADD4S(20, 20, 25)
+	VFADD4S(20, 20, 26)
+	VFADD4S(20, 20, 27)
+	VFADD4S(20, 20, 28)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VFMLA V22.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V3.S4
+	VFMLA V22.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	VFMLA V22.S4, V31.S4, V2.S4
+	VFMLA V23.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V3.S4
+	VFMLA V23.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V4.S4
+	VFMLA V23.S4, V31.S4, V2.S4
+	VFMLA V24.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V3.S4
+	VFMLA V24.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V4.S4
+	VFMLA V24.S4, V31.S4, V2.S4
+	VFMLA V25.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V3.S4
+	VFMLA V25.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V4.S4
+	VFMLA V25.S4, V31.S4, V2.S4
+	VFMLA V26.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V3.S4
+	VFMLA V26.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V4.S4
+	VFMLA V26.S4, V31.S4, V2.S4
+	VFMLA V27.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V3.S4
+	VFMLA V27.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V4.S4
+	VFMLA V27.S4, V31.S4, V2.S4
+	VFMLA V28.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V3.S4
+	VFMLA V28.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V4.S4
+	VFMLA V28.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V4.S4
+	ADD R8, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V7.S4
+	VFMLA V22.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VFMLA V22.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	VFMLA V22.S4, V31.S4, V7.S4
+	VFMLA V23.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V8.S4
+	VFMLA V23.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V9.S4
+	VFMLA V23.S4, V31.S4, V7.S4
+	VFMLA V24.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V8.S4
+	VFMLA V24.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V9.S4
+	VFMLA V24.S4, V31.S4, V7.S4
+	VFMLA V25.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V8.S4
+	VFMLA V25.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V9.S4
+	VFMLA V25.S4, V31.S4, V7.S4
+	VFMLA V26.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V8.S4
+	VFMLA V26.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V9.S4
+	VFMLA V26.S4, V31.S4, V7.S4
+	VFMLA V27.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V8.S4
+	VFMLA V27.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V9.S4
+	VFMLA V27.S4, V31.S4, V7.S4
+	VFMLA V28.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V8.S4
+	VFMLA V28.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V9.S4
+	VFMLA V28.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V9.S4
+	ADD R8, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V12.S4
+	VFMLA V22.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VFMLA V22.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	VFMLA V22.S4, V31.S4, V12.S4
+	VFMLA V23.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V13.S4
+	VFMLA V23.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V14.S4
+	VFMLA V23.S4, V31.S4, V12.S4
+	VFMLA V24.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V13.S4
+	VFMLA V24.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V14.S4
+	VFMLA V24.S4, V31.S4, V12.S4
+	VFMLA V25.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V13.S4
+	VFMLA V25.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V14.S4
+	VFMLA V25.S4, V31.S4, V12.S4
+	VFMLA V26.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V13.S4
+	VFMLA V26.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V14.S4
+	VFMLA V26.S4, V31.S4, V12.S4
+	VFMLA V27.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V13.S4
+	VFMLA V27.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V14.S4
+	VFMLA V27.S4, V31.S4, V12.S4
+	VFMLA V28.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V13.S4
+	VFMLA V28.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V14.S4
+	VFMLA V28.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V14.S4
+	ADD R8, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V17.S4
+	VFMLA V22.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V18.S4
+	VFMLA V22.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V19.S4
+	VFMLA V22.S4, V31.S4, V17.S4
+	VFMLA V23.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V18.S4
+	VFMLA V23.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V22.S4, V31.S4, V19.S4
+	VFMLA V23.S4, V31.S4, V17.S4
+	VFMLA V24.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V18.S4
+	VFMLA V24.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V23.S4, V31.S4, V19.S4
+	VFMLA V24.S4, V31.S4, V17.S4
+	VFMLA V25.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V18.S4
+	VFMLA V25.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V24.S4, V31.S4, V19.S4
+	VFMLA V25.S4, V31.S4, V17.S4
+	VFMLA V26.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V18.S4
+	VFMLA V26.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V25.S4, V31.S4, V19.S4
+	VFMLA V26.S4, V31.S4, V17.S4
+	VFMLA V27.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V18.S4
+	VFMLA V27.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V26.S4, V31.S4, V19.S4
+	VFMLA V27.S4, V31.S4, V17.S4
+	VFMLA V28.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V18.S4
+	VFMLA V28.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V27.S4, V31.S4, V19.S4
+	VFMLA V28.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V28.S4, V31.S4, V19.S4
+	ADD R8, R22
+	SUB $8, R5
+	CMP $8, R5
+	BGE vgroup
+vsingle:
+	CBZ R5, vrowend
+vs1:
+	VLD1.P (R6)(R2), [V21.S4]
+	VFADD4S(20, 20, 21)
+	MOVD R19, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V0.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V1.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V2.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V3.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V5.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V6.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V7.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V8.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V10.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V11.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V12.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V13.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V14.S4
+	ADD R9, R21
+	MOVD R22, R4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V15.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V16.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V17.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V18.S4
+	VLD1.P (R4)(R1), [V31.S4]
+	VFMLA V21.S4, V31.S4, V19.S4
+	ADD R9, R22
+	SUBS $1, R5
+	BNE vs1
+vrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE vrow
+	MOVD R3, R4
+	VST1.P [V0.S4, V1.S4, V2.S4, V3.S4], 64(R4)
+	VST1.P [V4.S4, V5.S4, V6.S4, V7.S4], 64(R4)
+	VST1.P [V8.S4, V9.S4, V10.S4, V11.S4], 64(R4)
+	VST1.P [V12.S4, V13.S4, V14.S4, V15.S4], 64(R4)
+	VST1.P [V16.S4, V17.S4, V18.S4, V19.S4], 64(R4)
+	VST1.P [V20.S4], 16(R4)
+	ADD $336, R3
+	ADD $16, R24
+	SUB $4, R25
+	B vblk
+lanes:
+	CBZ R25, done
+lblk:
+	MOVD R3, R4
+	FMOVS (R4), F0
+	ADD $16, R4
+	FMOVS (R4), F1
+	ADD $16, R4
+	FMOVS (R4), F2
+	ADD $16, R4
+	FMOVS (R4), F3
+	ADD $16, R4
+	FMOVS (R4), F4
+	ADD $16, R4
+	FMOVS (R4), F5
+	ADD $16, R4
+	FMOVS (R4), F6
+	ADD $16, R4
+	FMOVS (R4), F7
+	ADD $16, R4
+	FMOVS (R4), F8
+	ADD $16, R4
+	FMOVS (R4), F9
+	ADD $16, R4
+	FMOVS (R4), F10
+	ADD $16, R4
+	FMOVS (R4), F11
+	ADD $16, R4
+	FMOVS (R4), F12
+	ADD $16, R4
+	FMOVS (R4), F13
+	ADD $16, R4
+	FMOVS (R4), F14
+	ADD $16, R4
+	FMOVS (R4), F15
+	ADD $16, R4
+	FMOVS (R4), F16
+	ADD $16, R4
+	FMOVS (R4), F17
+	ADD $16, R4
+	FMOVS (R4), F18
+	ADD $16, R4
+	FMOVS (R4), F19
+	ADD $16, R4
+	FMOVS (R4), F20
+	ADD $16, R4
+	MOVD 0(R0), R12
+	MOVD 16(R0), R11
+	MOVD 24(R0), R14
+	ADD R24, R14
+lrow:
+	MOVD 0(R12), R19
+	ADD R24, R19
+	ADD R7, R19
+	MOVD 8(R12), R20
+	ADD R24, R20
+	ADD R7, R20
+	MOVD 16(R12), R21
+	ADD R24, R21
+	ADD R7, R21
+	MOVD 24(R12), R22
+	ADD R24, R22
+	ADD R7, R22
+	ADD R13, R12
+	MOVD R14, R6
+	MOVD 40(R0), R5
+	CBZ R5, lrowend
+ls1:
+	FMOVS (R6), F21
+	ADD R2, R6
+	VFADD4S(20, 20, 21)
+	MOVD R19, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V0.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V1.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V2.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V3.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V4.S4
+	ADD R9, R19
+	MOVD R20, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V5.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V6.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V7.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V8.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V9.S4
+	ADD R9, R20
+	MOVD R21, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V10.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V11.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V12.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V13.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V14.S4
+	ADD R9, R21
+	MOVD R22, R4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V15.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V16.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V17.S4
+	FMOVS (R4), F31
+	ADD R1, R4
+	VFMLA V21.S4, V31.S4, V18.S4
+	FMOVS (R4), F31
+	VFMLA V21.S4, V31.S4, V19.S4
+	ADD R9, R22
+	SUBS $1, R5
+	BNE ls1
+lrowend:
+	ADD R15, R14
+	SUBS $1, R11
+	BNE lrow
+	MOVD R3, R4
+	FMOVS F0, (R4)
+	ADD $16, R4
+	FMOVS F1, (R4)
+	ADD $16, R4
+	FMOVS F2, (R4)
+	ADD $16, R4
+	FMOVS F3, (R4)
+	ADD $16, R4
+	FMOVS F4, (R4)
+	ADD $16, R4
+	FMOVS F5, (R4)
+	ADD $16, R4
+	FMOVS F6, (R4)
+	ADD $16, R4
+	FMOVS F7, (R4)
+	ADD $16, R4
+	FMOVS F8, (R4)
+	ADD $16, R4
+	FMOVS F9, (R4)
+	ADD $16, R4
+	FMOVS F10, (R4)
+	ADD $16, R4
+	FMOVS F11, (R4)
+	ADD $16, R4
+	FMOVS F12, (R4)
+	ADD $16, R4
+	FMOVS F13, (R4)
+	ADD $16, R4
+	FMOVS F14, (R4)
+	ADD $16, R4
+	FMOVS F15, (R4)
+	ADD $16, R4
+	FMOVS F16, (R4)
+	ADD $16, R4
+	FMOVS F17, (R4)
+	ADD $16, R4
+	FMOVS F18, (R4)
+	ADD $16, R4
+	FMOVS F19, (R4)
+	ADD $16, R4
+	FMOVS F20, (R4)
+	ADD $16, R4
+	ADD $4, R3
 	ADD $4, R24
 	SUBS $1, R25
 	BNE lblk

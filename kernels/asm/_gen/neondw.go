@@ -326,9 +326,10 @@ TEXT ·dwGradIndirectNEON(SB), NOSPLIT, $0-8`)
 var fwdTiles = []int{111, 121, 131, 132, 151, 152, 211, 221, 231, 232, 251, 252, 311, 312, 321, 322,
 	331, 332, 351, 352, 451, 452, 511, 512, 521, 522, 531, 532, 541, 542, 551, 552}
 
-// tile writes one forward tile kernel (DWTileArgs contract): kh·kw weight
-// vectors and the bias stay in V(31−taps)..V31 for a whole block of 4
-// channels; q output pixels at a time accumulate in V0..V(q−1), fed by
+// tile writes one forward tile kernel (DWTileArgs contract; the weights
+// read in place through W, WR, WC and the bias from B, WPK unused):
+// kh·kw weight vectors and the bias stay in V(31−taps)..V31 for a whole
+// block of 4 channels; q output pixels at a time accumulate in V0..V(q−1), fed by
 // each input column once (V(q), V(q+1) alternate as the loaded column and
 // serve as activation temporaries); then single pixels. The last C mod 4
 // channels run lane by lane, single pixels only.
@@ -344,8 +345,8 @@ func (g *gen) tile(kh, kw, s int) {
 //
 //	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
 //		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
-//			s := bias[c0:c0+4]
-//			for ky, kx: s += w[ky][kx][c0:c0+4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
+//			s := B[c0:c0+4]
+//			for ky, kx: s += W[ky·WR + kx·WC + c0:][:4] · Rows[ky][r·s·RS + (o·s+kx)·XS + c0:]
 //			Y[r·YR + o·YS + c0:] = act(s)
 //		}}
 //	}
@@ -353,12 +354,12 @@ func (g *gen) tile(kh, kw, s int) {
 // Registers: R0 args, R1 N, R2 the row's input offset (channel + r·s·RS
 // bytes), R3 the row's output, R4 column walker, R5 pixels left, R6 XS·4,
 // R7 YS·4, R8 %d·s·XS·4, R9 s·XS·4, R10 act, R11 rows left, R12 s·RS·4,
-// R13 YR·4, R14 the block's weights, R15 output walker, R19.. window rows,
-// R24 channel bytes, R25 channels left. V%d..V30 weights, V31 bias,
+// R13 YR·4, R15 output walker, R19.. window rows, R24 channel bytes, R25
+// channels left (R4 R5 R14 R15 address the weights, tap (ky, kx) at W +
+// ky·WR + kx·WC floats, at each block's start). V%d..V30 weights, V31 bias,
 // V0..V%d accumulators, V%d V%d columns and temporaries.
 TEXT ·%s(SB), NOSPLIT, $0-8`, name, kh, kw, s, q, q, w0, q-1, q, q+1, name)
 	g.p("\tMOVD a+0(FP), R0")
-	g.p("\tMOVD 40(R0), R14")
 	g.p("\tMOVD 56(R0), R25")
 	g.p("\tMOVD 64(R0), R1")
 	g.p("\tCBZ R1, done")
@@ -388,19 +389,37 @@ TEXT ·%s(SB), NOSPLIT, $0-8`, name, kh, kw, s, q, q, w0, q-1, q, q+1, name)
 			g.p("\tCMP $4, R25")
 			g.p("\tBLT lanes")
 		}
-		// Weights and bias into V(w0)..V31.
-		g.p("\tMOVD R14, R4")
-		for t := 0; t <= taps; t += 4 {
-			n := min(4, taps+1-t)
+		// Weights (tap (ky, kx) at W + ky·WR + kx·WC floats, the channel
+		// block at +R24 bytes) and bias into V(w0)..V31: R14 walks the
+		// window rows, R4 the taps, R5 = WR·4, R15 = WC·4 (signed).
+		g.p("\tMOVD 40(R0), R14")
+		g.p("\tADD R24, R14")
+		g.p("\tMOVD 120(R0), R5")
+		g.p("\tLSL $2, R5")
+		g.p("\tMOVD 128(R0), R15")
+		g.p("\tLSL $2, R15")
+		ldw := func(r string, v int) {
 			if lane {
-				for k := range n {
-					g.p("\tFMOVS (R4), F%d", w0+t+k)
-					g.p("\tADD $16, R4")
-				}
-				continue
+				g.p("\tFMOVS (%s), F%d", r, v)
+			} else {
+				g.p("\tVLD1 (%s), [V%d.S4]", r, v)
 			}
-			g.p("\tVLD1.P %d(R4), %s", 16*n, vl(w0+t, n))
 		}
+		for ky := range kh {
+			g.p("\tMOVD R14, R4")
+			for kx := range kw {
+				ldw("R4", w0+ky*kw+kx)
+				if kx < kw-1 {
+					g.p("\tADD R15, R4")
+				}
+			}
+			if ky < kh-1 {
+				g.p("\tADD R5, R14")
+			}
+		}
+		g.p("\tMOVD 136(R0), R4")
+		g.p("\tADD R24, R4")
+		ldw("R4", 31)
 		g.p("\tMOVD R24, R2")
 		g.p("\tMOVD 48(R0), R3")
 		g.p("\tADD R24, R3")
@@ -433,12 +452,10 @@ TEXT ·%s(SB), NOSPLIT, $0-8`, name, kh, kw, s, q, q, w0, q-1, q, q+1, name)
 		g.p("\tSUBS $1, R11")
 		g.p("\tBNE %srow", pfx)
 		if !lane {
-			g.p("\tADD $%d, R14", 16*(taps+1))
 			g.p("\tADD $16, R24")
 			g.p("\tSUB $4, R25")
 			g.p("\tB vblk")
 		} else {
-			g.p("\tADD $4, R14")
 			g.p("\tADD $4, R24")
 			g.p("\tSUBS $1, R25")
 			g.p("\tBNE lblk")
@@ -527,6 +544,207 @@ func (g *gen) pixels(kh, kw, s, n, q, w0 int, lane bool, sfx string) {
 // outDir is where the files go (tests regenerate into a temporary one).
 var outDir = flag.String("o", ".", "output directory")
 
+// gradTiles lists the weight-gradient tile kernels, as kh·100 + kw·10 +
+// s: 1×1 (the bias-only pass), the 3×3 and 5×5 windows at strides 1 and 2
+// with their border sub-windows kh×kw' and, transposed, kw'×kh.
+func gradTiles() []int {
+	out := []int{111}
+	seen := map[int]bool{111: true}
+	add := func(kh, kw, s int) {
+		if k := kh*100 + kw*10 + s; !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, s := range []int{1, 2} {
+		for _, k := range []int{3, 5} {
+			for kw := 1; kw <= k; kw++ {
+				add(k, kw, s)
+			}
+			for kw := 1; kw < k; kw++ {
+				add(kw, k, s)
+			}
+		}
+	}
+	return out
+}
+
+// gradTile writes one weight-gradient tile kernel (DWGradArgs contract):
+// the kh·kw+1 accumulators of a block of 4 channels stay in V0..V(taps)
+// (the bias last) over all NR rows; q output-gradient pixels at a time in
+// V(taps+1).., each input column loaded once into V31 and fed to every
+// pixel of the step that uses it; then single pixels. The last C mod 4
+// channels run lane by lane, single pixels only.
+func (g *gen) gradTile(kh, kw, s int) {
+	taps := kh * kw
+	q := min(8, 30-taps)
+	dy := func(j int) int { return taps + 1 + j }
+	name := fmt.Sprintf("dwGrad%d%dS%dNEON", kh, kw, s)
+	g.p(`
+// func %s(a *DWGradArgs)
+//
+// Window %d×%d, stride %d, %d output-gradient pixels a step:
+//
+//	for c0 := 0; c0 < C; c0 += 4 {                  // then lane by lane
+//		acc := Acc[block]
+//		for r := 0; r < NR; r++ { for o := 0; o < N; o++ {
+//			g := DY[r·DYRow + o·DYS + c0:]; acc[bias] += g
+//			for ky, kx: acc[ky][kx] += g · Rows[r·RowStride+ky][XOff + (o·s+kx)·XS + c0:]
+//		}}
+//		Acc[block] = acc
+//	}
+//
+// Registers: R0 args, R1 XS·4, R2 DYS·4, R3 the block's accumulators, R4
+// column walker, R5 pixels left, R6 dy walker, R7 XOff·4, R8 %d·s·XS·4, R9
+// s·XS·4, R11 rows left, R12 the row's window pointers, R13 RowStride·8,
+// R14 the row's dy, R15 DYRow·4, R19.. window rows, R24 channel bytes, R25
+// channels left. V0..V%d accumulators (bias last), V%d..V%d dy, V31 input.
+TEXT ·%s(SB), NOSPLIT, $0-8`, name, kh, kw, s, q, q, taps, dy(0), dy(q-1), name)
+	g.p("\tMOVD a+0(FP), R0")
+	g.p("\tMOVD 56(R0), R3")
+	g.p("\tMOVD 48(R0), R25")
+	g.p("\tMOVD 72(R0), R1")
+	g.p("\tLSL $2, R1")
+	g.p("\tMOVD 80(R0), R2")
+	g.p("\tLSL $2, R2")
+	g.p("\tMOVD 64(R0), R7")
+	g.p("\tLSL $2, R7")
+	g.p("\tMOVD $%d, R8", q*s)
+	g.p("\tMUL R1, R8")
+	g.p("\tMOVD $%d, R9", s)
+	g.p("\tMUL R1, R9")
+	g.p("\tMOVD 8(R0), R13")
+	g.p("\tLSL $3, R13")
+	g.p("\tMOVD 32(R0), R15")
+	g.p("\tLSL $2, R15")
+	g.p("\tMOVD $0, R24")
+	for _, lane := range []bool{false, true} {
+		pfx := "v"
+		if lane {
+			pfx = "l"
+			g.p("lanes:")
+			g.p("\tCBZ R25, done")
+		}
+		g.p("%sblk:", pfx)
+		if !lane {
+			g.p("\tCMP $4, R25")
+			g.p("\tBLT lanes")
+		}
+		g.accs(taps, lane, false)
+		g.p("\tMOVD 0(R0), R12")
+		g.p("\tMOVD 16(R0), R11")
+		g.p("\tMOVD 24(R0), R14")
+		g.p("\tADD R24, R14")
+		g.p("%srow:", pfx)
+		for ky := range kh {
+			g.p("\tMOVD %d(R12), R%d", 8*ky, 19+ky)
+			g.p("\tADD R24, R%d", 19+ky)
+			g.p("\tADD R7, R%d", 19+ky)
+		}
+		g.p("\tADD R13, R12")
+		g.p("\tMOVD R14, R6")
+		g.p("\tMOVD 40(R0), R5")
+		if !lane {
+			g.p("\tCMP $%d, R5", q)
+			g.p("\tBLT %ssingle", pfx)
+			g.p("%sgroup:", pfx)
+			g.gradPixels(kh, kw, s, q, taps, false)
+			g.p("\tSUB $%d, R5", q)
+			g.p("\tCMP $%d, R5", q)
+			g.p("\tBGE %sgroup", pfx)
+			g.p("%ssingle:", pfx)
+		}
+		g.p("\tCBZ R5, %srowend", pfx)
+		g.p("%ss1:", pfx)
+		g.gradPixels(kh, kw, s, 1, taps, lane)
+		g.p("\tSUBS $1, R5")
+		g.p("\tBNE %ss1", pfx)
+		g.p("%srowend:", pfx)
+		g.p("\tADD R15, R14")
+		g.p("\tSUBS $1, R11")
+		g.p("\tBNE %srow", pfx)
+		g.accs(taps, lane, true)
+		if !lane {
+			g.p("\tADD $%d, R3", 16*(taps+1))
+			g.p("\tADD $16, R24")
+			g.p("\tSUB $4, R25")
+			g.p("\tB vblk")
+		} else {
+			g.p("\tADD $4, R3")
+			g.p("\tADD $4, R24")
+			g.p("\tSUBS $1, R25")
+			g.p("\tBNE lblk")
+		}
+	}
+	g.p("done:")
+	g.p("\tRET")
+}
+
+// accs loads (or stores) the taps+1 accumulators V0..V(taps) of the block
+// at R3 (a lane of it at R3 in lane mode).
+func (g *gen) accs(taps int, lane, store bool) {
+	g.p("\tMOVD R3, R4")
+	for t := 0; t <= taps; t += 4 {
+		n := min(4, taps+1-t)
+		if lane {
+			for k := range n {
+				if store {
+					g.p("\tFMOVS F%d, (R4)", t+k)
+				} else {
+					g.p("\tFMOVS (R4), F%d", t+k)
+				}
+				g.p("\tADD $16, R4")
+			}
+			continue
+		}
+		if store {
+			g.p("\tVST1.P %s, %d(R4)", vl(t, n), 16*n)
+		} else {
+			g.p("\tVLD1.P %d(R4), %s", 16*n, vl(t, n))
+		}
+	}
+}
+
+// gradPixels writes n pixels (n = q, or 1) of a gradient tile kernel.
+func (g *gen) gradPixels(kh, kw, s, n, taps int, lane bool) {
+	dy := func(j int) int { return taps + 1 + j }
+	for j := range n {
+		if lane {
+			g.p("\tFMOVS (R6), F%d", dy(j))
+			g.p("\tADD R2, R6")
+		} else {
+			g.p("\tVLD1.P (R6)(R2), [V%d.S4]", dy(j))
+		}
+	}
+	for j := range n {
+		g.p("\tVFADD4S(%d, %d, %d)", taps, taps, dy(j))
+	}
+	adv := "R8"
+	if n == 1 {
+		adv = "R9"
+	}
+	for ky := range kh {
+		g.p("\tMOVD R%d, R4", 19+ky)
+		ncols := (n-1)*s + kw
+		for c := range ncols {
+			if lane {
+				g.p("\tFMOVS (R4), F31")
+				if c < ncols-1 {
+					g.p("\tADD R1, R4")
+				}
+			} else {
+				g.p("\tVLD1.P (R4)(R1), [V31.S4]")
+			}
+			for j := range n {
+				if kx := c - j*s; kx >= 0 && kx < kw {
+					g.p("\tVFMLA V%d.S4, V31.S4, V%d.S4", dy(j), ky*kw+kx)
+				}
+			}
+		}
+		g.p("\tADD %s, R%d", adv, 19+ky)
+	}
+}
+
 func main() {
 	flag.Parse()
 	g := &gen{}
@@ -537,8 +755,8 @@ func main() {
 // Depthwise convolution, arm64 NEON (dwconv.go has the argument
 // contracts), vectorised across channels with V = 4 channels per packed
 // block: the indirect kernels (any window; border pixels, and the weight
-// gradient), then the forward tile kernels (fixed window and stride,
-// interior pixels, several output rows a call).
+// gradient), then the forward and weight-gradient tile kernels (fixed
+// window and stride, interior pixels, several output rows a call).
 
 #include "textflag.h"
 #include "neon_arm64.h"`)
@@ -546,6 +764,9 @@ func main() {
 	g.grad()
 	for _, k := range fwdTiles {
 		g.tile(k/100, k/10%10, k%10)
+	}
+	for _, k := range gradTiles() {
+		g.gradTile(k/100, k/10%10, k%10)
 	}
 	write(filepath.Join(*outDir, "dwconv_neon_arm64.s"), g.Bytes())
 	write(filepath.Join(*outDir, "dwconv_arm64.go"), binding())
@@ -569,8 +790,7 @@ package asm
 
 // The arm64 depthwise kernels of dwconv_neon_arm64.s, 4 channels per
 // packed block. The avx512 arguments are ignored: NEON is the only arm64
-// SIMD implementation. There are no NEON weight-gradient tile kernels: the
-// indirect kernel computes the whole weight gradient.
+// SIMD implementation.
 
 //go:noescape
 func dwFwdIndirectNEON(a *DWIndArgs)
@@ -580,6 +800,9 @@ func dwGradIndirectNEON(a *DWIndArgs)
 `)
 	for _, k := range fwdTiles {
 		fmt.Fprintf(&b, "\n//go:noescape\nfunc dwFwd%d%dS%dNEON(a *DWTileArgs)\n", k/100, k/10%10, k%10)
+	}
+	for _, k := range gradTiles() {
+		fmt.Fprintf(&b, "\n//go:noescape\nfunc dwGrad%d%dS%dNEON(a *DWGradArgs)\n", k/100, k/10%10, k%10)
 	}
 	b.WriteString(`
 func dwFwdTile(_ bool, kh, kw, s int) func(*DWTileArgs) {
@@ -595,9 +818,21 @@ func dwFwdTile(_ bool, kh, kw, s int) func(*DWTileArgs) {
 	return nil
 }
 
-func dwGradTile(bool, int, int, int) func(*DWGradArgs) { return nil }
-func dwFwdIndirect(bool) func(*DWIndArgs)              { return dwFwdIndirectNEON }
-func dwGradIndirect(bool) func(*DWIndArgs)             { return dwGradIndirectNEON }
+func dwGradTile(_ bool, kh, kw, s int) func(*DWGradArgs) {
+	if kh > 9 || kw > 9 || s > 9 {
+		return nil
+	}
+	switch kh*100 + kw*10 + s {
+`)
+	for _, k := range gradTiles() {
+		fmt.Fprintf(&b, "\tcase %d:\n\t\treturn dwGrad%d%dS%dNEON\n", k, k/100, k/10%10, k%10)
+	}
+	b.WriteString(`	}
+	return nil
+}
+
+func dwFwdIndirect(bool) func(*DWIndArgs)  { return dwFwdIndirectNEON }
+func dwGradIndirect(bool) func(*DWIndArgs) { return dwGradIndirectNEON }
 `)
 	return b.Bytes()
 }
