@@ -46,18 +46,50 @@ func (tp *Tape) ConcatChannels(a, b *Var) *Var {
 	ys[len(ys)-1] = ca + cb
 	y := tp.newVar(ys, a, b)
 	rows := len(a.Value.Data) / max(ca, 1)
-	copyCols(y.Value.Data, ca+cb, 0, a.Value.Data, ca, 0, rows, ca)
-	copyCols(y.Value.Data, ca+cb, ca, b.Value.Data, cb, 0, rows, cb)
+	interleave(y.Value.Data, a.Value.Data, ca, b.Value.Data, cb, rows)
 	tp.record(concatBackward, y, a, b)
 	return y
 }
 
-// concatBackward: in = a, b; each takes its channel range of dy.
+// interleave writes rows of ca values of a followed by cb values of b into
+// y, one pass that writes each row of y whole (two passes of half rows
+// would each fetch all of y's cache lines).
+func interleave(y, a []float32, ca int, b []float32, cb, rows int) {
+	w := ca + cb
+	y, a, b = y[:rows*w], a[:rows*ca], b[:rows*cb]
+	for r := range rows {
+		yr := y[r*w : (r+1)*w]
+		copy(yr[:ca], a[r*ca:(r+1)*ca])
+		copy(yr[ca:], b[r*cb:(r+1)*cb])
+	}
+}
+
+// split is the inverse of interleave.
+func split(y []float32, a []float32, ca int, b []float32, cb, rows int) {
+	w := ca + cb
+	y, a, b = y[:rows*w], a[:rows*ca], b[:rows*cb]
+	for r := range rows {
+		yr := y[r*w : (r+1)*w]
+		copy(a[r*ca:(r+1)*ca], yr[:ca])
+		copy(b[r*cb:(r+1)*cb], yr[ca:])
+	}
+}
+
+// concatBackward: in = a, b; each takes its channel range of dy (both in
+// one pass over dy when both receive their first contribution, the usual
+// case: the concatenation is their only consumer run so far).
 func concatBackward(tp *Tape, n *node) {
 	a, b := n.in[0], n.in[1]
 	dy := n.out.Grad.Data
 	ca, cb := a.Value.Shape[len(a.Value.Shape)-1], b.Value.Shape[len(b.Value.Shape)-1]
 	rows := len(a.Value.Data) / max(ca, 1)
+	if a != b && a.requiresGrad && b.requiresGrad && (a.Grad == nil || a.gradFresh) && (b.Grad == nil || b.gradFresh) {
+		tp.ensureGrad(a)
+		tp.ensureGrad(b)
+		split(dy, a.Grad.Data, ca, b.Grad.Data, cb, rows)
+		a.gradFresh, b.gradFresh = false, false
+		return
+	}
 	tp.accumCols(a, dy, ca+cb, 0, rows)
 	tp.accumCols(b, dy, ca+cb, ca, rows)
 }
