@@ -601,9 +601,23 @@ func ScaleChannelsBackward(n, hw, c int, x, s, dy, dx, ds []float32) {
 	k := elt()
 	sc := getEltScratch(c, 0)
 	zero := sc.fill(0, c, 0)
-	m := hw * c
-	for b := range n {
-		colReduce(k, hw, c, dy[b*m:(b+1)*m], zero, x[b*m:(b+1)*m], zero, 1, ds[b*c:(b+1)*c], nil)
+	j := getEltJob(k, scaleGradChunk)
+	j.hw, j.c, j.a, j.b, j.m, j.y = hw, c, dy, x, zero, ds
+	if n == 1 || serial(n*hw*c) {
+		scaleGradChunk(j, 0, n)
+		*j = eltJob{body: j.body}
+		eltJobs.Put(j)
+	} else {
+		j.parallel(n, 1)
 	}
 	sc.put()
+}
+
+// scaleGradChunk sets ds[b,ch] = Σ_p dy[b,p,ch]·x[b,p,ch] for images
+// [lo, hi) (a = dy, b = x, m = zeros, y = ds).
+func scaleGradChunk(j *eltJob, lo, hi int) {
+	m, c := j.hw*j.c, j.c
+	for b := lo; b < hi; b++ {
+		colReduce(j.k, j.hw, c, j.a[b*m:(b+1)*m], j.m, j.b[b*m:(b+1)*m], j.m, 1, j.y[b*c:(b+1)*c], nil)
+	}
 }
