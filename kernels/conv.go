@@ -1,9 +1,6 @@
 package kernels
 
-import (
-	"fmt"
-	"sync"
-)
+import "fmt"
 
 // Conv describes a dense convolution: input N×H×W×Cin (NHWC), weights
 // [KH, KW, Cin, Cout], symmetric zero padding Pad, stride Stride (both
@@ -47,23 +44,6 @@ func (g *convGeom) k() int { return g.kh * g.kw * g.cin }
 
 // m is the number of output pixels, the GEMM row count.
 func (g *convGeom) m() int { return g.n * g.oh * g.ow }
-
-// scratch hands out float32 buffers for im2col columns and padded images,
-// reused across calls so that steady-state calls do not allocate.
-var scratch sync.Pool
-
-func getScratch(n int) *[]float32 {
-	if b, _ := scratch.Get().(*[]float32); b != nil {
-		if cap(*b) >= n {
-			*b = (*b)[:n]
-			return b
-		}
-	}
-	b := make([]float32, n, n+n/4)
-	return &b
-}
-
-func putScratch(b *[]float32) { scratch.Put(b) }
 
 // im2col writes rows [m0, m1) of the column matrix: row m holds output
 // pixel m's receptive field as KH runs of KW·Cin values, zero where the
@@ -163,10 +143,11 @@ func (j *convJob) gemmChunks(lo, hi int) {
 	k, m, cout := g.k(), g.m(), g.cout
 	direct := g.kh == 1 && g.kw == 1 && g.s == 1 && g.ph == 0 && g.pw == 0
 	rows := colRows(k)
-	var buf *[]float32
+	s := directPool.Get().(*directScratch)
+	defer directPool.Put(s)
+	var buf []float32
 	if !direct {
-		buf = getScratch(rows * k)
-		defer putScratch(buf)
+		buf = s.grow(rows * k)
 	}
 	for c := lo; c < hi; c++ {
 		m0, m1 := c*rows, min(m, (c+1)*rows)
@@ -174,7 +155,7 @@ func (j *convJob) gemmChunks(lo, hi int) {
 		if direct {
 			a = j.x[m0*k:]
 		} else {
-			a = *buf
+			a = buf
 			g.im2col(j.x, a, m0, m1)
 		}
 		yc := j.y[m0*cout : m1*cout]
@@ -224,16 +205,17 @@ func (g *convGeom) weightGrad(x, dy, dw []float32) {
 		return
 	}
 	rows := colRows(k)
-	buf := getScratch(rows * k)
-	defer putScratch(buf)
+	s := directPool.Get().(*directScratch)
+	defer directPool.Put(s)
+	buf := s.grow(rows * k)
 	for m0 := 0; m0 < m; m0 += rows {
 		m1 := min(m, m0+rows)
-		g.im2col(x, *buf, m0, m1)
+		g.im2col(x, buf, m0, m1)
 		beta := float32(1)
 		if m0 == 0 {
 			beta = 0
 		}
-		Sgemm(true, false, k, cout, m1-m0, 1, *buf, k, dy[m0*cout:], cout, beta, dw, cout)
+		Sgemm(true, false, k, cout, m1-m0, 1, buf, k, dy[m0*cout:], cout, beta, dw, cout)
 	}
 }
 
@@ -257,11 +239,12 @@ func (j *convJob) col2imImages(lo, hi int) {
 	rows := colRows(k)
 	per := g.oh * g.ow
 	clear(j.y[lo*g.h*g.w*g.cin : hi*g.h*g.w*g.cin])
-	buf := getScratch(rows * k)
-	defer putScratch(buf)
+	s := directPool.Get().(*directScratch)
+	defer directPool.Put(s)
+	buf := s.grow(rows * k)
 	for m0 := lo * per; m0 < hi*per; m0 += rows {
 		m1 := min(hi*per, m0+rows)
-		Sgemm(false, true, m1-m0, k, cout, 1, j.x[m0*cout:], cout, j.w, cout, 0, *buf, k)
-		g.col2im(*buf, j.y, m0, m1)
+		Sgemm(false, true, m1-m0, k, cout, 1, j.x[m0*cout:], cout, j.w, cout, 0, buf, k)
+		g.col2im(buf, j.y, m0, m1)
 	}
 }

@@ -103,7 +103,8 @@ func actCode(a Act) (code int, inKernel bool) {
 
 // directScratch is one thread's working memory: the kernel argument block
 // (kept off the stack, since kernels are called through function values)
-// and a float32 buffer for padded images.
+// and a float32 buffer for padded images, im2col columns or transposed
+// weights, reused across calls.
 type directScratch struct {
 	args asm.ConvArgs
 	buf  []float32
