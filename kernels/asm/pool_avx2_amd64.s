@@ -189,6 +189,38 @@ mbvec:
 	LANEMASK
 	LEAQ (SI)(BX*4), R9
 	LEAQ (DI)(BX*4), R10
+	TESTQ R11, R11
+	JZ   mbmasked
+	// A whole vector: plain loads and stores.
+	MOVQ (R8), R13
+	VMOVUPS (R9)(R13*4), Y0
+	MOVQ $1, AX
+	CMPQ AX, DX
+	JGE  mbfpass2
+mbfmax:
+	MOVQ (R8)(AX*8), R13
+	VMAXPS (R9)(R13*4), Y0, Y0
+	INCQ AX
+	CMPQ AX, DX
+	JLT  mbfmax
+mbfpass2:
+	VMOVUPS (R12)(BX*4), Y1
+	VXORPS Y3, Y3, Y3
+	XORQ AX, AX
+mbfwin:
+	MOVQ (R8)(AX*8), R13
+	VCMPPS $0, (R9)(R13*4), Y0, Y4
+	VANDNPS Y4, Y3, Y5
+	VORPS Y4, Y3, Y3
+	VANDPS Y1, Y5, Y5
+	VADDPS (R10)(R13*4), Y5, Y6
+	VMOVUPS Y6, (R10)(R13*4)
+	INCQ AX
+	CMPQ AX, DX
+	JLT  mbfwin
+	ADDQ $8, BX
+	JMP  mbvec
+mbmasked:
 	MOVQ (R8), R13
 	VMASKMOVPS (R9)(R13*4), Y15, Y0
 	MOVQ $1, AX
@@ -257,6 +289,21 @@ abvec:
 	JGE  abnext
 	LANEMASK
 	LEAQ (DI)(BX*4), R10
+	TESTQ R11, R11
+	JZ   abmasked
+	// A whole vector: plain loads and stores.
+	VMULPS (R12)(BX*4), Y13, Y1
+	XORQ AX, AX
+abfwin:
+	MOVQ (R8)(AX*8), R13
+	VADDPS (R10)(R13*4), Y1, Y6
+	VMOVUPS Y6, (R10)(R13*4)
+	INCQ AX
+	CMPQ AX, DX
+	JLT  abfwin
+	ADDQ $8, BX
+	JMP  abvec
+abmasked:
 	VMASKMOVPS (R12)(BX*4), Y15, Y1
 	VMULPS Y13, Y1, Y1
 	XORQ AX, AX
