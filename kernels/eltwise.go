@@ -76,10 +76,12 @@ var eltImpls = [numImpls]*eltKernels{
 		act: [numActs]func(x, y []float32){
 			ActReLU: asm.ReluNEON, ActReLU6: asm.Relu6NEON,
 			ActHardsigmoid: asm.HardsigmoidNEON, ActHardswish: asm.HardswishNEON,
+			ActSigmoid: asm.SigmoidNEON,
 		},
 		grad: [numActs]func(x, dy, dx []float32){
 			ActReLU: asm.ReluGradNEON, ActReLU6: asm.Relu6GradNEON,
 			ActHardsigmoid: asm.HardsigmoidGradNEON, ActHardswish: asm.HardswishGradNEON,
+			ActSigmoid: asm.SigmoidGradNEON,
 		},
 	},
 }

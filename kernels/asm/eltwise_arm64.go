@@ -54,3 +54,9 @@ func HardswishGradNEON(x, dy, dx []float32)
 
 //go:noescape
 func ColSumDotNEON(rows, w, ld int, a, b, mb, accA, accB []float32)
+
+//go:noescape
+func SigmoidNEON(x, y []float32)
+
+//go:noescape
+func SigmoidGradNEON(x, dy, dx []float32)

@@ -52,3 +52,9 @@ func HardswishGradNEON(x, dy, dx []float32) { panic(neonNoAsm) }
 
 // ColSumDotNEON is not available in this build.
 func ColSumDotNEON(rows, w, ld int, a, b, mb, accA, accB []float32) { panic(neonNoAsm) }
+
+// SigmoidNEON is not available in this build.
+func SigmoidNEON(x, y []float32) { panic(neonNoAsm) }
+
+// SigmoidGradNEON is not available in this build.
+func SigmoidGradNEON(x, dy, dx []float32) { panic(neonNoAsm) }

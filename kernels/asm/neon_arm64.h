@@ -20,6 +20,7 @@
 //	VFMIN4S(1, 2, 3)        4ea3f441  FMIN V3.S4, V2.S4, V1.S4
 //	VFCMGT4S(1, 2, 3)       6ea3e441  VFCMGT V3.S4, V2.S4, V1.S4
 //	VFADDP4S(1, 2, 3)       6e23d441  VFADDP V3.S4, V2.S4, V1.S4
+//	VFDIV4S(1, 2, 3)        6e23fc41  FDIV V3.S4, V2.S4, V1.S4
 //	VFMLAE4S(8, 2, 0, 3)    4fa01848  VFMLA V0.S[3], V2.S4, V8.S4
 //	VFMLAE4S(31, 4, 17, 2)  4f91189f  VFMLA V17.S[2], V4.S4, V31.S4
 //	VFMULE4S(9, 30, 1, 1)   4fa193c9  FMUL V1.S[1], V30.S4, V9.S4
@@ -35,6 +36,8 @@
 #define VFSUB4S(vd, vn, vm) WORD $(0x4EA0D400 | (vm)<<16 | (vn)<<5 | (vd))
 // FMUL Vd.4S, Vn.4S, Vm.4S: Vd = Vn · Vm.
 #define VFMUL4S(vd, vn, vm) WORD $(0x6E20DC00 | (vm)<<16 | (vn)<<5 | (vd))
+// FDIV Vd.4S, Vn.4S, Vm.4S: Vd = Vn / Vm.
+#define VFDIV4S(vd, vn, vm) WORD $(0x6E20FC00 | (vm)<<16 | (vn)<<5 | (vd))
 // FMAX Vd.4S, Vn.4S, Vm.4S: Vd = max(Vn, Vm) (NaN if either is NaN).
 #define VFMAX4S(vd, vn, vm) WORD $(0x4E20F400 | (vm)<<16 | (vn)<<5 | (vd))
 // FMIN Vd.4S, Vn.4S, Vm.4S: Vd = min(Vn, Vm) (NaN if either is NaN).

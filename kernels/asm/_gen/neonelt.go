@@ -90,10 +90,71 @@ func (g *gen) flat(name string, frame int, ins []string, inOff []int, out string
 	g.p("")
 }
 
+// flat1 is flat with one vector per iteration (for long bodies that need
+// many temporaries): inputs in V0 and V4, the result in V0.
+func (g *gen) flat1(name string, frame int, ins []string, inOff []int, out string, outOff int, init func(), body func()) {
+	g.p("TEXT ·%s(SB), NOSPLIT, $0-%d", name, frame)
+	for i, in := range ins {
+		g.p("\tMOVD %s_base+%d(FP), R%d", in, inOff[i], i)
+	}
+	g.p("\tMOVD %s_base+%d(FP), R2", out, outOff)
+	g.p("\tMOVD %s_len+%d(FP), R3", out, outOff+8)
+	init()
+	g.p("\tLSR $2, R3, R4")
+	g.p("\tCBZ R4, done")
+	g.p("loop4:")
+	for i := range ins {
+		g.p("\tVLD1.P 16(R%d), [V%d.S4]", i, 4*i)
+	}
+	body()
+	g.p("\tVST1.P [V0.S4], 16(R2)")
+	g.p("\tSUBS $1, R4")
+	g.p("\tBNE loop4")
+	g.p("done:")
+	g.p("\tRET")
+	g.p("")
+}
+
 func (g *gen) op3(op string, d, n, m int) { g.p("\t%s(%d, %d, %d)", op, d, n, m) }
 
 // outDir is where the files go (tests regenerate into a temporary one).
 var outDir = flag.String("o", ".", "output directory")
+
+// Sigmoid constants (XNNPACK's rr2-p5 scheme, as the amd64 kernels):
+// V20 sign bit, V21 log2 e, V22 magic bias (1.5·2^23 + 127), V23 −ln2 high,
+// V24 −ln2 low, V25..V29 the degree-5 polynomial c5..c1, V30 the cutoff
+// (−87.34: exp underflows below), V31 1.
+var sigConsts = []uint32{0x80000000, 0x3fb8aa3b, 0x4b40007f, 0xbf317200, 0xb5bfbe8e,
+	0x3c07cfce, 0x3d2b9d0d, 0x3e2aad40, 0x3efffee3, 0x3f7ffffb, 0xc2aeac4f, 0x3f800000}
+
+// sigF computes f = sigmoid(−|x|) of V(x) into V8 (V9..V12 temporaries):
+// z = −|x|; n = round(z·log2 e) by the magic bias, which also gives s = 2^n
+// by shifting n's bits into the exponent; t = z − n·ln2 (two constants);
+// e = s + (t·s)·p(t) ≈ exp(z), zero below the cutoff; f = e/(1 + e).
+func (g *gen) sigF(x int) {
+	g.p("\tVORR V20.B16, V%d.B16, V9.B16", x) // z
+	g.op3("VFCMGT4S", 10, 30, 9)              // z < cutoff
+	g.p("\tVMOV V22.B16, V11.B16")
+	g.p("\tVFMLA V21.S4, V9.S4, V11.S4") // n = magic + z·log2e
+	g.p("\tVSHL $23, V11.S4, V12.S4")    // s
+	g.op3("VFSUB4S", 11, 11, 22)         // n
+	g.p("\tVFMLA V23.S4, V11.S4, V9.S4") // t = z − n·ln2hi
+	g.p("\tVFMLA V24.S4, V11.S4, V9.S4") //     − n·ln2lo
+	g.p("\tVMOV V26.B16, V8.B16")
+	g.p("\tVFMLA V25.S4, V9.S4, V8.S4")   // p = c4 + t·c5
+	for i, c := range []int{27, 28, 29} { // p = c3.. + t·p
+		src, dst := 8+3*(i%2), 11-3*(i%2)
+		g.p("\tVMOV V%d.B16, V%d.B16", c, dst)
+		g.p("\tVFMLA V%d.S4, V9.S4, V%d.S4", src, dst)
+	}
+	// p is in V11 after three steps; e = s + (t·s)·p into V12.
+	g.op3("VFMUL4S", 9, 9, 12)
+	g.p("\tVFMLA V11.S4, V9.S4, V12.S4")
+	g.p("\tVEOR V9.B16, V9.B16, V9.B16")
+	g.p("\tVBIT V10.B16, V9.B16, V12.B16") // 0 below the cutoff
+	g.op3("VFADD4S", 9, 12, 31)
+	g.op3("VFDIV4S", 8, 12, 9)
+}
 
 func main() {
 	flag.Parse()
@@ -209,6 +270,26 @@ func main() {
 		g.p("// func %sGradNEON(x, dy, dx []float32)", a.name)
 		g.flat(a.name+"GradNEON", 72, []string{"x", "dy"}, []int{0, 24}, "dx", 48, actConsts, a.grad)
 	}
+
+	sigInit := func() {
+		for i, c := range sigConsts {
+			g.konst(20+i, c)
+		}
+	}
+	g.p("// func SigmoidNEON(x, y []float32): y = f for x < 0 (sign set), 1 − f otherwise")
+	g.flat1("SigmoidNEON", 48, []string{"x"}, []int{0}, "y", 24, sigInit, func() {
+		g.sigF(0)
+		g.p("\tVCMTST V20.S4, V0.S4, V10.S4")
+		g.op3("VFSUB4S", 0, 31, 8)
+		g.p("\tVBIT V10.B16, V8.B16, V0.B16")
+	})
+	g.p("// func SigmoidGradNEON(x, dy, dx []float32): dx = dy·f·(1 − f)")
+	g.flat1("SigmoidGradNEON", 72, []string{"x", "dy"}, []int{0, 24}, "dx", 48, sigInit, func() {
+		g.sigF(0)
+		g.p("\tVMOV V8.B16, V0.B16")
+		g.p("\tVFMLS V8.S4, V8.S4, V0.S4")
+		g.op3("VFMUL4S", 0, 0, 4)
+	})
 
 	g.rowOps()
 	if err := os.WriteFile(filepath.Join(*outDir, "eltwise_neon_arm64.s"), g.Bytes(), 0o644); err != nil {
