@@ -53,11 +53,35 @@ func (tp *Tape) Conv2dAct(x, w, b *Var, stride, pad int, act kernels.Act) *Var {
 // conv2dBackward: in = x, w, b; conv = the kernel parameters.
 func conv2dBackward(tp *Tape, n *node) {
 	x, w, b := n.in[0], n.in[1], n.in[2]
+	if p := n.conv; p.KH == 1 && p.KW == 1 && p.Stride == 1 && p.Pad == 0 {
+		pointwiseBackward(tp, n)
+		return
+	}
 	dx, dw, db := tp.sink(x), tp.sink(w), tp.sink(b)
 	kernels.Conv2dBackward(n.conv, x.Value.Data, w.Value.Data, n.out.Grad.Data, dx, dw, db)
 	tp.flush(x, dx)
 	tp.flush(w, dw)
 	tp.flush(b, db)
+}
+
+// pointwiseBackward is conv2dBackward for a 1×1 convolution, a plain
+// GEMM [M,Cin]·[Cin,Cout]: the GEMMs accumulate straight into gradients
+// that already hold a contribution (beta = 1; a residual block's input)
+// instead of writing a scratch buffer that flush then adds.
+func pointwiseBackward(tp *Tape, n *node) {
+	x, w, b := n.in[0], n.in[1], n.in[2]
+	p := n.conv
+	m, dy := p.N*p.H*p.W, n.out.Grad.Data
+	if dw, beta := tp.gradBeta(w); dw != nil {
+		kernels.Sgemm(true, false, p.Cin, p.Cout, m, 1, x.Value.Data, p.Cin, dy, p.Cout, beta, dw, p.Cout)
+	}
+	if dx, beta := tp.gradBeta(x); dx != nil {
+		kernels.Sgemm(false, true, m, p.Cin, p.Cout, 1, dy, p.Cout, w.Value.Data, p.Cout, beta, dx, p.Cin)
+	}
+	if db := tp.sink(b); db != nil {
+		kernels.BiasGrad(m, p.Cout, dy, db)
+		tp.flush(b, db)
+	}
 }
 
 // DepthwiseConv2d is a depthwise convolution: x [N,H,W,C], w [K,K,C],

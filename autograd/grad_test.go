@@ -216,6 +216,32 @@ func TestGradScaleChannels(t *testing.T) {
 	gradCheck(t, in, func(tp *Tape, v []*Var) *Var { return tp.ScaleChannels(v[0], v[1]) })
 }
 
+// A 1×1 convolution in a residual block: its input gradient accumulates
+// into the one the residual add gave (beta = 1 in the GEMM), for a
+// parameter and for a tape value.
+func TestGradPointwiseResidual(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 17))
+	in := []*tensor.Tensor{randn(rng, 2, 3, 4, 5), randn(rng, 1, 1, 5, 5)}
+	gradCheck(t, in, func(tp *Tape, v []*Var) *Var { return tp.Add(tp.Conv2d(v[0], v[1], nil, 1, 0), v[0]) })
+	gradCheck(t, in, func(tp *Tape, v []*Var) *Var {
+		h := tp.Sigmoid(v[0])
+		return tp.Add(tp.Conv2d(h, v[1], nil, 1, 0), h)
+	})
+}
+
+// The SE pattern: the input feeds both the pool and the multiply, so the
+// pool's gradient is added in place to the multiply's (gapBackward), for a
+// parameter and for a tape value.
+func TestGradSqueezeExcite(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 16))
+	in := []*tensor.Tensor{randn(rng, 2, 3, 4, 5), randn(rng, 5, 5)}
+	se := func(tp *Tape, x, w *Var) *Var {
+		return tp.ScaleChannels(x, tp.Sigmoid(tp.Linear(tp.GlobalAvgPool(x), w, nil)))
+	}
+	gradCheck(t, in, func(tp *Tape, v []*Var) *Var { return se(tp, v[0], v[1]) })
+	gradCheck(t, in, func(tp *Tape, v []*Var) *Var { return se(tp, tp.Sigmoid(v[0]), v[1]) })
+}
+
 func TestGradPools(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 7))
 	distinct := func(shape ...int) *tensor.Tensor {

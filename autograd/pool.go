@@ -69,10 +69,18 @@ func (tp *Tape) GlobalAvgPool(x *Var) *Var {
 	return y
 }
 
-// gapBackward: in = x.
+// gapBackward: in = x. When x's gradient already holds a contribution
+// (the SE block's multiply), dy/hw is added to it in place, one pass,
+// rather than broadcast to scratch and added.
 func gapBackward(tp *Tape, n *node) {
 	x := n.in[0]
 	xs := x.Value.Shape
+	if x.requiresGrad && x.Grad != nil && !x.gradFresh {
+		g := tp.buf(xs[0] * xs[3])
+		kernels.Scale(1/float32(xs[1]*xs[2]), n.out.Grad.Data, g)
+		kernels.AddChannels(xs[0], xs[1]*xs[2], xs[3], x.Grad.Data, g, x.Grad.Data)
+		return
+	}
 	dx := tp.sink(x)
 	kernels.GlobalAvgPoolBackward(xs[0], xs[1]*xs[2], xs[3], n.out.Grad.Data, dx)
 	tp.flush(x, dx)

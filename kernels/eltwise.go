@@ -587,6 +587,41 @@ func scaleChannels(k *eltKernels, lo, hi, hw, c int, x, s, zero, y []float32) {
 	}
 }
 
+// AddChannels sets y[b,p,ch] = x[b,p,ch] + t[b,ch] for n images of hw
+// positions and c channels (a per-image bias; the gradient of a global
+// average pool added to an existing one). y may alias x.
+func AddChannels(n, hw, c int, x, t, y []float32) {
+	checkDims("AddChannels", n, hw, c)
+	checkLen("AddChannels", "x", len(x), n*hw*c)
+	checkLen("AddChannels", "t", len(t), n*c)
+	checkLen("AddChannels", "y", len(y), n*hw*c)
+	k := elt()
+	sc := getEltScratch(c, 0)
+	one := sc.fill(0, c, 1)
+	j := getEltJob(k, addChannelsChunk)
+	j.hw, j.c, j.a, j.s, j.sh, j.y = hw, c, x, one, t, y
+	if serial(n * hw * c) {
+		addChannelsChunk(j, 0, n*hw)
+		*j = eltJob{body: j.body}
+		eltJobs.Put(j)
+	} else {
+		j.parallel(n*hw, max(1, parGrain/max(c, 1)))
+	}
+	sc.put()
+}
+
+// addChannelsChunk runs AddChannels over the rows [lo, hi) of all images
+// (s = ones, sh = t).
+func addChannelsChunk(j *eltJob, lo, hi int) {
+	c, hw := j.c, j.hw
+	for lo < hi {
+		b := lo / hw
+		end := min(hi, (b+1)*hw)
+		j.k.rowAffine(end-lo, c, j.a[lo*c:end*c], j.s, j.sh[b*c:(b+1)*c], j.y[lo*c:end*c])
+		lo = end
+	}
+}
+
 // ScaleChannelsBackward is the gradient of ScaleChannels: dx = dy·s and
 // ds[b,ch] = Σ_p dy[b,p,ch]·x[b,p,ch]. dx or ds may be nil (not wanted).
 func ScaleChannelsBackward(n, hw, c int, x, s, dy, dx, ds []float32) {

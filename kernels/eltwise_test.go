@@ -163,6 +163,24 @@ func checkScaleChannels(t *testing.T, rng *rand.Rand, n, hw, c int) {
 	kernels.ScaleChannelsBackward(n, hw, c, x.Data, s.Data, dy.Data, dy.Data, nil) // dx aliases dy
 	kerneltest.AssertClose(t, "ScaleChannelsBackward dx only "+name, dx, dy.Data, 1e-6)
 
+	// AddChannels: y = x + t per image and channel, then in place.
+	tb := kerneltest.RandBuf(rng, n*c)
+	wadd := make([]float64, n*hw*c)
+	for i := range wadd {
+		b, ch := i/max(hw*c, 1), i%max(c, 1)
+		wadd[i] = float64(x.Data[i]) + float64(tb.Data[b*c+ch])
+	}
+	ya := kerneltest.NewBuf(n * hw * c)
+	kernels.AddChannels(n, hw, c, x.Data, tb.Data, ya.Data)
+	ya.Check(t, name)
+	tb.Check(t, name)
+	kerneltest.AssertClose(t, "AddChannels "+name, wadd, ya.Data, 1e-6)
+	xa := kerneltest.NewBuf(n * hw * c)
+	copy(xa.Data, x.Data)
+	kernels.AddChannels(n, hw, c, xa.Data, tb.Data, xa.Data)
+	xa.Check(t, name)
+	kerneltest.AssertClose(t, "AddChannels in place "+name, wadd, xa.Data, 1e-6)
+
 	kernels.ScaleChannels(n, hw, c, x.Data, s.Data, x.Data) // in place
 	x.Check(t, name)
 	kerneltest.AssertClose(t, "ScaleChannels in place "+name, want, x.Data, 1e-6)
@@ -248,6 +266,8 @@ func TestNoAllocsThreaded(t *testing.T) {
 		"GAP":          func() { kernels.GlobalAvgPool(100, rows/100, c, x, v) },
 		"GAPBackward":  func() { kernels.GlobalAvgPoolBackward(100, rows/100, c, v, y) },
 		"ScaleChannel": func() { kernels.ScaleChannels(100, rows/100, c, x, v, y) },
+		"AddChannels":  func() { kernels.AddChannels(100, rows/100, c, x, v, y) },
+		"ScaleBack":    func() { kernels.ScaleChannelsBackward(100, rows/100, c, x, v, x, y, v[:100*c]) },
 	} {
 		fn()
 		require.Zero(t, testing.AllocsPerRun(20, fn), fmt.Sprint(name, " allocates"))
