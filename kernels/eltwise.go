@@ -623,23 +623,25 @@ func addChannelsChunk(j *eltJob, lo, hi int) {
 }
 
 // ScaleChannelsBackward is the gradient of ScaleChannels: dx = dy·s and
-// ds[b,ch] = Σ_p dy[b,p,ch]·x[b,p,ch]. dx or ds may be nil (not wanted).
+// ds[b,ch] = Σ_p dy[b,p,ch]·x[b,p,ch], in one pass over dy. dx or ds may
+// be nil (not wanted); dx may alias dy.
 func ScaleChannelsBackward(n, hw, c int, x, s, dy, dx, ds []float32) {
 	checkDims("ScaleChannelsBackward", n, hw, c)
 	checkLen("ScaleChannelsBackward", "dy", len(dy), n*hw*c)
-	if dx != nil {
-		ScaleChannels(n, hw, c, dy, s, dx)
-	}
 	if ds == nil {
+		if dx != nil {
+			ScaleChannels(n, hw, c, dy, s, dx)
+		}
 		return
 	}
 	checkLen("ScaleChannelsBackward", "x", len(x), n*hw*c)
+	checkLen("ScaleChannelsBackward", "s", len(s), n*c)
 	checkLen("ScaleChannelsBackward", "ds", len(ds), n*c)
-	k := elt()
-	sc := getEltScratch(c, 0)
-	zero := sc.fill(0, c, 0)
-	j := getEltJob(k, scaleGradChunk)
-	j.hw, j.c, j.a, j.b, j.m, j.y = hw, c, dy, x, zero, ds
+	if dx != nil {
+		checkLen("ScaleChannelsBackward", "dx", len(dx), n*hw*c)
+	}
+	j := getEltJob(elt(), scaleGradChunk)
+	j.hw, j.c, j.a, j.b, j.s, j.y, j.sa = hw, c, dy, x, s, ds, dx
 	if n == 1 || serial(n*hw*c) {
 		scaleGradChunk(j, 0, n)
 		*j = eltJob{body: j.body}
@@ -647,14 +649,36 @@ func ScaleChannelsBackward(n, hw, c int, x, s, dy, dx, ds []float32) {
 	} else {
 		j.parallel(n, 1)
 	}
-	sc.put()
 }
 
-// scaleGradChunk sets ds[b,ch] = Σ_p dy[b,p,ch]·x[b,p,ch] for images
-// [lo, hi) (a = dy, b = x, m = zeros, y = ds).
+// scaleGradChunk is ScaleChannelsBackward on images [lo, hi) (a = dy,
+// b = x, s = s, y = ds, sa = dx or nil): one pass over dy, block by block,
+// each block summed into ds (float32 over at most redBlock rows, then
+// float64) and then, while it is in cache, scaled into dx (which may
+// alias dy).
 func scaleGradChunk(j *eltJob, lo, hi int) {
-	m, c := j.hw*j.c, j.c
+	k, hw, c := j.k, j.hw, j.c
+	sc := getEltScratch(2*c, c)
+	zero, part, acc := sc.fill(0, c, 0), sc.f32[c:2*c], sc.f64
+	br := min(redBlock, bnBlockRows(c))
 	for b := lo; b < hi; b++ {
-		colReduce(j.k, j.hw, c, j.a[b*m:(b+1)*m], j.m, j.b[b*m:(b+1)*m], j.m, 1, j.y[b*c:(b+1)*c], nil)
+		clear(acc)
+		sb := j.s[b*c : (b+1)*c]
+		for r := b * hw; r < (b+1)*hw; r += br {
+			nr := min(br, (b+1)*hw-r)
+			dyb := j.a[r*c : (r+nr)*c]
+			clear(part)
+			k.colAcc(nr, c, dyb, zero, j.b[r*c:(r+nr)*c], zero, part, nil)
+			for ch, v := range part {
+				acc[ch] += float64(v)
+			}
+			if j.sa != nil {
+				k.rowAffine(nr, c, dyb, sb, zero, j.sa[r*c:(r+nr)*c])
+			}
+		}
+		for ch, v := range acc {
+			j.y[b*c+ch] = float32(v)
+		}
 	}
+	sc.put()
 }

@@ -160,6 +160,13 @@ func checkScaleChannels(t *testing.T, rng *rand.Rand, n, hw, c int) {
 	gs2 := kerneltest.NewBuf(n * c)
 	kernels.ScaleChannelsBackward(n, hw, c, x.Data, s.Data, dy.Data, nil, gs2.Data)
 	assertSums(t, "ScaleChannelsBackward ds only "+name, ds, dsMag, gs2.Data, 1e-6)
+	dy2, gs3 := kerneltest.NewBuf(n*hw*c), kerneltest.NewBuf(n*c)
+	copy(dy2.Data, dy.Data)
+	kernels.ScaleChannelsBackward(n, hw, c, x.Data, s.Data, dy2.Data, dy2.Data, gs3.Data) // dx aliases dy, with ds
+	dy2.Check(t, name)
+	gs3.Check(t, name)
+	kerneltest.AssertClose(t, "ScaleChannelsBackward dx in place "+name, dx, dy2.Data, 1e-6)
+	assertSums(t, "ScaleChannelsBackward ds, dx in place "+name, ds, dsMag, gs3.Data, 1e-6)
 	kernels.ScaleChannelsBackward(n, hw, c, x.Data, s.Data, dy.Data, dy.Data, nil) // dx aliases dy
 	kerneltest.AssertClose(t, "ScaleChannelsBackward dx only "+name, dx, dy.Data, 1e-6)
 
