@@ -219,6 +219,9 @@ func TestChannelOpsPanic(t *testing.T) {
 
 // Single-thread kernel calls do not allocate (scratch is recycled).
 func TestNoAllocs(t *testing.T) {
+	if gemmRace {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	prev := kernels.SetThreads(1)
 	defer kernels.SetThreads(prev)
 	rows, c := 1000, 40
@@ -251,6 +254,9 @@ func TestNoAllocs(t *testing.T) {
 // Threaded calls do not allocate either: the loop bodies are pooled jobs
 // (parallelFor's pattern).
 func TestNoAllocsThreaded(t *testing.T) {
+	if gemmRace {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	prev := kernels.SetThreads(2)
 	defer kernels.SetThreads(prev)
 	rows, c := 4000, 40
