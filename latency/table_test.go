@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/nasrun/nasrun/autograd"
 	"github.com/nasrun/nasrun/nas"
@@ -210,74 +209,43 @@ func TestEvaluateReport(t *testing.T) {
 	require.Equal(t, 2, f.whole)
 }
 
-// TestTablePredictsMeasuredLatency checks the real table against real
-// measurements on a few genomes. Timing on a shared machine is noisy, and
-// noise only ever adds time (a whole network, being longer than its parts,
-// is preempted more often), so the test compares, per genome, the smallest
-// predicted and the smallest measured median over several attempts:
-//
-//   - where the thread CPU time is available (Linux), its medians, which
-//     preemption does not inflate, must agree within 30%; the wall-clock
-//     error is only logged (on a loaded machine it can be anything);
-//   - elsewhere the wall-clock medians must agree within 40%, or, when the
-//     machine is so loaded that they never do, within a factor of 2.5 (a
-//     part missing or counted twice in a network of ten still shows).
-//
-// The test stops as soon as the bound holds after two attempts or more; a
-// systematic error fails every attempt.
-func TestTablePredictsMeasuredLatency(t *testing.T) {
-	const bound, loose, maxAttempts, budget = 30.0, 40.0, 10, 30 * time.Second
+// BenchmarkTablePrediction reports the real table's error against real
+// measurements on the reference nets and two sampled genomes, as metrics
+// (mean and worst |error| in %, of wall clock and, where available, thread
+// CPU time). It is a benchmark, not a test: how well a sum of isolated
+// blocks predicts a whole network is a property of the machine and its
+// load, not a pass/fail fact (the summation itself is tested with a
+// deterministic measurer above). `nasrun latency --table-check N` and the
+// evolve report give the same figure for a run.
+func BenchmarkTablePrediction(b *testing.B) {
 	ctx := context.Background()
 	space := nas.DefaultSpace()
 	rng := rand.New(rand.NewPCG(7, 8))
-	gs := []nas.Genome{refNet(t, "mbv3-like"), refNet(t, "ghost-like"), space.Sample(rng), space.Sample(rng)}
-	opt := Options{Runs: 21, Warmup: 3}
-	type best struct{ pred, meas, predThread, measThread float64 }
-	bs := make([]best, len(gs))
-	start := time.Now()
-	for a := 0; ; a++ {
-		tab, err := OpenTable(ctx, "", Local{}, opt)
-		require.NoError(t, err)
-		for i, g := range gs {
-			pred, err := tab.Estimate(ctx, g)
-			require.NoError(t, err)
-			predThread, err := tab.PredictThread(g)
-			require.NoError(t, err)
-			st, err := Local{}.Measure(ctx, g, opt)
-			require.NoError(t, err)
-			b := &bs[i]
-			if a == 0 {
-				*b = best{pred, st.MedianMs, predThread, st.ThreadMedianMs}
-			}
-			b.pred, b.meas = min(b.pred, pred), min(b.meas, st.MedianMs)
-			b.predThread, b.measThread = min(b.predThread, predThread), min(b.measThread, st.ThreadMedianMs)
+	var gs []nas.Genome
+	for _, name := range []string{"mbv3-like", "ghost-like"} {
+		g, err := nas.RefNet(name)
+		if err != nil {
+			b.Fatal(err)
 		}
-		rep := Report{}
-		for i, b := range bs {
-			rep.Rows = append(rep.Rows, compare(gs[i], b.pred, b.meas, b.predThread, b.measThread))
-		}
-		rep.summarize()
-		var ok bool
-		if rep.Thread != nil {
-			ok = rep.Thread.MaxAbsErrPct <= bound
-		} else {
-			ok = rep.Wall.MaxAbsErrPct <= loose
-		}
-		if a >= 1 && ok {
-			t.Logf("after %d attempts:\n%s", a+1, rep)
-			return
-		}
-		if a+1 < maxAttempts && time.Since(start) < budget {
-			continue
-		}
-		if rep.Thread != nil {
-			t.Fatalf("thread-time predictions over %.0f%% after %d attempts:\n%s", bound, a+1, rep)
-		}
-		for _, c := range rep.Rows {
-			r := c.PredictedMs / c.MeasuredMs
-			require.True(t, r > 1/2.5 && r < 2.5, "%s: predicted %.3f ms, measured %.3f ms after %d attempts:\n%s", c.ID, c.PredictedMs, c.MeasuredMs, a+1, rep)
-		}
-		t.Logf("too loaded to compare wall-clock medians within %.0f%%; within a factor of 2.5:\n%s", loose, rep)
-		return
+		gs = append(gs, g)
 	}
+	gs = append(gs, space.Sample(rng), space.Sample(rng))
+	opt := Options{Runs: 21, Warmup: 3}
+	var rep Report
+	for b.Loop() {
+		tab, err := OpenTable(ctx, "", Local{}, opt)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if rep, err = tab.Evaluate(ctx, gs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(rep.Wall.MeanAbsErrPct, "wall-mean-err-%")
+	b.ReportMetric(rep.Wall.MaxAbsErrPct, "wall-max-err-%")
+	if rep.Thread != nil {
+		b.ReportMetric(rep.Thread.MeanAbsErrPct, "thread-mean-err-%")
+		b.ReportMetric(rep.Thread.MaxAbsErrPct, "thread-max-err-%")
+	}
+	b.Logf("\n%s", rep)
 }
