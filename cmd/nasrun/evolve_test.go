@@ -21,6 +21,7 @@ func smallEvolve(dataDir, out string, extra ...string) []string {
 }
 
 func TestEvolveEndToEnd(t *testing.T) {
+	skipShort(t)
 	dataDir := fakeData(t, 400, 100)
 	out := filepath.Join(t.TempDir(), "run")
 	stdout, stderr, code := nasrun(smallEvolve(dataDir, out)...)
@@ -99,6 +100,7 @@ func TestEvolveErrors(t *testing.T) {
 }
 
 func TestParetoCommand(t *testing.T) {
+	skipShort(t)
 	dataDir := fakeData(t, 300, 60)
 	base := t.TempDir()
 	var dirs []string

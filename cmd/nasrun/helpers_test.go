@@ -58,6 +58,17 @@ func tinyArch(t *testing.T) string {
 	return path
 }
 
+// skipShort skips an end-to-end test that trains networks when the suite
+// runs with -short, as it does under qemu user emulation (make test-arm):
+// the commands' logic is the same on every architecture and the native run
+// covers it; under emulation it would take an hour of CPU.
+func skipShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("end-to-end training run: covered by the native (non -short) run")
+	}
+}
+
 // nasrun runs the command line in-process and returns stdout, stderr and
 // the exit code.
 func nasrun(args ...string) (string, string, int) {

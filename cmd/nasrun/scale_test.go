@@ -26,6 +26,7 @@ func TestScaleGrid(t *testing.T) {
 }
 
 func TestScaleCommand(t *testing.T) {
+	skipShort(t)
 	dir := fakeData(t, 300, 50)
 	out := filepath.Join(t.TempDir(), "scale")
 	stdout, stderr, code := nasrun("scale", "--arch", tinyArch(t), "--data", dir, "--out", out, "--phi", "2", "--candidates", "2",

@@ -11,6 +11,7 @@ import (
 )
 
 func TestTrainCommand(t *testing.T) {
+	skipShort(t)
 	dir := fakeData(t, 512, 128)
 	out := filepath.Join(t.TempDir(), "run")
 	args := []string{"train", "--arch", tinyArch(t), "--data", dir, "--epochs", "2", "--batch", "32", "--lr", "0.1", "--val", "64", "--out", out, "--threads", "1"}
