@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nasrun/nasrun/internal/atomicfile"
 	"io/fs"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -197,29 +197,7 @@ func (t *Table) Save() error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(t.path, append(data, '\n'))
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path.
-func writeAtomic(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
+	return atomicfile.WriteFile(t.path, append(data, '\n'))
 }
 
 // Comparison is one genome's predicted against measured latency.

@@ -3,10 +3,10 @@ package nas
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/nasrun/nasrun/internal/atomicfile"
 	"image/color"
 	"math"
 	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -78,7 +78,7 @@ func WriteJSON(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	return writeAtomic(path, append(b, '\n'))
+	return atomicfile.WriteFile(path, append(b, '\n'))
 }
 
 // ReadJSON reads a JSON file into v strictly: unknown fields and trailing
@@ -92,29 +92,6 @@ func ReadJSON(path string, v any) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path, so a reader sees the old or the new file, never a
-// torn one.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 // ReportInput is everything the final report shows.

@@ -21,11 +21,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/nasrun/nasrun/internal/atomicfile"
 	"io"
 	"maps"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -92,45 +92,9 @@ func Save(path string, tensors map[string]Tensor, meta map[string]string) (err e
 	if err != nil {
 		return err
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err = atomicfile.WriteWith(path, func(w *bufio.Writer) error { return writeBody(w, header, order, tensors) })
 	if err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<20)
-	if err = writeBody(w, header, order, tensors); err != nil {
-		return err
-	}
-	if err = w.Flush(); err != nil {
-		return fmt.Errorf("safetensors: writing %s: %w", tmp, err)
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("safetensors: syncing %s: %w", tmp, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("safetensors: closing %s: %w", tmp, err)
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("safetensors: %w", err)
-	}
-	// Make the rename itself durable; not every system can sync a
-	// directory, and the data is safe either way.
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
+		return fmt.Errorf("safetensors: writing %s: %w", path, err)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nasrun/nasrun/internal/atomicfile"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -368,7 +369,7 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(filepath.Join(dir, "best.safetensors"), b, 0o644); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, "best.safetensors"), b); err != nil {
 			return err
 		}
 	}
@@ -393,7 +394,7 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 			fmt.Sprintf("total %s in this session (the search part %s); proxy training %.0f s and latency measurement %.0f s over all trials", dur(total), dur(time.Duration(searchS*float64(time.Second))), trainS, latS),
 		},
 	}
-	if err := os.WriteFile(filepath.Join(dir, "report.md"), []byte(rep.Markdown()), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, "report.md"), []byte(rep.Markdown())); err != nil {
 		return err
 	}
 	if err := nas.PlotPareto(filepath.Join(dir, "pareto.png"), trials, finals); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/nasrun/nasrun/internal/atomicfile"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -186,7 +187,7 @@ func runScale(args []string, stdout io.Writer) error {
 		return err
 	}
 	table := scaleTable(res)
-	if err := os.WriteFile(filepath.Join(*out, "scale.md"), []byte(table), 0o644); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(*out, "scale.md"), []byte(table)); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\n%s\nwrote %s/scale.json and %s/scale.md\n", table, *out, *out)
