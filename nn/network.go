@@ -98,77 +98,49 @@ func torchShape(l Layout, s []int) []int {
 	return slices.Clone(s)
 }
 
-// toTorch converts src (our layout, shape s) into dst in PyTorch's layout.
-// Every layout is a transpose of "spatial/in" against "out" axes; the
-// copy walks our order.
-func toTorch(l Layout, s []int, src, dst []float32) {
+// Every weight layout is a permutation of three axes: ours is [P, I, O]
+// (P the kernel positions, or the input features of a linear layer), and
+// PyTorch's is [O, I, P]. permuteDims gives P, I and O for a layout; false
+// means the layouts agree.
+func permuteDims(l Layout, s []int) (p, i, o int, ok bool) {
 	switch l {
-	case LayoutConv:
-		kh, kw, ci, co := s[0], s[1], s[2], s[3]
-		for y := range kh {
-			for x := range kw {
-				for i := range ci {
-					for o := range co {
-						dst[((o*ci+i)*kh+y)*kw+x] = src[((y*kw+x)*ci+i)*co+o]
-					}
-				}
-			}
-		}
-	case LayoutDepthwise:
-		kh, kw, c := s[0], s[1], s[2]
-		for y := range kh {
-			for x := range kw {
-				for ch := range c {
-					dst[(ch*kh+y)*kw+x] = src[(y*kw+x)*c+ch]
-				}
-			}
-		}
-	case LayoutLinear, LayoutPointwise:
-		in, out := s[0], s[1]
-		for i := range in {
-			for o := range out {
-				dst[o*in+i] = src[i*out+o]
-			}
-		}
-	default:
+	case LayoutConv: // [KH,KW,Cin,Cout] ↔ [Cout,Cin,KH,KW]
+		return s[0] * s[1], s[2], s[3], true
+	case LayoutDepthwise: // [KH,KW,C] ↔ [C,1,KH,KW]
+		return s[0] * s[1], 1, s[2], true
+	case LayoutLinear, LayoutPointwise: // [In,Out] ↔ [Out,In]
+		return s[0], 1, s[1], true
+	}
+	return 0, 0, 0, false
+}
+
+// convertLayout copies src into dst, from our layout (shape s) to
+// PyTorch's when toTorch, else back.
+func convertLayout(l Layout, s []int, src, dst []float32, toTorch bool) {
+	np, ni, no, ok := permuteDims(l, s)
+	if !ok {
 		copy(dst, src)
+		return
+	}
+	for p := range np {
+		for i := range ni {
+			for o := range no {
+				ours, theirs := (p*ni+i)*no+o, (o*ni+i)*np+p
+				if toTorch {
+					dst[theirs] = src[ours]
+				} else {
+					dst[ours] = src[theirs]
+				}
+			}
+		}
 	}
 }
 
+// toTorch converts src (our layout, shape s) into dst in PyTorch's layout.
+func toTorch(l Layout, s []int, src, dst []float32) { convertLayout(l, s, src, dst, true) }
+
 // fromTorch is the inverse of toTorch.
-func fromTorch(l Layout, s []int, src, dst []float32) {
-	switch l {
-	case LayoutConv:
-		kh, kw, ci, co := s[0], s[1], s[2], s[3]
-		for y := range kh {
-			for x := range kw {
-				for i := range ci {
-					for o := range co {
-						dst[((y*kw+x)*ci+i)*co+o] = src[((o*ci+i)*kh+y)*kw+x]
-					}
-				}
-			}
-		}
-	case LayoutDepthwise:
-		kh, kw, c := s[0], s[1], s[2]
-		for y := range kh {
-			for x := range kw {
-				for ch := range c {
-					dst[(y*kw+x)*c+ch] = src[(ch*kh+y)*kw+x]
-				}
-			}
-		}
-	case LayoutLinear, LayoutPointwise:
-		in, out := s[0], s[1]
-		for i := range in {
-			for o := range out {
-				dst[i*out+o] = src[o*in+i]
-			}
-		}
-	default:
-		copy(dst, src)
-	}
-}
+func fromTorch(l Layout, s []int, src, dst []float32) { convertLayout(l, s, src, dst, false) }
 
 // StateDict returns every state tensor in PyTorch's layout and names
 // (copies): conv weights OIHW, depthwise [C,1,K,K], linear [Out,In],
