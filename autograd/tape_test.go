@@ -1,10 +1,8 @@
 package autograd
 
 import (
-	"fmt"
+	"github.com/nasrun/nasrun/internal/alloctest"
 	"math/rand/v2"
-	"runtime"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -175,7 +173,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 	first := m.step(tp)
 	m.step(tp)
 	t.Logf("allocations per step, kernels included: %v", testing.AllocsPerRun(20, func() { m.step(tp) }))
-	own := ownAllocs(t, 20, func() { m.step(tp) })
+	own := alloctest.PerRun(t, 20, func() { m.step(tp) }, ownPkgs...)
 	require.Zero(t, own, "allocations per steady-state step made by packages autograd and tensor")
 	require.Equal(t, first, m.step(tp), "a step is deterministic")
 
@@ -184,56 +182,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 	tp2 := NewTape()
 	mb.step(tp2)
 	mb.step(tp2)
-	require.Zero(t, ownAllocs(t, 20, func() { mb.step(tp2) }), "allocations per MBConv step made by packages autograd and tensor")
-}
-
-// ownAllocs returns the objects allocated per run of f whose allocating
-// frame (the innermost one outside package runtime) is in package autograd
-// or tensor, from the runtime's memory profile sampling every allocation.
-// It logs the sites that allocated.
-func ownAllocs(t *testing.T, runs int, f func()) int64 {
-	prev := runtime.MemProfileRate
-	runtime.MemProfileRate = 1
-	defer func() { runtime.MemProfileRate = prev }()
-	sites := func() map[string]int64 {
-		runtime.GC() // the profile is published at the end of GC cycles
-		runtime.GC()
-		n, _ := runtime.MemProfile(nil, true)
-		recs := make([]runtime.MemProfileRecord, n+64)
-		n, ok := runtime.MemProfile(recs, true)
-		require.True(t, ok)
-		out := map[string]int64{}
-		for _, r := range recs[:n] {
-			frames := runtime.CallersFrames(r.Stack())
-			for {
-				fr, more := frames.Next()
-				if !strings.HasPrefix(fr.Function, "runtime.") {
-					own := strings.HasPrefix(fr.Function, "github.com/nasrun/nasrun/autograd.") ||
-						strings.HasPrefix(fr.Function, "github.com/nasrun/nasrun/tensor.")
-					if own && !strings.Contains(fr.Function, "ownAllocs") {
-						out[fmt.Sprintf("%s (%s:%d)", fr.Function, fr.File, fr.Line)] += r.AllocObjects
-					}
-					break
-				}
-				if !more {
-					break
-				}
-			}
-		}
-		return out
-	}
-	before := sites()
-	for range runs {
-		f()
-	}
-	var total int64
-	for site, n := range sites() {
-		if d := n - before[site]; d > 0 {
-			t.Logf("%d allocations in %d runs at %s", d, runs, site)
-			total += d
-		}
-	}
-	return total / int64(runs)
+	require.Zero(t, alloctest.PerRun(t, 20, func() { mb.step(tp2) }, ownPkgs...), "allocations per MBConv step made by packages autograd and tensor")
 }
 
 func BenchmarkSmallStep(b *testing.B) {
@@ -263,3 +212,6 @@ func TestPartialGradients(t *testing.T) {
 	require.NoError(t, tp.Backward(tp.Mean(tp.Sigmoid(y))))
 	require.NotZero(t, tensor.SumSquares(x.Grad))
 }
+
+// ownPkgs are the packages whose allocations the step tests count.
+var ownPkgs = []string{"github.com/nasrun/nasrun/autograd", "github.com/nasrun/nasrun/tensor"}

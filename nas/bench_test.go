@@ -1,10 +1,9 @@
 package nas
 
 import (
-	"fmt"
+	"github.com/nasrun/nasrun/internal/alloctest"
 	"math/rand/v2"
 	"runtime"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -139,61 +138,11 @@ func TestTrainStepAllocs(t *testing.T) {
 		tr.step(t)
 		tr.step(t)
 		t.Logf("%s: allocations per step, kernels included: %v", name, testing.AllocsPerRun(3, func() { tr.step(t) }))
-		require.Zero(t, ownAllocs(t, 3, func() { tr.step(t) }), name)
+		require.Zero(t, alloctest.PerRun(t, 3, func() { tr.step(t) }, ownPkgs...), name)
 	}
 }
 
-// ownAllocs returns the objects allocated per run of f whose allocating
-// frame (the innermost one outside package runtime) is in nn, nas,
-// autograd or tensor, from a memory profile that samples every
-// allocation, and logs the sites.
-func ownAllocs(t *testing.T, runs int, f func()) int64 {
-	prev := runtime.MemProfileRate
-	runtime.MemProfileRate = 1
-	defer func() { runtime.MemProfileRate = prev }()
-	own := func(fn string) bool {
-		for _, p := range []string{"nn.", "nas.", "autograd.", "tensor."} {
-			if strings.HasPrefix(fn, "github.com/nasrun/nasrun/"+p) {
-				return !strings.Contains(fn, "ownAllocs")
-			}
-		}
-		return false
-	}
-	sites := func() map[string]int64 {
-		runtime.GC() // the profile is published at the end of GC cycles
-		runtime.GC()
-		n, _ := runtime.MemProfile(nil, true)
-		recs := make([]runtime.MemProfileRecord, n+64)
-		n, ok := runtime.MemProfile(recs, true)
-		require.True(t, ok)
-		out := map[string]int64{}
-		for _, r := range recs[:n] {
-			frames := runtime.CallersFrames(r.Stack())
-			for {
-				fr, more := frames.Next()
-				if !strings.HasPrefix(fr.Function, "runtime.") {
-					if own(fr.Function) {
-						out[fmt.Sprintf("%s (%s:%d)", fr.Function, fr.File, fr.Line)] += r.AllocObjects
-					}
-					break
-				}
-				if !more {
-					break
-				}
-			}
-		}
-		return out
-	}
-	before := sites()
-	for range runs {
-		f()
-	}
-	var total int64
-	for site, n := range sites() {
-		if d := n - before[site]; d > 0 {
-			t.Logf("%d allocations in %d runs at %s", d, runs, site)
-			total += d
-		}
-	}
-	return total / int64(runs)
-}
+// ownPkgs are the packages whose allocations the step and plan tests count
+// (package kernels has its own allocation tests).
+var ownPkgs = []string{"github.com/nasrun/nasrun/nn", "github.com/nasrun/nasrun/nas",
+	"github.com/nasrun/nasrun/autograd", "github.com/nasrun/nasrun/tensor"}

@@ -1,6 +1,7 @@
 package nas
 
 import (
+	"github.com/nasrun/nasrun/internal/alloctest"
 	"math/rand/v2"
 	"path/filepath"
 	"strconv"
@@ -153,7 +154,7 @@ func TestInferencePlan(t *testing.T) {
 		_, err = plan.Run(tensor.Zeros(1, 28, 28, 3))
 		require.ErrorContains(t, err, "want [N 28 28 1]")
 		x := tensor.RandNormal(rng, 0, 1, 1, 28, 28, 1)
-		require.Zero(t, ownAllocs(t, 5, func() { plan.Run(x) }), name)
+		require.Zero(t, alloctest.PerRun(t, 5, func() { plan.Run(x) }, ownPkgs...), name)
 	}
 }
 
