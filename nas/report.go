@@ -1,14 +1,16 @@
 package nas
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"github.com/nasrun/nasrun/internal/atomicfile"
 	"image/color"
 	"math"
 	"os"
-	"sort"
+	"slices"
 	"strings"
+
+	"github.com/nasrun/nasrun/internal/atomicfile"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -200,8 +202,10 @@ func PlotPareto(path string, trials []Trial, finals []FinalModel) error {
 	}
 	var searched, refs plotter.XYs
 	var refNames []string
-	sort.SliceStable(finals, func(i, j int) bool { return finals[i].LatMs < finals[j].LatMs })
-	for _, f := range finals {
+	// A sorted copy: the caller's order (and pointers into it) must survive.
+	byLat := slices.Clone(finals)
+	slices.SortStableFunc(byLat, func(a, b FinalModel) int { return cmp.Compare(a.LatMs, b.LatMs) })
+	for _, f := range byLat {
 		pt := plotter.XY{X: f.LatMs, Y: 100 * f.TestAcc}
 		if f.Reference {
 			refs = append(refs, pt)

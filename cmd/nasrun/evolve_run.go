@@ -355,10 +355,10 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 	if err := nas.WriteJSON(filepath.Join(dir, "pareto.json"), front); err != nil {
 		return err
 	}
-	var best *nas.FinalModel
-	for i := range finals {
-		if f := &finals[i]; !f.Reference && (best == nil || f.Reward > best.Reward) {
-			best = f
+	var best *nas.FinalModel // a copy, not a pointer into finals
+	for _, f := range finals {
+		if !f.Reference && (best == nil || f.Reward > best.Reward) {
+			best = &f
 		}
 	}
 	if best != nil {
