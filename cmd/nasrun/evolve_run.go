@@ -391,7 +391,7 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 		Trials: trials, Finals: finals,
 		Notes: []string{
 			tableNote(trials),
-			fmt.Sprintf("total %s in this session (the search part %s); proxy training %.0f s and latency measurement %.0f s over all trials", dur(total), dur(time.Duration(searchS*float64(time.Second))), trainS, latS),
+			fmt.Sprintf("total %s in this session (the search part %s); proxy training %.0f s and latency measurement %.0f s over all trials; peak RSS %s", dur(total), dur(time.Duration(searchS*float64(time.Second))), trainS, latS, mib(peakRSS())),
 		},
 	}
 	if err := atomicfile.WriteFile(filepath.Join(dir, "report.md"), []byte(rep.Markdown())); err != nil {
@@ -413,7 +413,7 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 		fmt.Fprintf(stdout, "\nbest: %s, test accuracy %.2f%% at %.3f ms (target %.3f ms): %s/best.json, %s/best.safetensors\n",
 			best.Name, 100*best.TestAcc, best.LatMs, s.Search.Reward.TargetMs, dir, dir)
 	}
-	fmt.Fprintf(stdout, "report: %s/report.md, plot: %s/pareto.png (%s in all)\n", dir, dir, dur(total))
+	fmt.Fprintf(stdout, "report: %s/report.md, plot: %s/pareto.png (%s in all, peak RSS %s)\n", dir, dir, dur(total), mib(peakRSS()))
 	return nil
 }
 

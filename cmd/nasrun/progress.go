@@ -72,3 +72,12 @@ func dur(d time.Duration) string {
 	}
 	return fmt.Sprintf("%ds", int(d.Seconds()))
 }
+
+// mib formats a byte count in MiB ("unknown" for 0, where the system does
+// not report it).
+func mib(b int64) string {
+	if b <= 0 {
+		return "unknown"
+	}
+	return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20))
+}

@@ -36,6 +36,7 @@ type trainSummary struct {
 	Threads    int          `json:"threads"`
 	Kernels    string       `json:"kernels"`
 	WallS      float64      `json:"wall_s"`
+	PeakRSS    int64        `json:"peak_rss_bytes,omitempty"` // 0 where the system does not report it
 }
 
 func runTrain(args []string, stdout io.Writer) error {
@@ -78,9 +79,6 @@ func runTrain(args []string, stdout io.Writer) error {
 	if *out == "" {
 		*out = filepath.Join("runs", "train-"+name+"-"+time.Now().Format("20060102-150405"))
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
-		return err
-	}
 	nt := setThreads(*threads)
 	start := time.Now()
 	splits, err := data.Load(data.Config{Dir: *dataDir, Validation: *val, Seed: *seed, H: g.Input.H, W: g.Input.W})
@@ -89,6 +87,10 @@ func runTrain(args []string, stdout io.Writer) error {
 	}
 	net, err := nas.Build(g, rand.New(rand.NewPCG(*seed, 0x5eed)))
 	if err != nil {
+		return err
+	}
+	// Only now, so a run that cannot start leaves no empty directory.
+	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
 	cost := g.Cost()
@@ -131,14 +133,14 @@ func runTrain(args []string, stdout io.Writer) error {
 	}
 	sum := trainSummary{Arch: name, ID: g.ID(), Recipe: r, Data: splits.Dir, Validation: *val, TestAcc: testAcc,
 		Result: res, MACs: cost.MACs, Params: cost.Params, Threads: nt, Kernels: kernels.Active().String(),
-		WallS: time.Since(start).Seconds()}
+		WallS: time.Since(start).Seconds(), PeakRSS: peakRSS()}
 	if err := nas.WriteJSON(filepath.Join(*out, "summary.json"), sum); err != nil {
 		return err
 	}
 	if err := g.Save(filepath.Join(*out, "arch.json")); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "test accuracy %.2f%% (%d images); training %s at %.0f images/s; wrote %s\n",
-		100*testAcc, splits.Test.N, dur(time.Duration(res.TrainS*float64(time.Second))), res.ImagesPerS, *out)
+	fmt.Fprintf(stdout, "test accuracy %.2f%% (%d images); training %s at %.0f images/s; peak RSS %s; wrote %s\n",
+		100*testAcc, splits.Test.N, dur(time.Duration(res.TrainS*float64(time.Second))), res.ImagesPerS, mib(sum.PeakRSS), *out)
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 
 	"github.com/nasrun/nasrun/nas"
@@ -27,6 +28,10 @@ func TestTrainCommand(t *testing.T) {
 	require.NoError(t, json.Unmarshal(b, &sum))
 	require.Greater(t, sum.TestAcc, 0.6, "three textures are easy to tell apart")
 	require.Len(t, sum.Result.EpochValAcc, 2)
+	if runtime.GOOS != "windows" {
+		require.Greater(t, sum.PeakRSS, int64(1<<20), "peak RSS is reported")
+	}
+	require.Contains(t, stdout, "peak RSS ")
 
 	net, g, err := nas.LoadNetwork(filepath.Join(out, "model.safetensors"))
 	require.NoError(t, err)
@@ -43,6 +48,7 @@ func TestTrainErrors(t *testing.T) {
 	_, stderr, code := nasrun("train", "--refnet", "mbv3-like", "--data", filepath.Join(t.TempDir(), "nowhere"))
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "apt-get install dataset-fashion-mnist")
+	require.NoDirExists(t, "runs", "a run that cannot start must not leave its default output directory behind")
 
 	_, stderr, _ = nasrun("train")
 	require.Contains(t, stderr, "--arch FILE.json or --refnet NAME")
