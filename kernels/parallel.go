@@ -8,32 +8,148 @@ import (
 
 // The worker pool: persistent goroutines, started once, that take chunks of
 // a parallel loop. No goroutine is started per kernel call.
+//
+// A batch-1 network runs hundreds of kernels of a few microseconds each, so
+// handing a chunk to a worker must cost far less than that. Waking a parked
+// goroutine costs tens of microseconds, so a worker that finishes a chunk
+// spins for a while on its mailbox (its state word) before it parks, and the
+// caller spins on the loop's counter before it parks: back-to-back kernels
+// hand over through memory alone. The spins are bounded, so idle workers
+// park and cost nothing.
+
+// Worker states. A caller moves a worker from idle or asleep to claimed,
+// writes the chunk, then publishes it as posted (waking an asleep worker);
+// the worker runs it and goes back to idle.
+const (
+	workerIdle    int32 = iota // spinning, waiting for a chunk
+	workerClaimed              // a caller is writing a chunk into it
+	workerPosted               // a chunk is ready
+	workerBusy                 // running a chunk
+	workerAsleep               // parked on wake
+)
+
+// spinIters bounds a spin: a few tens of microseconds of atomic loads,
+// yielding the processor now and then so that other goroutines (and a
+// GOMAXPROCS of 1) still make progress.
+const (
+	spinIters = 1 << 15
+	spinYield = 1<<7 - 1 // yield every 128 iterations
+)
 
 type chunk struct {
 	fn     func(lo, hi int)
 	lo, hi int
-	wg     *sync.WaitGroup
+	g      *group
+}
+
+type worker struct {
+	state atomic.Int32
+	c     chunk
+	wake  chan struct{} // capacity 1: one token per asleep → claimed
+	_     [64]byte      // keep workers' state words on separate cache lines
+}
+
+// group is one parallel loop. Its state word is the number of chunks still
+// running on workers, times two, plus one while the caller is parked: one
+// word, so the worker that finishes the last chunk decides with a single
+// atomic operation whether to wake the caller, and never touches the group
+// after the caller may have recycled it.
+type group struct {
+	state atomic.Int32
+	done  chan struct{}
 }
 
 var pool struct {
 	once    sync.Once
-	work    chan chunk
+	workers []*worker
+	next    atomic.Uint32 // where the next search for an idle worker starts
 	threads atomic.Int32
 }
 
-// waitGroups recycles the WaitGroup of each parallel loop (one handed to
-// the workers escapes, and would be allocated per call).
-var waitGroups = sync.Pool{New: func() any { return new(sync.WaitGroup) }}
+var groups = sync.Pool{New: func() any { return &group{done: make(chan struct{}, 1)} }}
 
+// startPool starts one worker per CPU but one: the caller runs a chunk too.
 func startPool() {
-	pool.work = make(chan chunk)
-	for range runtime.NumCPU() {
-		go func() {
-			for c := range pool.work {
-				c.fn(c.lo, c.hi)
-				c.wg.Done()
+	for range max(1, runtime.NumCPU()-1) {
+		w := &worker{wake: make(chan struct{}, 1)}
+		pool.workers = append(pool.workers, w)
+		go w.loop()
+	}
+}
+
+func (w *worker) loop() {
+	for {
+		for spins := 0; ; spins++ {
+			s := w.state.Load()
+			if s == workerPosted {
+				break
 			}
-		}()
+			if spins&spinYield == spinYield {
+				runtime.Gosched()
+			}
+			if s == workerIdle && spins >= spinIters && w.state.CompareAndSwap(workerIdle, workerAsleep) {
+				<-w.wake // the caller that claimed us posts before it wakes us
+				spins = 0
+			}
+		}
+		w.state.Store(workerBusy)
+		c := w.c
+		w.c = chunk{} // drop the operands
+		c.fn(c.lo, c.hi)
+		g := c.g
+		// Idle before the group learns it is done, so that the caller's
+		// next loop finds this worker free.
+		w.state.Store(workerIdle)
+		g.finish()
+	}
+}
+
+// post hands c to an idle or asleep worker and reports whether one took it.
+func post(c chunk) bool {
+	n := uint32(len(pool.workers))
+	start := pool.next.Add(1)
+	for i := range n {
+		w := pool.workers[(start+i)%n]
+		switch s := w.state.Load(); {
+		case s == workerIdle && w.state.CompareAndSwap(workerIdle, workerClaimed):
+			w.c = c
+			w.state.Store(workerPosted)
+			return true
+		case s == workerAsleep && w.state.CompareAndSwap(workerAsleep, workerClaimed):
+			w.c = c
+			w.state.Store(workerPosted)
+			w.wake <- struct{}{}
+			return true
+		}
+	}
+	return false
+}
+
+func (g *group) finish() {
+	if g.state.Add(-2) == 1 { // the last chunk, and the caller is parked
+		g.done <- struct{}{}
+	}
+}
+
+// wait returns once every chunk handed to a worker has finished.
+func (g *group) wait() {
+	for spins := 0; spins < spinIters; spins++ {
+		if g.state.Load() == 0 {
+			return
+		}
+		if spins&spinYield == spinYield {
+			runtime.Gosched()
+		}
+	}
+	for {
+		v := g.state.Load()
+		if v == 0 {
+			return
+		}
+		if g.state.CompareAndSwap(v, v|1) {
+			<-g.done
+			return
+		}
 	}
 }
 
@@ -53,7 +169,9 @@ func Threads() int { return int(pool.threads.Load()) }
 
 // parallelFor runs fn over [0, n) split into contiguous chunks of at least
 // grain items, one per thread, and returns when all are done. The calling
-// goroutine runs the first chunk itself.
+// goroutine runs the first chunk itself; a chunk no worker is free for
+// (nested loops, concurrent callers) runs on the caller too, so nesting
+// cannot deadlock.
 //
 // parallelFor itself allocates nothing, but fn is handed to the workers, so
 // a closure literal escapes and is allocated on every call. Pass instead a
@@ -86,20 +204,15 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 		return
 	}
 	pool.once.Do(startPool)
-	wg := waitGroups.Get().(*sync.WaitGroup)
-	wg.Add(t - 1)
+	g := groups.Get().(*group)
+	g.state.Store(int32(2 * (t - 1)))
 	for i := 1; i < t; i++ {
-		c := chunk{fn, i * n / t, (i + 1) * n / t, wg}
-		select {
-		case pool.work <- c:
-		default:
-			// Every worker is busy (a nested loop, or another caller):
-			// run the chunk here rather than wait, so nesting cannot deadlock.
+		if c := (chunk{fn, i * n / t, (i + 1) * n / t, g}); !post(c) {
 			c.fn(c.lo, c.hi)
-			wg.Done()
+			g.state.Add(-2)
 		}
 	}
 	fn(0, n/t)
-	wg.Wait()
-	waitGroups.Put(wg)
+	g.wait()
+	groups.Put(g)
 }

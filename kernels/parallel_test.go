@@ -1,8 +1,12 @@
 package kernels
 
 import (
+	"math/rand/v2"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -36,6 +40,44 @@ func TestParallelForNestedDoesNotDeadlock(t *testing.T) {
 		}
 	})
 	require.EqualValues(t, 256, total.Load())
+}
+
+// Concurrent callers, chunks long enough that callers park, and pauses long
+// enough that workers park: every index is still covered exactly once.
+func TestParallelForConcurrentCallersAndParking(t *testing.T) {
+	prev := SetThreads(runtime.NumCPU())
+	defer SetThreads(prev)
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 7))
+			for it := range 60 {
+				n := 1 + rng.IntN(300)
+				hits := make([]atomic.Int32, n)
+				slow := it%7 == 0
+				parallelFor(n, 1, func(lo, hi int) {
+					if slow {
+						time.Sleep(300 * time.Microsecond)
+					}
+					for i := lo; i < hi; i++ {
+						hits[i].Add(1)
+					}
+				})
+				for i := range hits {
+					if hits[i].Load() != 1 {
+						t.Errorf("caller %d iteration %d: index %d of %d run %d times", g, it, i, n, hits[i].Load())
+						return
+					}
+				}
+				if it%11 == 0 {
+					time.Sleep(2 * time.Millisecond) // workers park
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func TestSingleThreadRunsInline(t *testing.T) {
