@@ -4,7 +4,7 @@ BIN      ?= bin
 PKGS     ?= ./...
 BENCHTIME ?= 1s
 
-.PHONY: help build test test-amd64 test-purego test-arm bench vet cross evolve clean
+.PHONY: help build test test-amd64 test-purego test-arm bench vet cross evolve evo-vs-random clean
 
 DIST     ?= dist
 # Static, stripped binaries: nothing to install on the phone or board.
@@ -69,6 +69,11 @@ evolve: ## install the data set if missing, build nasrun, run the default search
 	@scripts/ensure-data.sh
 	@$(MAKE) --no-print-directory build
 	$(BIN)/nasrun evolve $(EVOLVE_FLAGS)
+
+evo-vs-random: ## evolution vs random search, 3 seeds each, compared by hypervolume (runs/evo-vs-random)
+	@scripts/ensure-data.sh
+	@$(MAKE) --no-print-directory build
+	scripts/evo-vs-random.sh
 
 cross: ## static nasrun binaries for linux/arm64, linux/arm (v7), android/arm64, darwin/arm64 into dist/
 	GOOS=linux   GOARCH=arm64         $(CROSS_BUILD) -o $(DIST)/nasrun-linux-arm64   ./cmd/nasrun

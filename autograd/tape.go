@@ -403,3 +403,13 @@ func data(v *Var) []float32 {
 	}
 	return v.Value.Data
 }
+
+// ArenaBytes returns the bytes the tape's arena holds: what a step of the
+// largest shapes seen so far needs, kept for the next step.
+func (tp *Tape) ArenaBytes() int64 {
+	var n int64
+	for _, b := range tp.bufs {
+		n += int64(cap(b)) * 4
+	}
+	return n
+}

@@ -204,7 +204,7 @@ func proxyAccuracy(ctx context.Context, g nas.Genome, r train.Recipe, trainSet, 
 	if _, err := tr.Run(ctx); err != nil {
 		return nil, 0, err
 	}
-	acc, err := train.Evaluate(net, val, 500)
+	acc, err := train.Evaluate(net, val, train.EvalBatch)
 	return net, acc, err
 }
 
@@ -315,7 +315,7 @@ func finalStage(ctx context.Context, dir string, s evolveSettings, trials []nas.
 		if err != nil {
 			return nil, fmt.Errorf("final training of %s: %w", j.name, err)
 		}
-		acc, err := train.Evaluate(net, splits.Test, 500)
+		acc, err := train.Evaluate(net, splits.Test, train.EvalBatch)
 		if err != nil {
 			return nil, err
 		}
@@ -405,7 +405,9 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 		fmt.Fprintf(stdout, "  trial %3d  %-40s  acc %.2f%%  %.3f ms  reward %.4f\n", t.Index+1, t.Genome.Summary(), 100*t.Acc, t.LatMs, t.Reward)
 	}
 	fmt.Fprintln(stdout, tableNote(trials))
-	fmt.Fprintln(stdout, "\nFinal models (test accuracy, evaluated once):")
+	if len(finals) > 0 {
+		fmt.Fprintln(stdout, "\nFinal models (test accuracy, evaluated once):")
+	}
 	for _, f := range finals {
 		fmt.Fprintf(stdout, "  %-12s  %-40s  test acc %.2f%%  %.3f ms  reward %.4f\n", f.Name, f.Genome.Summary(), 100*f.TestAcc, f.LatMs, f.Reward)
 	}

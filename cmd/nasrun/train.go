@@ -124,7 +124,7 @@ func runTrain(args []string, stdout io.Writer) error {
 		}
 		return err
 	}
-	testAcc, err := train.Evaluate(net, splits.Test, 500)
+	testAcc, err := train.Evaluate(net, splits.Test, train.EvalBatch)
 	if err != nil {
 		return err
 	}
