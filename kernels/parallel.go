@@ -62,7 +62,6 @@ type group struct {
 var pool struct {
 	once    sync.Once
 	workers []*worker
-	next    atomic.Uint32 // where the next search for an idle worker starts
 	threads atomic.Int32
 }
 
@@ -104,12 +103,16 @@ func (w *worker) loop() {
 	}
 }
 
-// post hands c to an idle or asleep worker and reports whether one took it.
-func post(c chunk) bool {
-	n := uint32(len(pool.workers))
-	start := pool.next.Add(1)
-	for i := range n {
-		w := pool.workers[(start+i)%n]
+// post hands c, a loop's chunk number i ≥ 1, to an idle or asleep worker
+// among the first Threads()−1 and reports whether one took it. Chunk i goes
+// to worker i−1 when it is free, so consecutive kernels split the same way
+// find their rows in the same core's cache; the workers beyond the thread
+// count are never posted to, so they park instead of competing for the
+// processors the loop runs on.
+func post(c chunk, i, t int) bool {
+	n := min(len(pool.workers), t-1)
+	for k := range n {
+		w := pool.workers[(i-1+k)%n]
 		switch s := w.state.Load(); {
 		case s == workerIdle && w.state.CompareAndSwap(workerIdle, workerClaimed):
 			w.c = c
@@ -207,7 +210,7 @@ func parallelFor(n, grain int, fn func(lo, hi int)) {
 	g := groups.Get().(*group)
 	g.state.Store(int32(2 * (t - 1)))
 	for i := 1; i < t; i++ {
-		if c := (chunk{fn, i * n / t, (i + 1) * n / t, g}); !post(c) {
+		if c := (chunk{fn, i * n / t, (i + 1) * n / t, g}); !post(c, i, t) {
 			c.fn(c.lo, c.hi)
 			g.state.Add(-2)
 		}
