@@ -280,8 +280,7 @@ func batchNormActBackward(op string, rows, c int, eps float32, act Act, x, gamma
 	} else {
 		parallelFor(t, 1, j.body)
 	}
-	*j = eltJob{body: j.body}
-	eltJobs.Put(j)
+	j.release()
 	sc.put()
 }
 

@@ -106,6 +106,17 @@ func (k *eltKernels) flat1(f, ref func(x, y []float32), x, y []float32) {
 	}
 }
 
+// flatAlpha is flat1 for the ops with a scalar.
+func (k *eltKernels) flatAlpha(f, ref func(alpha float32, x, y []float32), alpha float32, x, y []float32) {
+	n := len(y) &^ k.mask
+	if n > 0 {
+		f(alpha, x[:n], y[:n])
+	}
+	if n < len(y) {
+		ref(alpha, x[n:], y[n:])
+	}
+}
+
 // flat2 is flat1 for two inputs.
 func (k *eltKernels) flat2(f, ref func(a, b, y []float32), a, b, y []float32) {
 	n := len(y) &^ k.mask
@@ -299,6 +310,11 @@ func getEltJob(k *eltKernels, run func(j *eltJob, lo, hi int)) *eltJob {
 // pools it again (dropping its operands).
 func (j *eltJob) parallel(n, grain int) {
 	parallelFor(n, grain, j.body)
+	j.release()
+}
+
+// release pools the job again, dropping its operands.
+func (j *eltJob) release() {
 	*j = eltJob{body: j.body}
 	eltJobs.Put(j)
 }
@@ -330,9 +346,9 @@ func colReduce(k *eltKernels, rows, c int, a, ma, b, mb []float32, scale float64
 		clear(out2)
 		k.colAcc(rows, c, a, ma, b, mb, out, out2)
 		if scale != 1 {
-			scaleFlat(k, float32(scale), out, out)
+			k.flatAlpha(k.scale, asm.ScaleRef, float32(scale), out, out)
 			if out2 != nil {
-				scaleFlat(k, float32(scale), out2, out2)
+				k.flatAlpha(k.scale, asm.ScaleRef, float32(scale), out2, out2)
 			}
 		}
 		return
@@ -472,49 +488,31 @@ func addChunk(j *eltJob, lo, hi int) {
 }
 
 // Axpy sets y += alpha·x elementwise.
-func Axpy(alpha float32, x, y []float32) {
-	checkLen("Axpy", "y", len(y), len(x))
-	k := elt()
-	if serial(len(y)) {
-		axpy(k, alpha, x, y)
-		return
-	}
-	j := getEltJob(k, axpyChunk)
-	j.alpha, j.a, j.y = alpha, x, y
-	j.parallel(len(y), parGrain)
-}
+func Axpy(alpha float32, x, y []float32) { alphaOp("Axpy", axpyChunk, alpha, x, y) }
 
-func axpyChunk(j *eltJob, lo, hi int) { axpy(j.k, j.alpha, j.a[lo:hi], j.y[lo:hi]) }
-
-func axpy(k *eltKernels, alpha float32, x, y []float32) {
-	n := len(y) &^ k.mask
-	if n > 0 {
-		k.axpy(alpha, x[:n], y[:n])
-	}
-	asm.AxpyRef(alpha, x[n:], y[n:])
+func axpyChunk(j *eltJob, lo, hi int) {
+	j.k.flatAlpha(j.k.axpy, asm.AxpyRef, j.alpha, j.a[lo:hi], j.y[lo:hi])
 }
 
 // Scale sets y = alpha·x elementwise. y may alias x.
-func Scale(alpha float32, x, y []float32) {
-	checkLen("Scale", "y", len(y), len(x))
-	k := elt()
-	if serial(len(y)) {
-		scaleFlat(k, alpha, x, y)
-		return
-	}
-	j := getEltJob(k, scaleChunk)
-	j.alpha, j.a, j.y = alpha, x, y
-	j.parallel(len(y), parGrain)
+func Scale(alpha float32, x, y []float32) { alphaOp("Scale", scaleChunk, alpha, x, y) }
+
+func scaleChunk(j *eltJob, lo, hi int) {
+	j.k.flatAlpha(j.k.scale, asm.ScaleRef, j.alpha, j.a[lo:hi], j.y[lo:hi])
 }
 
-func scaleChunk(j *eltJob, lo, hi int) { scaleFlat(j.k, j.alpha, j.a[lo:hi], j.y[lo:hi]) }
-
-func scaleFlat(k *eltKernels, alpha float32, x, y []float32) {
-	n := len(y) &^ k.mask
-	if n > 0 {
-		k.scale(alpha, x[:n], y[:n])
+// alphaOp runs chunk, a flat op with a scalar, over all of y: on the
+// calling goroutine for small inputs, else split over the pool.
+func alphaOp(op string, chunk func(j *eltJob, lo, hi int), alpha float32, x, y []float32) {
+	checkLen(op, "y", len(y), len(x))
+	j := getEltJob(elt(), chunk)
+	j.alpha, j.a, j.y = alpha, x, y
+	if serial(len(y)) {
+		chunk(j, 0, len(y))
+		j.release()
+		return
 	}
-	asm.ScaleRef(alpha, x[n:], y[n:])
+	j.parallel(len(y), parGrain)
 }
 
 // Sum returns the sum of x, accumulated in float64 (four interleaved
@@ -602,8 +600,7 @@ func AddChannels(n, hw, c int, x, t, y []float32) {
 	j.hw, j.c, j.a, j.s, j.sh, j.y = hw, c, x, one, t, y
 	if serial(n * hw * c) {
 		addChannelsChunk(j, 0, n*hw)
-		*j = eltJob{body: j.body}
-		eltJobs.Put(j)
+		j.release()
 	} else {
 		j.parallel(n*hw, max(1, parGrain/max(c, 1)))
 	}
@@ -644,8 +641,7 @@ func ScaleChannelsBackward(n, hw, c int, x, s, dy, dx, ds []float32) {
 	j.hw, j.c, j.a, j.b, j.s, j.y, j.sa = hw, c, dy, x, s, ds, dx
 	if n == 1 || serial(n*hw*c) {
 		scaleGradChunk(j, 0, n)
-		*j = eltJob{body: j.body}
-		eltJobs.Put(j)
+		j.release()
 	} else {
 		j.parallel(n, 1)
 	}

@@ -1,5 +1,7 @@
 package kernels
 
+import "github.com/nasrun/nasrun/kernels/asm"
+
 // GlobalAvgPool sets y[b,ch] = mean over the hw positions of x[b,·,ch], for
 // n images of hw positions and c channels (NHWC). Large batches are split
 // over the pool by image.
@@ -56,7 +58,7 @@ func gapBackward(k *eltKernels, lo, hi, hw, c int, dy, dx []float32) {
 	m := hw * c
 	for b := lo; b < hi; b++ {
 		row := dx[b*m : b*m+c]
-		scaleFlat(k, 1/float32(hw), dy[b*c:(b+1)*c], row)
+		k.flatAlpha(k.scale, asm.ScaleRef, 1/float32(hw), dy[b*c:(b+1)*c], row)
 		for p := 1; p < hw; p++ {
 			copy(dx[b*m+p*c:b*m+(p+1)*c], row)
 		}
