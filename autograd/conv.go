@@ -13,6 +13,18 @@ func convOut(in, k, s, p int) int {
 	return (in+2*p-k)/s + 1
 }
 
+// window returns the output size of a kh×kw window with the given stride
+// and padding over input xs [N,H,W,C], or fails the tape naming op when it
+// does not fit.
+func (tp *Tape) window(op string, xs []int, kh, kw, stride, pad int) (ho, wo int, ok bool) {
+	ho, wo = convOut(xs[1], kh, stride, pad), convOut(xs[2], kw, stride, pad)
+	if ho == 0 || wo == 0 || pad < 0 {
+		tp.failf("%s: %dx%d window, stride %d, pad %d does not fit input %v", op, kh, kw, stride, pad, xs)
+		return 0, 0, false
+	}
+	return ho, wo, true
+}
+
 // Conv2d is a dense convolution: x [N,H,W,Cin], w [KH,KW,Cin,Cout], optional
 // bias b [Cout] (nil for none) → [N,Ho,Wo,Cout], Ho = (H+2·pad−KH)/stride+1.
 func (tp *Tape) Conv2d(x, w, b *Var, stride, pad int) *Var {
@@ -32,9 +44,9 @@ func (tp *Tape) Conv2dAct(x, w, b *Var, stride, pad int, act kernels.Act) *Var {
 	if b != nil && len(b.Value.Data) != ws[3] {
 		return tp.failf("autograd.Conv2d: bias %v for weight %v, want [%d]", b.Value.Shape, ws, ws[3])
 	}
-	ho, wo := convOut(xs[1], ws[0], stride, pad), convOut(xs[2], ws[1], stride, pad)
-	if ho == 0 || wo == 0 || pad < 0 {
-		return tp.failf("autograd.Conv2d: %dx%d window, stride %d, pad %d does not fit input %v", ws[0], ws[1], stride, pad, xs)
+	ho, wo, ok := tp.window("autograd.Conv2d", xs, ws[0], ws[1], stride, pad)
+	if !ok {
+		return &tp.dead
 	}
 	p := kernels.Conv{N: xs[0], H: xs[1], W: xs[2], Cin: xs[3], Cout: ws[3], KH: ws[0], KW: ws[1], Stride: stride, Pad: pad}
 	y := tp.newVar([]int{xs[0], ho, wo, ws[3]}, x, w, b)
@@ -103,9 +115,9 @@ func (tp *Tape) DepthwiseConv2dAct(x, w, b *Var, stride, pad int, act kernels.Ac
 	if b != nil && len(b.Value.Data) != ws[2] {
 		return tp.failf("autograd.DepthwiseConv2d: bias %v for weight %v, want [%d]", b.Value.Shape, ws, ws[2])
 	}
-	ho, wo := convOut(xs[1], ws[0], stride, pad), convOut(xs[2], ws[0], stride, pad)
-	if ho == 0 || wo == 0 || pad < 0 {
-		return tp.failf("autograd.DepthwiseConv2d: %dx%d window, stride %d, pad %d does not fit input %v", ws[0], ws[0], stride, pad, xs)
+	ho, wo, ok := tp.window("autograd.DepthwiseConv2d", xs, ws[0], ws[0], stride, pad)
+	if !ok {
+		return &tp.dead
 	}
 	p := kernels.DWConv{N: xs[0], H: xs[1], W: xs[2], C: xs[3], K: ws[0], Stride: stride, Pad: pad}
 	y := tp.newVar([]int{xs[0], ho, wo, xs[3]}, x, w, b)
