@@ -119,6 +119,9 @@ type Stats struct {
 	// they allocate much.
 	AllocsPerRun float64 `json:"allocs_per_run"`
 	Device       Device  `json:"device"`
+	// Calibration is the factor a [Calibrated] measurer scaled the times
+	// by (the reference's baseline ÷ its latency now); 0 when uncalibrated.
+	Calibration float64 `json:"calibration,omitempty"`
 }
 
 // String formats the headline numbers.
@@ -166,7 +169,7 @@ func BuildForLatency(g nas.Genome) (*nn.Network, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := Calibrate(net); err != nil {
+	if err := CalibrateBatchNorm(net); err != nil {
 		return nil, err
 	}
 	return net, nil
@@ -180,11 +183,11 @@ const (
 	calibrationBatch  = 2
 )
 
-// Calibrate sets net's batch-norm running statistics from training-mode
+// CalibrateBatchNorm sets net's batch-norm running statistics from training-mode
 // passes over a fixed random batch (no gradients are computed). A freshly
 // initialised network otherwise normalises with mean 0 and variance 1,
 // which lets activations shrink or grow layer after layer.
-func Calibrate(net *nn.Network) error {
+func CalibrateBatchNorm(net *nn.Network) error {
 	rng := rand.New(rand.NewPCG(Seed, 2))
 	x := tensor.RandNormal(rng, 0, 1, calibrationBatch, net.InputH, net.InputW, net.InputC)
 	tp := autograd.NewTape()

@@ -139,7 +139,7 @@ func TestOptionsNormalize(t *testing.T) {
 // TestCalibrate checks that calibration moves the running variances off
 // their initial 1, keeps every state value finite, and gives finite logits
 // of a sane size in eval mode.
-func TestCalibrate(t *testing.T) {
+func TestCalibrateBatchNorm(t *testing.T) {
 	for _, name := range nas.RefNetNames() {
 		g := refNet(t, name)
 		fresh, err := nas.Build(g, rand.New(rand.NewPCG(Seed, 1)))

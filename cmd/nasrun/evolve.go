@@ -46,7 +46,20 @@ type evolveSettings struct {
 type latencySettings struct {
 	Server string          `json:"server,omitempty"` // latency server URL; "" measures here
 	Opt    latency.Options `json:"options"`
+	// Calibrate pairs every measurement with one of mbv3-like (see
+	// latency.Calibrated); RefMs is mbv3-like's baseline, measured once at
+	// the start of the run and kept for a resumed one.
+	Calibrate bool    `json:"calibrate,omitempty"`
+	RefMs     float64 `json:"ref_ms,omitempty"`
 }
+
+// calibrationRef is the reference network latency is calibrated against,
+// and calibrationBaselines how many measurements of it the baseline is the
+// fastest of.
+const (
+	calibrationRef       = "mbv3-like"
+	calibrationBaselines = 5
+)
 
 const settingsVersion = 1
 
@@ -79,6 +92,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 	latServer := fs.String("latency-server", "", "measure latency on a device running 'nasrun latency-server' at this `URL`")
 	latRuns := fs.Int("latency-runs", def.Latency.Opt.Runs, "timed runs per latency measurement (median)")
 	latThreads := fs.Int("latency-threads", def.Latency.Opt.Threads, "threads for latency measurement (batch 1)")
+	calibrate := fs.Bool("latency-calibrate", def.Latency.Calibrate, "pair each latency measurement with one of mbv3-like taken right after it and scale it by mbv3-like's latency at the start ÷ now, so that a device running slower for a while (thermal throttling, a busy neighbour) does not bias the search")
 	table := fs.Bool("latency-table", def.Table, "build a per-block latency lookup table on the device (DIR/latency-table.json), log each candidate's predicted latency and report the table's error")
 	prescreen := fs.Float64("prescreen", 0, "with the table: redraw candidates predicted slower than this × the target before training them (0: off; e.g. 1.5 with --hard)")
 	finalTop := fs.Int("final-top", def.FinalTop, "Pareto models to retrain longer and test at the end (highest reward first)")
@@ -131,7 +145,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 		s.Proxy, s.Final = proxy(), final()
 		s.Proxy.Seed, s.Final.Seed = *seed, *seed
 		s.Inherit = *inherit
-		s.Latency = latencySettings{Server: *latServer, Opt: latency.Options{Runs: *latRuns, Threads: *latThreads}}
+		s.Latency = latencySettings{Server: *latServer, Opt: latency.Options{Runs: *latRuns, Threads: *latThreads}, Calibrate: *calibrate}
 		s.Table, s.Search.Prescreen = *table, *prescreen
 		s.FinalTop = *finalTop
 		s.References = nil
@@ -178,7 +192,7 @@ func defaultEvolveSettings() evolveSettings {
 		ProxyImages: 3000,
 		ValImages:   1000,
 		Proxy:       proxy,
-		Latency:     latencySettings{Opt: latency.Options{Threads: 1, Runs: 30}},
+		Latency:     latencySettings{Opt: latency.Options{Threads: 1, Runs: 30}, Calibrate: true},
 		Table:       true,
 		FinalTop:    1,
 		Final:       final,

@@ -47,14 +47,28 @@ func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, std
 		return fmt.Errorf("latency device: %w", err)
 	}
 	st := newStatus(stdout)
-	if s.Search.Reward.TargetMs == 0 {
-		ref, _ := nas.RefNet("mbv3-like")
-		lat, err := meas.Measure(ctx, ref, s.Latency.Opt)
-		if err != nil {
-			return fmt.Errorf("measuring the reference latency: %w", err)
+	ref, _ := nas.RefNet(calibrationRef)
+	if s.Latency.Calibrate {
+		if s.Latency.RefMs == 0 {
+			c, err := latency.Calibrate(ctx, meas, ref, s.Latency.Opt, calibrationBaselines)
+			if err != nil {
+				return err
+			}
+			s.Latency.RefMs = c.BaseMs
 		}
-		s.Search.Reward.TargetMs = lat.MedianMs
-		s.TargetFrom = "the measured batch-1 latency of mbv3-like"
+		meas = &latency.Calibrated{Measurer: meas, Ref: ref, BaseMs: s.Latency.RefMs}
+	}
+	if s.Search.Reward.TargetMs == 0 {
+		if s.Latency.RefMs > 0 {
+			s.Search.Reward.TargetMs = s.Latency.RefMs
+		} else {
+			lat, err := meas.Measure(ctx, ref, s.Latency.Opt)
+			if err != nil {
+				return fmt.Errorf("measuring the reference latency: %w", err)
+			}
+			s.Search.Reward.TargetMs = lat.MedianMs
+		}
+		s.TargetFrom = "the measured batch-1 latency of " + calibrationRef
 	} else if s.TargetFrom == "" {
 		s.TargetFrom = "--target-latency"
 	}
@@ -66,8 +80,8 @@ func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, std
 	st.println("nasrun evolve: %s, %d trials (P=%d, S=%d, seed %d), target %.3f ms (%s), w = %g/%g",
 		s.Search.Strategy, s.Search.Trials, s.Search.Population, s.Search.SampleSize, s.Search.Seed,
 		s.Search.Reward.TargetMs, s.TargetFrom, s.Search.Reward.Alpha, s.Search.Reward.Beta)
-	st.println("latency on %s/%s %s (%s kernels, %d thread); training on %d threads, %s kernels; run directory %s",
-		dev.OS, dev.Arch, dev.CPU, dev.Kernels, max(1, s.Latency.Opt.Threads), nt, kernels.Active(), dir)
+	st.println("latency on %s/%s %s (%s kernels, %d thread), %s; training on %d threads, %s kernels; run directory %s",
+		dev.OS, dev.Arch, dev.CPU, dev.Kernels, max(1, s.Latency.Opt.Threads), latencyWhere(s), nt, kernels.Active(), dir)
 
 	perm := rand.New(rand.NewPCG(s.Search.Seed, 0x9709)).Perm(splits.Train.N)[:s.ProxyImages]
 	ev := &proxyEval{s: s, dir: dir, train: splits.Train.Subset(perm), val: splits.Val, meas: meas, st: st}
@@ -428,8 +442,12 @@ func tableNote(trials []nas.Trial) string {
 }
 
 func latencyWhere(s evolveSettings) string {
+	where := "measured on this machine"
 	if s.Latency.Server != "" {
-		return "on the latency server " + s.Latency.Server
+		where = "on the latency server " + s.Latency.Server
 	}
-	return "measured on this machine"
+	if s.Latency.Calibrate {
+		where += fmt.Sprintf(", calibrated against %s (baseline %.3f ms)", calibrationRef, s.Latency.RefMs)
+	}
+	return where
 }

@@ -31,6 +31,13 @@ func TestEvolveEndToEnd(t *testing.T) {
 	require.Contains(t, stdout, "ghost-like")
 	require.Contains(t, stdout, "latency lookup table (sum of per-block")
 
+	var settings evolveSettings
+	require.NoError(t, nas.ReadJSON(filepath.Join(out, "run.json"), &settings))
+	require.True(t, settings.Latency.Calibrate, "latency is calibrated by default")
+	require.Positive(t, settings.Latency.RefMs)
+	require.Equal(t, settings.Latency.RefMs, settings.Search.Reward.TargetMs, "the default target is the calibration baseline")
+	require.Contains(t, stdout, "calibrated against mbv3-like")
+
 	trials, err := nas.ReadTrials(out)
 	require.NoError(t, err)
 	require.Len(t, trials, 5)
