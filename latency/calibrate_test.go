@@ -90,3 +90,31 @@ func TestCalibratedErrors(t *testing.T) {
 	_, err = (&Calibrated{Measurer: &phasedMeasurer{slow: []float64{1}}, Ref: ref}).Measure(ctx, ref, Options{})
 	require.ErrorContains(t, err, "no baseline")
 }
+
+// pairedMeasurer times a pair in one phase.
+type pairedMeasurer struct{ phasedMeasurer }
+
+func (p *pairedMeasurer) MeasurePair(ctx context.Context, g, ref nas.Genome, opt Options) (Stats, Stats, error) {
+	a, err := p.Measure(ctx, g, opt)
+	if err != nil {
+		return Stats{}, Stats{}, err
+	}
+	b, err := p.Measure(ctx, ref, opt)
+	return a, b, err
+}
+
+func TestCalibratedUsesPairs(t *testing.T) {
+	ctx := context.Background()
+	ref, cand := refNet(t, "mbv3-like"), refNet(t, "ghost-like")
+	m := &pairedMeasurer{phasedMeasurer{slow: []float64{1.2, 1.0, 3.0, 1.4}}}
+	c, err := Calibrate(ctx, m, ref, Options{}, 2)
+	require.NoError(t, err)
+	require.Equal(t, 4, m.calls, "each baseline measurement is a pair")
+	require.InDelta(t, float64(ref.Cost().MACs)/1e6, c.BaseMs, 1e-9)
+	for range 4 {
+		st, err := c.Measure(ctx, cand, Options{})
+		require.NoError(t, err)
+		require.InDelta(t, float64(cand.Cost().MACs)/1e6, st.MedianMs, 1e-9)
+	}
+	require.Equal(t, 12, m.calls)
+}

@@ -161,6 +161,26 @@ func (Local) Measure(ctx context.Context, g nas.Genome, opt Options) (Stats, err
 	return MeasureNetwork(ctx, net, opt)
 }
 
+// MeasurePair measures g and ref here, their runs taking turns, so that a
+// slow spell of the machine falls on both alike (see [Calibrated]).
+func (Local) MeasurePair(ctx context.Context, g, ref nas.Genome, opt Options) (Stats, Stats, error) {
+	var rs [2]*runner
+	for i, x := range [2]nas.Genome{g, ref} {
+		net, err := BuildForLatency(x)
+		if err != nil {
+			return Stats{}, Stats{}, err
+		}
+		if rs[i], err = planRunner(net.Root, []int{1, net.InputH, net.InputW, net.InputC}); err != nil {
+			return Stats{}, Stats{}, err
+		}
+	}
+	sts, err := timeRuns(ctx, opt, nil, rs[0].run, rs[1].run)
+	if err != nil {
+		return Stats{}, Stats{}, err
+	}
+	return sts[0], sts[1], nil
+}
+
 // BuildForLatency builds g with random weights from [Seed] and calibrates
 // its batch-norm running statistics on random input, so that inference
 // sees values of a trained network's scale.
@@ -216,13 +236,13 @@ func MeasureNetwork(ctx context.Context, net *nn.Network, opt Options) (Stats, e
 // inside a network: the caches hold what other layers left there, and the
 // input was just written (see [evictCaches]).
 func measureModule(ctx context.Context, m nn.Module, shape []int, opt Options, cold bool) (Stats, error) {
-	plan, err := nn.NewNetwork(m, "", shape[1], shape[2], shape[3], 0).Inference()
+	run, err := planRunner(m, shape)
 	if err != nil {
-		return Stats{}, fmt.Errorf("latency: compiling for inference: %w", err)
+		return Stats{}, err
 	}
-	x := tensor.RandNormal(rand.New(rand.NewPCG(Seed, 3)), 0, 1, shape...)
 	var prep func()
 	if cold {
+		x := run.x
 		prep = func() {
 			evictCaches()
 			for i := range x.Data {
@@ -230,10 +250,30 @@ func measureModule(ctx context.Context, m nn.Module, shape []int, opt Options, c
 			}
 		}
 	}
-	return timeRuns(ctx, opt, prep, func() error {
-		_, err := plan.Run(x) // allocates nothing after the first run
-		return err
-	})
+	sts, err := timeRuns(ctx, opt, prep, run.run)
+	if err != nil {
+		return Stats{}, err
+	}
+	return sts[0], nil
+}
+
+// runner is a module's inference plan and a fixed random input for it.
+type runner struct {
+	plan *nn.Plan
+	x    *tensor.Tensor
+}
+
+func planRunner(m nn.Module, shape []int) (*runner, error) {
+	plan, err := nn.NewNetwork(m, "", shape[1], shape[2], shape[3], 0).Inference()
+	if err != nil {
+		return nil, fmt.Errorf("latency: compiling for inference: %w", err)
+	}
+	return &runner{plan, tensor.RandNormal(rand.New(rand.NewPCG(Seed, 3)), 0, 1, shape...)}, nil
+}
+
+func (r *runner) run() error {
+	_, err := r.plan.Run(r.x) // allocates nothing after the first run
+	return err
 }
 
 // evictBuf is written between the runs of an isolated part: twice the L2
@@ -270,11 +310,18 @@ const maxNoGCBytes = 64 << 20
 // calling thread when asked, runs fn opt.Warmup times untimed and opt.Runs
 // times timed. A context error stops it between runs.
 func Time(ctx context.Context, opt Options, fn func() error) (Stats, error) {
-	return timeRuns(ctx, opt, nil, fn)
+	sts, err := timeRuns(ctx, opt, nil, fn)
+	if err != nil {
+		return Stats{}, err
+	}
+	return sts[0], nil
 }
 
-// timeRuns is Time with prep, when not nil, run untimed before each run.
-func timeRuns(ctx context.Context, opt Options, prep func(), fn func() error) (Stats, error) {
+// timeRuns is Time for one or more functions, with prep, when not nil, run
+// untimed before each run. Several functions take turns run by run, so
+// that a slow spell of the device falls on all of them alike; it returns
+// their statistics in order.
+func timeRuns(ctx context.Context, opt Options, prep func(), fns ...func() error) ([]Stats, error) {
 	opt = opt.Normalize()
 	if prep == nil {
 		prep = func() {}
@@ -301,15 +348,17 @@ func timeRuns(ctx context.Context, opt Options, prep func(), fn func() error) (S
 	// before timing starts.
 	var ms runtime.MemStats
 	for i := range max(opt.Warmup, 1) {
-		prep()
 		if i == max(opt.Warmup, 1)-1 {
 			runtime.ReadMemStats(&ms)
 		}
-		if err := fn(); err != nil {
-			return Stats{}, err
+		for _, fn := range fns {
+			prep()
+			if err := fn(); err != nil {
+				return nil, err
+			}
 		}
 		if err := ctx.Err(); err != nil {
-			return Stats{}, err
+			return nil, err
 		}
 	}
 	before := ms.TotalAlloc
@@ -322,42 +371,50 @@ func timeRuns(ctx context.Context, opt Options, prep func(), fn func() error) (S
 	}
 	runtime.ReadMemStats(&ms)
 	mallocs := ms.Mallocs
-	times := make([]float64, opt.Runs)
+	nf := len(fns)
+	times := make([]float64, nf*opt.Runs) // function k's run i at k·Runs + i
 	// Thread CPU time covers the whole run only when no worker helps.
 	_, useCPU := threadCPUTime()
 	useCPU = useCPU && st.Threads == 1
 	var cpuTimes []float64
 	if useCPU {
-		cpuTimes = make([]float64, opt.Runs)
+		cpuTimes = make([]float64, nf*opt.Runs)
 	}
-	for i := range times {
-		prep()
-		var c0 int64
-		if useCPU {
-			c0, _ = threadCPUTime()
-		}
-		t0 := time.Now()
-		err := fn()
-		times[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
-		if useCPU {
-			c1, _ := threadCPUTime()
-			cpuTimes[i] = float64(c1-c0) / 1e6
-		}
-		if err != nil {
-			return Stats{}, err
+	for i := range opt.Runs {
+		for k, fn := range fns {
+			prep()
+			var c0 int64
+			if useCPU {
+				c0, _ = threadCPUTime()
+			}
+			t0 := time.Now()
+			err := fn()
+			times[k*opt.Runs+i] = float64(time.Since(t0).Nanoseconds()) / 1e6
+			if useCPU {
+				c1, _ := threadCPUTime()
+				cpuTimes[k*opt.Runs+i] = float64(c1-c0) / 1e6
+			}
+			if err != nil {
+				return nil, err
+			}
 		}
 		if err := ctx.Err(); err != nil {
-			return Stats{}, err
+			return nil, err
 		}
 	}
 	runtime.ReadMemStats(&ms)
-	st.AllocsPerRun = float64(ms.Mallocs-mallocs) / float64(opt.Runs)
-	st.summarize(times)
-	if useCPU {
-		slices.Sort(cpuTimes)
-		st.ThreadMedianMs, st.ThreadP90Ms = median(cpuTimes), p90(cpuTimes)
+	st.AllocsPerRun = float64(ms.Mallocs-mallocs) / float64(nf*opt.Runs)
+	out := make([]Stats, nf)
+	for k := range out {
+		out[k] = st
+		out[k].summarize(times[k*opt.Runs : (k+1)*opt.Runs])
+		if useCPU {
+			c := cpuTimes[k*opt.Runs : (k+1)*opt.Runs]
+			slices.Sort(c)
+			out[k].ThreadMedianMs, out[k].ThreadP90Ms = median(c), p90(c)
+		}
 	}
-	return st, nil
+	return out, nil
 }
 
 // summarize fills the statistics from the run times (sorted in place).

@@ -58,7 +58,7 @@ type latencySettings struct {
 // fastest of.
 const (
 	calibrationRef       = "mbv3-like"
-	calibrationBaselines = 5
+	calibrationBaselines = 10
 )
 
 const settingsVersion = 1
