@@ -139,7 +139,7 @@ func (r ReportInput) Markdown() string {
 		b.WriteString("| trial | architecture | proxy acc | latency ms | MACs | params | reward |\n|---|---|---|---|---|---|---|\n")
 		for _, t := range front {
 			fmt.Fprintf(&b, "| %d | `%s` | %.2f%% | %.3f | %.2f M | %.0f K | %.4f |\n",
-				t.Index, t.Genome.Summary(), 100*t.Acc, t.LatMs, float64(t.MACs)/1e6, float64(t.Params)/1e3, t.Reward)
+				t.Index+1, t.Genome.Summary(), 100*t.Acc, t.LatMs, float64(t.MACs)/1e6, float64(t.Params)/1e3, t.Reward)
 		}
 		b.WriteString("\n")
 	}

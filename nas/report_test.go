@@ -2,6 +2,7 @@ package nas
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"path/filepath"
@@ -30,6 +31,7 @@ func TestReportAndPlot(t *testing.T) {
 	require.Contains(t, md, "90.00%")
 	require.Contains(t, md, "- seed: 9")
 	require.Contains(t, md, "Pareto front")
+	require.Contains(t, md, fmt.Sprintf("| %d | `%s` |", front[0].Index+1, front[0].Genome.Summary()), "trials are numbered from 1, as nasrun evolve prints them")
 
 	path := filepath.Join(t.TempDir(), "pareto.png")
 	before := slices.Clone(finals)
