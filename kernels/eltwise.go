@@ -558,31 +558,9 @@ func ScaleChannels(n, hw, c int, x, s, y []float32) {
 	checkLen("ScaleChannels", "x", len(x), n*hw*c)
 	checkLen("ScaleChannels", "s", len(s), n*c)
 	checkLen("ScaleChannels", "y", len(y), n*hw*c)
-	k := elt()
 	sc := getEltScratch(c, 0)
-	zero := sc.fill(0, c, 0)
-	if serial(n * hw * c) {
-		scaleChannels(k, 0, n*hw, hw, c, x, s, zero, y)
-	} else {
-		j := getEltJob(k, scaleChannelsChunk)
-		j.hw, j.c, j.a, j.s, j.sh, j.y = hw, c, x, s, zero, y
-		j.parallel(n*hw, max(1, parGrain/max(c, 1)))
-	}
+	channelAffine(n, hw, c, x, s, sc.fill(0, c, 0), y)
 	sc.put()
-}
-
-func scaleChannelsChunk(j *eltJob, lo, hi int) {
-	scaleChannels(j.k, lo, hi, j.hw, j.c, j.a, j.s, j.sh, j.y)
-}
-
-// scaleChannels runs ScaleChannels over the rows [lo, hi) of all images.
-func scaleChannels(k *eltKernels, lo, hi, hw, c int, x, s, zero, y []float32) {
-	for lo < hi {
-		b := lo / hw
-		end := min(hi, (b+1)*hw)
-		k.rowAffine(end-lo, c, x[lo*c:end*c], s[b*c:(b+1)*c], zero, y[lo*c:end*c])
-		lo = end
-	}
 }
 
 // AddChannels sets y[b,p,ch] = x[b,p,ch] + t[b,ch] for n images of hw
@@ -593,30 +571,46 @@ func AddChannels(n, hw, c int, x, t, y []float32) {
 	checkLen("AddChannels", "x", len(x), n*hw*c)
 	checkLen("AddChannels", "t", len(t), n*c)
 	checkLen("AddChannels", "y", len(y), n*hw*c)
-	k := elt()
 	sc := getEltScratch(c, 0)
-	one := sc.fill(0, c, 1)
-	j := getEltJob(k, addChannelsChunk)
-	j.hw, j.c, j.a, j.s, j.sh, j.y = hw, c, x, one, t, y
-	if serial(n * hw * c) {
-		addChannelsChunk(j, 0, n*hw)
-		j.release()
-	} else {
-		j.parallel(n*hw, max(1, parGrain/max(c, 1)))
-	}
+	channelAffine(n, hw, c, x, sc.fill(0, c, 1), t, y)
 	sc.put()
 }
 
-// addChannelsChunk runs AddChannels over the rows [lo, hi) of all images
-// (s = ones, sh = t).
-func addChannelsChunk(j *eltJob, lo, hi int) {
-	c, hw := j.c, j.hw
+// channelAffine sets y[b,p,ch] = x[b,p,ch]·s[b,ch] + t[b,ch], where each
+// of s and t holds either one vector per image (n·c values) or one vector
+// of c that all images share.
+func channelAffine(n, hw, c int, x, s, t, y []float32) {
+	k := elt()
+	if serial(n * hw * c) {
+		channelAffineRows(k, 0, n*hw, hw, c, x, s, t, y)
+		return
+	}
+	j := getEltJob(k, channelAffineChunk)
+	j.hw, j.c, j.a, j.s, j.sh, j.y = hw, c, x, s, t, y
+	j.parallel(n*hw, max(1, parGrain/max(c, 1)))
+}
+
+func channelAffineChunk(j *eltJob, lo, hi int) {
+	channelAffineRows(j.k, lo, hi, j.hw, j.c, j.a, j.s, j.sh, j.y)
+}
+
+// channelAffineRows runs channelAffine over the rows [lo, hi) of all images.
+func channelAffineRows(k *eltKernels, lo, hi, hw, c int, x, s, t, y []float32) {
 	for lo < hi {
 		b := lo / hw
 		end := min(hi, (b+1)*hw)
-		j.k.rowAffine(end-lo, c, j.a[lo*c:end*c], j.s, j.sh[b*c:(b+1)*c], j.y[lo*c:end*c])
+		k.rowAffine(end-lo, c, x[lo*c:end*c], imageVec(s, b, c), imageVec(t, b, c), y[lo*c:end*c])
 		lo = end
 	}
+}
+
+// imageVec returns image b's vector of c values from v: its own where v
+// holds one per image, else the shared one.
+func imageVec(v []float32, b, c int) []float32 {
+	if len(v) > c {
+		return v[b*c : (b+1)*c]
+	}
+	return v[:c]
 }
 
 // ScaleChannelsBackward is the gradient of ScaleChannels: dx = dy·s and
