@@ -73,12 +73,17 @@ func Calibrate(ctx context.Context, m Measurer, ref nas.Genome, opt Options, n i
 
 // factor measures the reference now and returns baseline ÷ now.
 func (c *Calibrated) factor(ctx context.Context, opt Options) (float64, error) {
-	if c.BaseMs <= 0 {
-		return 0, errors.New("latency.Calibrated: no baseline (BaseMs ≤ 0)")
-	}
 	st, err := c.Measurer.Measure(ctx, c.Ref, opt)
 	if err != nil {
 		return 0, fmt.Errorf("measuring the calibration reference: %w", err)
+	}
+	return c.ratio(st)
+}
+
+// ratio returns baseline ÷ the reference's median in st.
+func (c *Calibrated) ratio(st Stats) (float64, error) {
+	if c.BaseMs <= 0 {
+		return 0, errors.New("latency.Calibrated: no baseline (BaseMs ≤ 0)")
 	}
 	if st.MedianMs <= 0 {
 		return 0, fmt.Errorf("the calibration reference measured %v ms", st.MedianMs)
@@ -98,25 +103,21 @@ type PairMeasurer interface {
 // measurer can ([PairMeasurer]) and else one after the other, and returns
 // g's statistics scaled by the calibration factor (Stats.Calibration).
 func (c *Calibrated) Measure(ctx context.Context, g nas.Genome, opt Options) (Stats, error) {
-	if c.BaseMs <= 0 {
-		return Stats{}, errors.New("latency.Calibrated: no baseline (BaseMs ≤ 0)")
-	}
+	var st Stats
+	var f float64
+	var err error
 	if pm, ok := c.Measurer.(PairMeasurer); ok {
-		st, ref, err := pm.MeasurePair(ctx, g, c.Ref, opt)
-		if err != nil {
+		var ref Stats
+		if st, ref, err = pm.MeasurePair(ctx, g, c.Ref, opt); err != nil {
 			return Stats{}, err
 		}
-		if ref.MedianMs <= 0 {
-			return Stats{}, fmt.Errorf("the calibration reference measured %v ms", ref.MedianMs)
+		f, err = c.ratio(ref)
+	} else {
+		if st, err = c.Measurer.Measure(ctx, g, opt); err != nil {
+			return Stats{}, err
 		}
-		st.scale(c.BaseMs / ref.MedianMs)
-		return st, nil
+		f, err = c.factor(ctx, opt)
 	}
-	st, err := c.Measurer.Measure(ctx, g, opt)
-	if err != nil {
-		return Stats{}, err
-	}
-	f, err := c.factor(ctx, opt)
 	if err != nil {
 		return Stats{}, err
 	}
