@@ -377,18 +377,7 @@ TEXT ·%s(SB), NOSPLIT, $0-8`, name, kh, kw, s, q, q, w0, q-1, q, q+1, name)
 	g.p("\tMOVD 112(R0), R13")
 	g.p("\tLSL $2, R13")
 	g.p("\tMOVD $0, R24")
-	for _, lane := range []bool{false, true} {
-		pfx := "v"
-		if lane {
-			pfx = "l"
-			g.p("lanes:")
-			g.p("\tCBZ R25, done")
-		}
-		g.p("%sblk:", pfx)
-		if !lane {
-			g.p("\tCMP $4, R25")
-			g.p("\tBLT lanes")
-		}
+	g.channelBlocks(func(lane bool, pfx string) {
 		// Weights (tap (ky, kx) at W + ky·WR + kx·WC floats, the channel
 		// block at +R24 bytes) and bias into V(w0)..V31: R14 walks the
 		// window rows, R4 the taps, R5 = WR·4, R15 = WC·4 (signed).
@@ -451,6 +440,27 @@ TEXT ·%s(SB), NOSPLIT, $0-8`, name, kh, kw, s, q, q, w0, q-1, q, q+1, name)
 		g.p("\tADD R13, R3")
 		g.p("\tSUBS $1, R11")
 		g.p("\tBNE %srow", pfx)
+	})
+}
+
+// channelBlocks writes the channel loop of a tile kernel and its return:
+// blocks of 4 channels (labels prefixed "v") while R25 counts 4 or more,
+// then single lanes ("l"); R24 is the block's byte offset. body writes one
+// block's work; channelBlocks then advances R24 and R25.
+func (g *gen) channelBlocks(body func(lane bool, pfx string)) {
+	for _, lane := range []bool{false, true} {
+		pfx := "v"
+		if lane {
+			pfx = "l"
+			g.p("lanes:")
+			g.p("\tCBZ R25, done")
+		}
+		g.p("%sblk:", pfx)
+		if !lane {
+			g.p("\tCMP $4, R25")
+			g.p("\tBLT lanes")
+		}
+		body(lane, pfx)
 		if !lane {
 			g.p("\tADD $16, R24")
 			g.p("\tSUB $4, R25")
@@ -618,18 +628,7 @@ TEXT ·%s(SB), NOSPLIT, $0-8`, name, kh, kw, s, q, q, taps, dy(0), dy(q-1), name
 	g.p("\tMOVD 32(R0), R15")
 	g.p("\tLSL $2, R15")
 	g.p("\tMOVD $0, R24")
-	for _, lane := range []bool{false, true} {
-		pfx := "v"
-		if lane {
-			pfx = "l"
-			g.p("lanes:")
-			g.p("\tCBZ R25, done")
-		}
-		g.p("%sblk:", pfx)
-		if !lane {
-			g.p("\tCMP $4, R25")
-			g.p("\tBLT lanes")
-		}
+	g.channelBlocks(func(lane bool, pfx string) {
 		g.accs(taps, lane, false)
 		g.p("\tMOVD 0(R0), R12")
 		g.p("\tMOVD 16(R0), R11")
@@ -666,18 +665,10 @@ TEXT ·%s(SB), NOSPLIT, $0-8`, name, kh, kw, s, q, q, taps, dy(0), dy(q-1), name
 		g.accs(taps, lane, true)
 		if !lane {
 			g.p("\tADD $%d, R3", 16*(taps+1))
-			g.p("\tADD $16, R24")
-			g.p("\tSUB $4, R25")
-			g.p("\tB vblk")
 		} else {
 			g.p("\tADD $4, R3")
-			g.p("\tADD $4, R24")
-			g.p("\tSUBS $1, R25")
-			g.p("\tBNE lblk")
 		}
-	}
-	g.p("done:")
-	g.p("\tRET")
+	})
 }
 
 // accs loads (or stores) the taps+1 accumulators V0..V(taps) of the block
