@@ -245,6 +245,9 @@ func TestNoAllocs(t *testing.T) {
 			},
 			"GAP":          func() { kernels.GlobalAvgPool(10, rows/10, c, x, v[:10*c]) },
 			"ScaleChannel": func() { kernels.ScaleChannels(10, rows/10, c, x, v[:10*c], y) },
+			"AddChannels":  func() { kernels.AddChannels(10, rows/10, c, x, v[:10*c], y) },
+			"Axpy":         func() { kernels.Axpy(2, x, y) },
+			"Scale":        func() { kernels.Scale(2, x, y) },
 		} {
 			require.Zero(t, testing.AllocsPerRun(20, fn), fmt.Sprint(name, " allocates"))
 		}
