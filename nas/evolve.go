@@ -26,12 +26,14 @@ type SearchConfig struct {
 	Space      *Space `json:"space"`
 	// Prescreen, when > 0 and the evaluator is a Predictor, redraws a
 	// candidate whose predicted latency exceeds Prescreen × the target
-	// (up to MaxRedraws times) before any training is spent on it.
+	// before any training is spent on it. (A candidate whose architecture
+	// an earlier trial had is always redrawn.)
 	Prescreen float64 `json:"prescreen,omitempty"`
 }
 
-// MaxRedraws bounds how often a prescreened candidate is redrawn; the last
-// draw is taken whatever its prediction.
+// MaxRedraws bounds how often a trial's candidate is redrawn (prescreened
+// away, or an architecture tried before); the last draw is taken whatever
+// its prediction, and a repeat then reuses the earlier trial's results.
 const MaxRedraws = 20
 
 // Predictor is implemented by evaluators that can predict a genome's
@@ -135,6 +137,10 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 	t := Trial{Index: i, Parent: -1}
 	var parent *Trial
 	pred, _ := ev.(Predictor)
+	seen := make(map[string]bool, len(trials))
+	for k := range trials {
+		seen[trials[k].ID] = true
+	}
 	for draw := 0; ; draw++ {
 		if cfg.Strategy == StrategyRandom || i < cfg.Population {
 			t.Genome = cfg.Space.Sample(rng)
@@ -142,6 +148,13 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 			parent = tournament(trials[i-cfg.Population:i], cfg.SampleSize, rng)
 			child, m := cfg.Space.Mutate(parent.Genome, rng)
 			t.Genome, t.Parent, t.Mutation = child, parent.Index, &m
+		}
+		// An architecture tried before would spend the trial on a second
+		// estimate of a known point (a child often reverts its parent's
+		// last mutation): draw again.
+		if seen[t.Genome.ID()] && draw < MaxRedraws {
+			t.Redraws++
+			continue
 		}
 		if pred == nil {
 			break
@@ -164,8 +177,8 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 	c := t.Genome.Cost()
 	t.MACs, t.Params = c.MACs, c.Params
 
-	// The same architecture again (evolution revisits): reuse its results
-	// rather than spend a trial's budget on a second estimate.
+	// The same architecture again after MaxRedraws draws (a population
+	// that has converged): reuse its results rather than train it again.
 	for k := range trials {
 		if prev := &trials[k]; prev.ID == t.ID && prev.Status == TrialOK {
 			dup := prev.Index

@@ -109,14 +109,48 @@ func TestEvolutionStructure(t *testing.T) {
 			}
 		}
 		require.Equal(t, 1, diff)
-		if tr.DupOf != nil {
-			require.Equal(t, trials[*tr.DupOf].ID, tr.ID)
-			require.Equal(t, "cached", tr.LatFrom)
-		}
+		require.Nil(t, tr.DupOf, "trial %d repeats an architecture while the space has fresh ones", tr.Index)
+	}
+	seen := map[string]bool{}
+	for _, tr := range trials {
+		require.False(t, seen[tr.ID], "trial %d repeats an architecture", tr.Index)
+		seen[tr.ID] = true
 	}
 	random := runSearch(t, t.TempDir(), testConfig(StrategyRandom, 20, 3), &fakeEval{})
 	for _, tr := range random {
 		require.Equal(t, -1, tr.Parent)
+	}
+}
+
+// In a space smaller than the trial budget, a search redraws a repeated
+// architecture up to MaxRedraws times, then reuses the earlier trial's
+// results instead of training it again.
+func TestSearchRedrawsRepeatsThenReusesThem(t *testing.T) {
+	for _, strategy := range []string{StrategyEvolution, StrategyRandom} {
+		cfg := testConfig(strategy, 10, 6)
+		sp := *cfg.Space
+		sp.Stages = sp.Stages[:1]
+		sp.Choices = Choices{Blocks: []Block{MBConv, Ghost}, Kernels: []int{3}, Expands: []int{3}, SE: []float64{0},
+			Widths: []float64{1, 1.25}, Acts: []Act{ReLU}, MinLayers: 1, MaxLayers: 1}
+		cfg.Space, cfg.Population, cfg.SampleSize = &sp, 2, 2
+		require.Equal(t, 4.0, sp.Size())
+		ev := &fakeEval{}
+		trials := runSearch(t, t.TempDir(), cfg, ev)
+		first := map[string]int{}
+		for _, tr := range trials {
+			if k, ok := first[tr.ID]; ok {
+				require.NotNil(t, tr.DupOf, "%s trial %d", strategy, tr.Index)
+				require.Equal(t, k, *tr.DupOf)
+				require.Equal(t, "cached", tr.LatFrom)
+				require.Equal(t, trials[k].Acc, tr.Acc)
+				require.Equal(t, MaxRedraws, tr.Redraws)
+				continue
+			}
+			require.Nil(t, tr.DupOf)
+			first[tr.ID] = tr.Index
+		}
+		require.Len(t, first, 4, "%s: every architecture of the space is tried", strategy)
+		require.Equal(t, 4, ev.calls, "%s: each architecture is trained once", strategy)
 	}
 }
 
@@ -268,10 +302,13 @@ func TestPrescreenRedrawsSlowCandidates(t *testing.T) {
 	require.InDelta(t, 0.1, mean, 1e-9)
 	require.InDelta(t, 0.1, worst, 1e-9)
 
-	// Without a prescreen factor, predictions are only logged.
+	// Without a prescreen factor, predictions are only logged: the search
+	// makes the same choices as one without a predictor.
 	cfg.Prescreen = 0
-	for _, tr := range runSearch(t, t.TempDir(), cfg, &predEval{}) {
-		require.Zero(t, tr.Redraws)
+	plain := runSearch(t, t.TempDir(), cfg, &fakeEval{})
+	for i, tr := range runSearch(t, t.TempDir(), cfg, &predEval{}) {
 		require.Positive(t, tr.PredMs)
+		require.Equal(t, plain[i].ID, tr.ID)
+		require.Equal(t, plain[i].Redraws, tr.Redraws)
 	}
 }

@@ -37,7 +37,7 @@ type Trial struct {
 	LatMs    float64   `json:"latency_ms"`                     // batch-1 latency
 	LatFrom  string    `json:"latency_from"`                   // how the latency was obtained
 	PredMs   float64   `json:"predicted_latency_ms,omitempty"` // the lookup table's prediction
-	Redraws  int       `json:"redraws,omitempty"`              // candidates prescreened away before this one
+	Redraws  int       `json:"redraws,omitempty"`              // candidates drawn and rejected before this one (prescreened away or tried before)
 	MACs     int64     `json:"macs"`
 	Params   int64     `json:"params"`
 	Reward   float64   `json:"reward"`
