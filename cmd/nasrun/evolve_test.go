@@ -126,3 +126,25 @@ func TestParetoCommand(t *testing.T) {
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "run directories")
 }
+
+func TestCommonLatencyScale(t *testing.T) {
+	run := func(calibrated bool, refMs float64) evolveSettings {
+		var s evolveSettings
+		s.Latency.Calibrate, s.Latency.RefMs = calibrated, refMs
+		return s
+	}
+	scales, note := commonLatencyScale([]evolveSettings{run(true, 0.5), run(true, 0.8), run(true, 0.4)})
+	require.InDeltaSlice(t, []float64{0.8, 0.5, 1}, scales, 1e-12, "each run is brought to the fastest baseline")
+	require.Contains(t, note, "0.400 ms")
+	require.Contains(t, note, "0.400–0.800 ms")
+
+	for _, runs := range [][]evolveSettings{
+		{run(true, 0.5), run(true, 0.5)}, // one scale already
+		{run(true, 0.5), run(false, 0)},  // an uncalibrated run has no baseline to scale by
+		{run(false, 0), run(false, 0)},   // nothing calibrated
+	} {
+		scales, note := commonLatencyScale(runs)
+		require.Nil(t, scales)
+		require.Empty(t, note)
+	}
+}

@@ -32,6 +32,7 @@ func runPareto(args []string, stdout io.Writer) error {
 			"point (the lowest accuracy and highest latency over all runs' ok trials), then the mean\n"+
 			"hypervolume per strategy: evolution vs random at an equal trial budget.")
 	verbose := fs.Bool("v", false, "also list each run's front")
+	raw := fs.Bool("raw-latency", false, "compare the runs' latencies as logged, without rescaling them to one calibration baseline")
 	trials := fs.Int("trials", 0, "use only each run's first N trials (0: all), to compare at an equal budget")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -40,7 +41,7 @@ func runPareto(args []string, stdout io.Writer) error {
 		return errors.New("give one or more run directories")
 	}
 	var runs []runSummary
-	ref := nas.Point{Acc: math.Inf(1), LatMs: math.Inf(-1)}
+	var settings []evolveSettings
 	for _, dir := range fs.Args() {
 		ts, err := nas.ReadTrials(dir)
 		if err != nil {
@@ -53,14 +54,29 @@ func runPareto(args []string, stdout io.Writer) error {
 		if err := nas.ReadJSON(filepath.Join(dir, "run.json"), &s); err != nil {
 			return err
 		}
-		r := runSummary{dir: dir, strategy: s.Search.Strategy, seed: s.Search.Seed, trials: ts, best: bestOf(ts)}
-		for _, t := range ts {
+		settings = append(settings, s)
+		runs = append(runs, runSummary{dir: dir, strategy: s.Search.Strategy, seed: s.Search.Seed, trials: ts})
+	}
+	if !*raw {
+		if scales, note := commonLatencyScale(settings); scales != nil {
+			for i := range runs {
+				for k := range runs[i].trials {
+					runs[i].trials[k].LatMs *= scales[i]
+				}
+			}
+			fmt.Fprintln(stdout, note)
+		}
+	}
+	ref := nas.Point{Acc: math.Inf(1), LatMs: math.Inf(-1)}
+	for i := range runs {
+		r := &runs[i]
+		r.best = bestOf(r.trials)
+		for _, t := range r.trials {
 			if t.Status == nas.TrialOK {
 				ref.Acc = math.Min(ref.Acc, t.Acc)
 				ref.LatMs = math.Max(ref.LatMs, t.LatMs)
 			}
 		}
-		runs = append(runs, r)
 	}
 	if math.IsInf(ref.Acc, 0) {
 		return errors.New("no finished trial in these runs")
@@ -105,6 +121,31 @@ func runPareto(args []string, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// commonLatencyScale puts runs whose latencies were calibrated against
+// mbv3-like on one scale. A calibrated latency is the candidate's time
+// relative to mbv3-like's, times the run's own baseline for mbv3-like, and
+// baselines taken at the start of different runs differ (by 30% on a shared
+// VM) while the relative times do not. So each run's latencies are scaled
+// by the fastest baseline ÷ its own. It returns nil (and no note) unless
+// every run was calibrated and their baselines differ.
+func commonLatencyScale(runs []evolveSettings) (scales []float64, note string) {
+	lo, hi := math.Inf(1), 0.0
+	for _, s := range runs {
+		if !s.Latency.Calibrate || s.Latency.RefMs <= 0 {
+			return nil, ""
+		}
+		lo, hi = math.Min(lo, s.Latency.RefMs), math.Max(hi, s.Latency.RefMs)
+	}
+	if lo == hi {
+		return nil, ""
+	}
+	for _, s := range runs {
+		scales = append(scales, lo/s.Latency.RefMs)
+	}
+	return scales, fmt.Sprintf("latencies rescaled to one %s baseline of %.3f ms (the runs' baselines: %.3f–%.3f ms; --raw-latency keeps them as logged)\n",
+		calibrationRef, lo, lo, hi)
 }
 
 func meanSD(xs []float64) (mean, sd float64) {
