@@ -14,6 +14,18 @@ const (
 	StrategyRandom    = "random"    // random search, the baseline
 )
 
+// Selections: how evolution's tournament picks a parent among its S
+// sampled members.
+const (
+	// SelectReward picks the member with the highest reward, MnasNet's
+	// single objective (the default).
+	SelectReward = "reward"
+	// SelectPareto picks the member that the fewest members of the
+	// population dominate on accuracy and latency, then the highest reward:
+	// every part of the front breeds, which widens it.
+	SelectPareto = "pareto"
+)
+
 // SearchConfig is what determines a search's trials. Together with the
 // evaluator's settings it must be the same when a run is resumed.
 type SearchConfig struct {
@@ -21,9 +33,12 @@ type SearchConfig struct {
 	Trials     int    `json:"trials"`     // total number of trials
 	Population int    `json:"population"` // P: the population is the P most recent trials
 	SampleSize int    `json:"sample"`     // S: tournament size for picking a parent
-	Seed       uint64 `json:"seed"`
-	Reward     Reward `json:"reward"`
-	Space      *Space `json:"space"`
+	// Selection is SelectReward or SelectPareto; empty means SelectReward
+	// (the runs logged before the choice existed).
+	Selection string `json:"selection,omitempty"`
+	Seed      uint64 `json:"seed"`
+	Reward    Reward `json:"reward"`
+	Space     *Space `json:"space"`
 	// Prescreen, when > 0 and the evaluator is a Predictor, redraws a
 	// candidate whose predicted latency exceeds Prescreen × the target
 	// before any training is spent on it. (A candidate whose architecture
@@ -35,6 +50,19 @@ type SearchConfig struct {
 // away, or an architecture tried before); the last draw is taken whatever
 // its prediction, and a repeat then reuses the earlier trial's results.
 const MaxRedraws = 20
+
+// Method describes how the search picks its candidates, e.g. "evolution
+// (P=8, S=3, parents by reward)" or "random".
+func (c SearchConfig) Method() string {
+	if c.Strategy != StrategyEvolution {
+		return c.Strategy
+	}
+	sel := c.Selection
+	if sel == "" {
+		sel = SelectReward
+	}
+	return fmt.Sprintf("%s (P=%d, S=%d, parents by %s)", c.Strategy, c.Population, c.SampleSize, sel)
+}
 
 // Predictor is implemented by evaluators that can predict a genome's
 // latency cheaply (from a per-block lookup table). The search logs each
@@ -49,6 +77,8 @@ func (c SearchConfig) Validate() error {
 	switch {
 	case c.Strategy != StrategyEvolution && c.Strategy != StrategyRandom:
 		return fmt.Errorf("strategy %q: want %q or %q", c.Strategy, StrategyEvolution, StrategyRandom)
+	case c.Selection != "" && c.Selection != SelectReward && c.Selection != SelectPareto:
+		return fmt.Errorf("selection %q: want %q or %q", c.Selection, SelectReward, SelectPareto)
 	case c.Trials < 1:
 		return fmt.Errorf("trials must be at least 1, got %d", c.Trials)
 	case c.Population < 2:
@@ -145,7 +175,7 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 		if cfg.Strategy == StrategyRandom || i < cfg.Population {
 			t.Genome = cfg.Space.Sample(rng)
 		} else {
-			parent = tournament(trials[i-cfg.Population:i], cfg.SampleSize, rng)
+			parent = tournament(trials[i-cfg.Population:i], cfg.SampleSize, cfg.Selection == SelectPareto, rng)
 			child, m := cfg.Space.Mutate(parent.Genome, rng)
 			t.Genome, t.Parent, t.Mutation = child, parent.Index, &m
 		}
@@ -215,17 +245,41 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 }
 
 // tournament samples s distinct members of pop uniformly and returns the
-// one with the highest reward (the earliest on ties; failed trials have
-// reward 0).
-func tournament(pop []Trial, s int, rng *rand.Rand) *Trial {
+// one with the highest reward (failed trials have reward 0), or, by pareto,
+// the one dominated by the fewest members of pop and then the highest
+// reward; the earliest on ties.
+func tournament(pop []Trial, s int, pareto bool, rng *rand.Rand) *Trial {
 	perm := rng.Perm(len(pop))[:s]
-	best := &pop[perm[0]]
+	rank := func(t *Trial) int {
+		if !pareto {
+			return 0
+		}
+		return dominatedBy(pop, t)
+	}
+	best, bestRank := &pop[perm[0]], rank(&pop[perm[0]])
 	for _, j := range perm[1:] {
-		if c := &pop[j]; c.Reward > best.Reward || (c.Reward == best.Reward && c.Index < best.Index) {
-			best = c
+		c := &pop[j]
+		r := rank(c)
+		if r < bestRank || r == bestRank && (c.Reward > best.Reward || c.Reward == best.Reward && c.Index < best.Index) {
+			best, bestRank = c, r
 		}
 	}
 	return best
+}
+
+// dominatedBy counts the ok members of pop that dominate t on accuracy and
+// latency; a failed t counts as dominated by all of pop.
+func dominatedBy(pop []Trial, t *Trial) int {
+	if t.Status != TrialOK {
+		return len(pop)
+	}
+	p, n := Point{t.Acc, t.LatMs}, 0
+	for k := range pop {
+		if pop[k].Status == TrialOK && (Point{pop[k].Acc, pop[k].LatMs}).Dominates(p) {
+			n++
+		}
+	}
+	return n
 }
 
 // bestTrial returns the ok trial with the highest reward, the earliest on

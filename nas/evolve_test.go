@@ -87,8 +87,22 @@ func TestSearchIsReproducibleAndResumes(t *testing.T) {
 }
 
 func TestEvolutionStructure(t *testing.T) {
-	cfg := testConfig(StrategyEvolution, 40, 3)
-	trials := runSearch(t, t.TempDir(), cfg, &fakeEval{})
+	for _, sel := range []string{SelectReward, SelectPareto} {
+		cfg := testConfig(StrategyEvolution, 40, 3)
+		cfg.Selection = sel
+		checkEvolution(t, cfg, runSearch(t, t.TempDir(), cfg, &fakeEval{}))
+	}
+	random := runSearch(t, t.TempDir(), testConfig(StrategyRandom, 20, 3), &fakeEval{})
+	for _, tr := range random {
+		require.Equal(t, -1, tr.Parent)
+	}
+}
+
+// checkEvolution checks the trials of a regularized evolution: random
+// samples first, then one mutation of a parent from the population each,
+// and no architecture twice.
+func checkEvolution(t *testing.T, cfg SearchConfig, trials []Trial) {
+	t.Helper()
 	for _, tr := range trials {
 		require.Equal(t, tr.Genome.ID(), tr.ID)
 		if tr.Index < cfg.Population {
@@ -116,10 +130,48 @@ func TestEvolutionStructure(t *testing.T) {
 		require.False(t, seen[tr.ID], "trial %d repeats an architecture", tr.Index)
 		seen[tr.ID] = true
 	}
-	random := runSearch(t, t.TempDir(), testConfig(StrategyRandom, 20, 3), &fakeEval{})
-	for _, tr := range random {
-		require.Equal(t, -1, tr.Parent)
+}
+
+func TestMethod(t *testing.T) {
+	cfg := testConfig(StrategyEvolution, 10, 1)
+	require.Equal(t, "evolution (P=8, S=3, parents by reward)", cfg.Method())
+	cfg.Selection = SelectPareto
+	require.Equal(t, "evolution (P=8, S=3, parents by pareto)", cfg.Method())
+	require.Equal(t, "random", testConfig(StrategyRandom, 10, 1).Method())
+}
+
+func TestTournamentSelection(t *testing.T) {
+	r := SoftReward(1)
+	trial := func(i int, acc, lat float64) Trial {
+		return Trial{Index: i, Status: TrialOK, Acc: acc, LatMs: lat, Reward: r.Of(acc, lat)}
 	}
+	pop := []Trial{
+		trial(0, 0.80, 0.9), // dominated by 2 and 4; the second-highest reward
+		trial(1, 0.60, 0.2), // on the front, the lowest reward
+		trial(2, 0.85, 0.5), // on the front
+		{Index: 3, Status: TrialFailed},
+		trial(4, 0.83, 0.6), // dominated by 2
+	}
+	require.Equal(t, []int{2, 0, 0, 5, 1}, []int{dominatedBy(pop, &pop[0]), dominatedBy(pop, &pop[1]),
+		dominatedBy(pop, &pop[2]), dominatedBy(pop, &pop[3]), dominatedBy(pop, &pop[4])})
+	differ := 0
+	for seed := range uint64(50) {
+		byReward := tournament(pop, 2, false, rand.New(rand.NewPCG(seed, 0)))
+		byPareto := tournament(pop, 2, true, rand.New(rand.NewPCG(seed, 0)))
+		// The same two members are sampled; reward takes the higher reward,
+		// pareto the less dominated one.
+		if byReward == byPareto {
+			continue
+		}
+		differ++
+		require.Greater(t, byReward.Reward, byPareto.Reward)
+		require.Less(t, dominatedBy(pop, byPareto), dominatedBy(pop, byReward))
+	}
+	require.Positive(t, differ, "some samples pick differently")
+	// The whole population sampled: both pick the highest reward, which is
+	// always on the front.
+	require.Equal(t, 2, tournament(pop, len(pop), true, rand.New(rand.NewPCG(1, 0))).Index)
+	require.Equal(t, 2, tournament(pop, len(pop), false, rand.New(rand.NewPCG(1, 0))).Index)
 }
 
 // In a space smaller than the trial budget, a search redraws a repeated
@@ -175,6 +227,7 @@ func TestSearchConfigValidate(t *testing.T) {
 		{func(c *SearchConfig) { c.Trials = 0 }, "trials"},
 		{func(c *SearchConfig) { c.Population = 1 }, "population"},
 		{func(c *SearchConfig) { c.SampleSize = 9 }, "sample"},
+		{func(c *SearchConfig) { c.Selection = "nsga" }, `selection "nsga"`},
 		{func(c *SearchConfig) { c.Reward.TargetMs = -1 }, "target latency"},
 	} {
 		bad := cfg

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
 # Evolution against random search at an equal trial budget on several seeds:
-# one search per (strategy, seed), no final training, then `nasrun pareto`
+# one search per (arm, seed), no final training, then `nasrun pareto`
 # compares the runs' accuracy–latency fronts by hypervolume (one reference
-# point for all runs). Re-running continues unfinished runs (--resume) and
-# skips finished ones, so the comparison survives an interruption.
+# point and one latency scale for all runs). Re-running continues
+# unfinished runs (--resume) and skips finished ones, so the comparison
+# survives an interruption.
 #
-#   scripts/evo-vs-random.sh [OUT_DIR]   (environment: SEEDS, TRIALS, NASRUN, EXTRA)
+#   scripts/evo-vs-random.sh [OUT_DIR]   (environment: SEEDS, TRIALS, ARMS, NASRUN, EXTRA)
+#
+# ARMS lists the searches: evolution-pareto (parents chosen by Pareto
+# dominance), evolution-reward (by MnasNet's reward, evolve's default) and
+# random.
 set -euo pipefail
 out="${1:-runs/evo-vs-random}"
 seeds="${SEEDS:-1 2 3}"
 trials="${TRIALS:-30}"
+arms="${ARMS:-evolution-pareto evolution-reward random}"
 nasrun="${NASRUN:-bin/nasrun}"
-# A smaller proxy than the default search's, so that 6 runs take ~20 minutes
+# A smaller proxy than the default search's, so that 9 runs take ~25 minutes
 # on 2 cores: 2,000 images at batch 32 (63 steps; at batch 64 the nets stay
 # near chance); population and sample as a 30-trial evolution needs them.
 flags=(--trials "$trials" --population 8 --sample 3 --proxy-images 2000 --proxy-batch 32 --val-images 1000
@@ -19,8 +25,14 @@ flags=(--trials "$trials" --population 8 --sample 3 --proxy-images 2000 --proxy-
 mkdir -p "$out"
 dirs=()
 for seed in $seeds; do
-  for strategy in evolution random; do
-    dir="$out/$strategy-seed$seed"
+  for arm in $arms; do
+    case "$arm" in
+      evolution-pareto) how=(--strategy evolution --selection pareto) ;;
+      evolution-reward) how=(--strategy evolution --selection reward) ;;
+      random) how=(--strategy random) ;;
+      *) echo "unknown arm $arm (want evolution-pareto, evolution-reward or random)" >&2; exit 2 ;;
+    esac
+    dir="$out/$arm-seed$seed"
     dirs+=("$dir")
     if [ -e "$dir/report.md" ]; then
       echo "== $dir: finished"
@@ -29,7 +41,7 @@ for seed in $seeds; do
       "$nasrun" evolve --resume "$dir"
     else
       echo "== $dir"
-      "$nasrun" evolve --strategy "$strategy" --seed "$seed" --out "$dir" "${flags[@]}"
+      "$nasrun" evolve "${how[@]}" --seed "$seed" --out "$dir" "${flags[@]}"
     fi
   done
 done

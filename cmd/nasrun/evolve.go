@@ -80,6 +80,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 	trials := fs.Int("trials", def.Search.Trials, "number of trials (candidate networks)")
 	pop := fs.Int("population", def.Search.Population, "population size P: the P most recent trials (the oldest dies)")
 	sample := fs.Int("sample", def.Search.SampleSize, "tournament size S: a parent is the best of S random members")
+	selection := fs.String("selection", nas.SelectReward, "what makes the best of the S members: reward (MnasNet's objective), or pareto (the fewest members dominating it on accuracy and latency, then reward; spreads the search along the front)")
 	seed := fs.Uint64("seed", def.Search.Seed, "random seed; a run is reproducible from it")
 	target := fs.Float64("target-latency", 0, "latency target T in ms (default: the measured latency of the mbv3-like reference net)")
 	hard := fs.Bool("hard", false, "hard latency constraint: α = 0, β = −1 (default soft: α = β = −0.07)")
@@ -128,8 +129,8 @@ func runEvolve(args []string, stdout io.Writer) error {
 		}
 	} else {
 		s = def
-		s.Search.Strategy, s.Search.Trials, s.Search.Population, s.Search.SampleSize, s.Search.Seed =
-			*strategy, *trials, *pop, *sample, *seed
+		s.Search.Strategy, s.Search.Trials, s.Search.Population, s.Search.SampleSize, s.Search.Seed, s.Search.Selection =
+			*strategy, *trials, *pop, *sample, *seed, *selection
 		s.Search.Space.Choices.MaxLayers = *maxLayers
 		switch {
 		case *hard:

@@ -77,9 +77,8 @@ func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, std
 			return err
 		}
 	}
-	st.println("nasrun evolve: %s, %d trials (P=%d, S=%d, seed %d), target %.3f ms (%s), w = %g/%g",
-		s.Search.Strategy, s.Search.Trials, s.Search.Population, s.Search.SampleSize, s.Search.Seed,
-		s.Search.Reward.TargetMs, s.TargetFrom, s.Search.Reward.Alpha, s.Search.Reward.Beta)
+	st.println("nasrun evolve: %s, %d trials, seed %d, target %.3f ms (%s), w = %g/%g",
+		s.Search.Method(), s.Search.Trials, s.Search.Seed, s.Search.Reward.TargetMs, s.TargetFrom, s.Search.Reward.Alpha, s.Search.Reward.Beta)
 	st.println("latency on %s/%s %s (%s kernels, %d thread), %s; training on %d threads, %s kernels; run directory %s",
 		dev.OS, dev.Arch, dev.CPU, dev.Kernels, max(1, s.Latency.Opt.Threads), latencyWhere(s), nt, kernels.Active(), dir)
 
@@ -395,7 +394,7 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 	rep := nas.ReportInput{
 		Title: "nasrun evolve report",
 		Settings: []string{
-			fmt.Sprintf("strategy %s, %d trials, population %d, sample %d, seed %d", s.Search.Strategy, s.Search.Trials, s.Search.Population, s.Search.SampleSize, s.Search.Seed),
+			fmt.Sprintf("strategy %s, %d trials, seed %d", s.Search.Method(), s.Search.Trials, s.Search.Seed),
 			fmt.Sprintf("reward ACC×(LAT/T)^w with T = %.3f ms (%s), α = %g, β = %g", s.Search.Reward.TargetMs, s.TargetFrom, s.Search.Reward.Alpha, s.Search.Reward.Beta),
 			fmt.Sprintf("proxy training: %d images, %d epoch(s), %s lr %g, batch %d; validation on %d held-out training images", s.ProxyImages, s.Proxy.Epochs, s.Proxy.Optimizer, s.Proxy.LR, s.Proxy.BatchSize, s.ValImages),
 			fmt.Sprintf("latency: batch 1, %d thread(s), median of %d runs, %s", max(1, s.Latency.Opt.Threads), s.Latency.Opt.Runs, latencyWhere(s)),

@@ -111,16 +111,18 @@ func TestParetoCommand(t *testing.T) {
 	dataDir := fakeData(t, 300, 60)
 	base := t.TempDir()
 	var dirs []string
-	for _, strategy := range []string{"evolution", "random"} {
+	for strategy, method := range map[string]string{"evolution": "evolution (P=3, S=2, parents by pareto)", "random": "random"} {
 		out := filepath.Join(base, strategy)
 		dirs = append(dirs, out)
-		_, stderr, code := nasrun(smallEvolve(dataDir, out, "--strategy", strategy, "--final-top", "0", "--references", "none", "--target-latency", "0.5")...)
+		stdout, stderr, code := nasrun(smallEvolve(dataDir, out, "--strategy", strategy, "--selection", "pareto",
+			"--final-top", "0", "--references", "none", "--target-latency", "0.5")...)
 		require.Equal(t, 0, code, stderr)
+		require.Contains(t, stdout, "nasrun evolve: "+method+", 5 trials")
 	}
 	stdout, stderr, code := nasrun(append([]string{"pareto", "-v", "--trials", "4"}, dirs...)...)
 	require.Equal(t, 0, code, stderr)
-	require.Contains(t, stdout, "evolution  hypervolume")
-	require.Contains(t, stdout, "random     hypervolume")
+	require.Contains(t, stdout, "evolution/pareto   hypervolume")
+	require.Contains(t, stdout, "random             hypervolume")
 	require.Contains(t, stdout, "| 4 |")
 	_, stderr, code = nasrun("pareto")
 	require.Equal(t, 1, code)

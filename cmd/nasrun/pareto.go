@@ -30,7 +30,8 @@ func runPareto(args []string, stdout io.Writer) error {
 		"Reads the trial logs of search runs (nasrun evolve --out DIR) and prints, for each run,\n"+
 			"its Pareto front (proxy accuracy vs latency) and hypervolume, all against one reference\n"+
 			"point (the lowest accuracy and highest latency over all runs' ok trials), then the mean\n"+
-			"hypervolume per strategy: evolution vs random at an equal trial budget.")
+			"hypervolume per strategy (evolution by its parent selection): evolution vs random at an\n"+
+			"equal trial budget.")
 	verbose := fs.Bool("v", false, "also list each run's front")
 	raw := fs.Bool("raw-latency", false, "compare the runs' latencies as logged, without rescaling them to one calibration baseline")
 	trials := fs.Int("trials", 0, "use only each run's first N trials (0: all), to compare at an equal budget")
@@ -55,7 +56,7 @@ func runPareto(args []string, stdout io.Writer) error {
 			return err
 		}
 		settings = append(settings, s)
-		runs = append(runs, runSummary{dir: dir, strategy: s.Search.Strategy, seed: s.Search.Seed, trials: ts})
+		runs = append(runs, runSummary{dir: dir, strategy: arm(s.Search), seed: s.Search.Seed, trials: ts})
 	}
 	if !*raw {
 		if scales, note := commonLatencyScale(settings); scales != nil {
@@ -110,7 +111,7 @@ func runPareto(args []string, stdout io.Writer) error {
 	for _, s := range names {
 		hv := byStrategy[s]
 		mean, sd := meanSD(hv)
-		fmt.Fprintf(stdout, "%-10s hypervolume %.5f ± %.5f over %d run(s)\n", s, mean, sd, len(hv))
+		fmt.Fprintf(stdout, "%-18s hypervolume %.5f ± %.5f over %d run(s)\n", s, mean, sd, len(hv))
 	}
 	if *verbose {
 		for _, r := range runs {
@@ -121,6 +122,18 @@ func runPareto(args []string, stdout io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// arm names how a run searched: "random", or "evolution/" and its parent
+// selection.
+func arm(c nas.SearchConfig) string {
+	if c.Strategy != nas.StrategyEvolution {
+		return c.Strategy
+	}
+	if c.Selection == "" {
+		return c.Strategy + "/" + nas.SelectReward
+	}
+	return c.Strategy + "/" + c.Selection
 }
 
 // commonLatencyScale puts runs whose latencies were calibrated against
