@@ -112,6 +112,9 @@ func (m *BatchNorm2d) forwardAct(c *Ctx, x *autograd.Var, act Act) *autograd.Var
 	n := len(x.Value.Data) / max(len(mean), 1)
 	unbias := float32(n) / float32(max(n-1, 1))
 	mom := m.Momentum
+	if c.BNMomentum > 0 {
+		mom = c.BNMomentum
+	}
 	rm, rv := m.RunMean.Data, m.RunVar.Data
 	for j := range rm {
 		rm[j] = (1-mom)*rm[j] + mom*mean[j]

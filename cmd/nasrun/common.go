@@ -51,6 +51,7 @@ func recipeFlags(fs *flag.FlagSet, def train.Recipe, prefix, label string) func(
 	fs.BoolVar(&r.Flip, p+"flip", def.Flip, label+"random horizontal flips")
 	fs.IntVar(&r.CropPad, p+"crop-pad", def.CropPad, label+"random crops after padding by this many pixels (0: off)")
 	fs.Float64Var(&r.ClipNorm, p+"clip", def.ClipNorm, label+"clip the gradient norm to this (0: off)")
+	fs.IntVar(&r.BNBatches, p+"bn-batches", def.BNBatches, label+"after the last epoch, recompute batch-norm statistics as the average over this many training batches (0: keep the running averages)")
 	return func() train.Recipe { return r }
 }
 

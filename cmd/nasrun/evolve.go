@@ -59,6 +59,10 @@ type latencySettings struct {
 const (
 	calibrationRef       = "mbv3-like"
 	calibrationBaselines = 10
+	// proxyBNBatches: a proxy run is too short for the running batch-norm
+	// averages to settle, so they are recomputed on this many batches
+	// (train.RecalibrateBatchNorm).
+	proxyBNBatches = 20
 )
 
 const settingsVersion = 1
@@ -180,6 +184,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 func defaultEvolveSettings() evolveSettings {
 	proxy := train.DefaultRecipe()
 	proxy.Epochs, proxy.LR = 1, 0.2
+	proxy.BNBatches = proxyBNBatches
 	final := train.DefaultRecipe()
 	// The defaults fit a search with its final stage into 15 minutes on a
 	// 2-core machine; measured there (make evolve, README): 12 proxy trials

@@ -396,7 +396,8 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 		Settings: []string{
 			fmt.Sprintf("strategy %s, %d trials, seed %d", s.Search.Method(), s.Search.Trials, s.Search.Seed),
 			fmt.Sprintf("reward ACC×(LAT/T)^w with T = %.3f ms (%s), α = %g, β = %g", s.Search.Reward.TargetMs, s.TargetFrom, s.Search.Reward.Alpha, s.Search.Reward.Beta),
-			fmt.Sprintf("proxy training: %d images, %d epoch(s), %s lr %g, batch %d; validation on %d held-out training images", s.ProxyImages, s.Proxy.Epochs, s.Proxy.Optimizer, s.Proxy.LR, s.Proxy.BatchSize, s.ValImages),
+			fmt.Sprintf("proxy training: %d images, %d epoch(s), %s lr %g, batch %d, batch-norm statistics recomputed on %d batches; validation on %d held-out training images",
+				s.ProxyImages, s.Proxy.Epochs, s.Proxy.Optimizer, s.Proxy.LR, s.Proxy.BatchSize, s.Proxy.BNBatches, s.ValImages),
 			fmt.Sprintf("latency: batch 1, %d thread(s), median of %d runs, %s", max(1, s.Latency.Opt.Threads), s.Latency.Opt.Runs, latencyWhere(s)),
 			fmt.Sprintf("final training: %d epochs on %d images, %s lr %g %s, batch %d; test set (%d images) used once per model", s.Final.Epochs, splits.Train.N, s.Final.Optimizer, s.Final.LR, s.Final.Schedule, s.Final.BatchSize, splits.Test.N),
 			fmt.Sprintf("data: %s", splits.Dir),

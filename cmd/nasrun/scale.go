@@ -67,7 +67,7 @@ func runScale(args []string, stdout io.Writer) error {
 	proxyImages := fs.Int("proxy-images", 6000, "training images for each proxy training")
 	valImages := fs.Int("val-images", 2000, "held-out training images for validation (never the test set)")
 	def := train.DefaultRecipe()
-	def.Epochs = 1
+	def.Epochs, def.BNBatches = 1, proxyBNBatches
 	proxy := recipeFlags(fs, def, "proxy-", "proxy training")
 	seed := fs.Uint64("seed", 1, "random seed")
 	latRuns := fs.Int("latency-runs", 30, "timed runs per latency measurement (median)")
