@@ -1,10 +1,13 @@
 package nas
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -20,9 +23,10 @@ const (
 	// SelectReward picks the member with the highest reward, MnasNet's
 	// single objective (the default).
 	SelectReward = "reward"
-	// SelectPareto picks the member that the fewest members of the
-	// population dominate on accuracy and latency, then the highest reward:
-	// every part of the front breeds, which widens it.
+	// SelectPareto picks by NSGA-II's crowded comparison on accuracy and
+	// latency within the population (non-domination level, then crowding
+	// distance), then the highest reward: every part of the front breeds,
+	// its two ends first, which widens it.
 	SelectPareto = "pareto"
 )
 
@@ -246,40 +250,90 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 
 // tournament samples s distinct members of pop uniformly and returns the
 // one with the highest reward (failed trials have reward 0), or, by pareto,
-// the one dominated by the fewest members of pop and then the highest
-// reward; the earliest on ties.
+// NSGA-II's crowded comparison within pop: the lowest non-domination level,
+// then the largest crowding distance, then the highest reward. Ties go to
+// the earliest trial.
 func tournament(pop []Trial, s int, pareto bool, rng *rand.Rand) *Trial {
 	perm := rng.Perm(len(pop))[:s]
-	rank := func(t *Trial) int {
-		if !pareto {
-			return 0
-		}
-		return dominatedBy(pop, t)
+	level, crowd := make([]int, len(pop)), make([]float64, len(pop))
+	if pareto {
+		level, crowd = paretoLevels(pop)
 	}
-	best, bestRank := &pop[perm[0]], rank(&pop[perm[0]])
+	b := perm[0]
 	for _, j := range perm[1:] {
-		c := &pop[j]
-		r := rank(c)
-		if r < bestRank || r == bestRank && (c.Reward > best.Reward || c.Reward == best.Reward && c.Index < best.Index) {
-			best, bestRank = c, r
+		switch {
+		case level[j] != level[b]:
+			if level[j] < level[b] {
+				b = j
+			}
+		case crowd[j] != crowd[b]:
+			if crowd[j] > crowd[b] {
+				b = j
+			}
+		case pop[j].Reward != pop[b].Reward:
+			if pop[j].Reward > pop[b].Reward {
+				b = j
+			}
+		case pop[j].Index < pop[b].Index:
+			b = j
 		}
 	}
-	return best
+	return &pop[b]
 }
 
-// dominatedBy counts the ok members of pop that dominate t on accuracy and
-// latency; a failed t counts as dominated by all of pop.
-func dominatedBy(pop []Trial, t *Trial) int {
-	if t.Status != TrialOK {
-		return len(pop)
-	}
-	p, n := Point{t.Acc, t.LatMs}, 0
-	for k := range pop {
-		if pop[k].Status == TrialOK && (Point{pop[k].Acc, pop[k].LatMs}).Dominates(p) {
-			n++
+// paretoLevels sorts pop into non-domination levels on accuracy and
+// latency (0: the members no other dominates; 1: those only level 0
+// dominates; …; failed trials after every ok one) and returns each
+// member's level and its crowding distance within its level: the
+// normalized gap between its neighbours on both objectives, infinite at
+// the level's two ends, so that the ends and the sparse parts of a front
+// win ties (NSGA-II).
+func paretoLevels(pop []Trial) (level []int, crowd []float64) {
+	level, crowd = make([]int, len(pop)), make([]float64, len(pop))
+	var left []int
+	for i := range pop {
+		if pop[i].Status == TrialOK {
+			left = append(left, i)
+		} else {
+			level[i] = len(pop)
 		}
 	}
-	return n
+	pt := func(i int) Point { return Point{pop[i].Acc, pop[i].LatMs} }
+	for l := 0; len(left) > 0; l++ {
+		var front, rest []int
+		for _, i := range left {
+			dominated := false
+			for _, j := range left {
+				if pt(j).Dominates(pt(i)) {
+					dominated = true
+					break
+				}
+			}
+			if dominated {
+				rest = append(rest, i)
+			} else {
+				front = append(front, i)
+				level[i] = l
+			}
+		}
+		// Along a front, latency rises as accuracy does: sort by latency.
+		slices.SortFunc(front, func(a, b int) int { return cmp.Compare(pop[a].LatMs, pop[b].LatMs) })
+		n := len(front)
+		crowd[front[0]], crowd[front[n-1]] = math.Inf(1), math.Inf(1)
+		latSpan := pop[front[n-1]].LatMs - pop[front[0]].LatMs
+		accSpan := pop[front[n-1]].Acc - pop[front[0]].Acc
+		for k := 1; k < n-1; k++ {
+			prev, next := &pop[front[k-1]], &pop[front[k+1]]
+			if latSpan > 0 {
+				crowd[front[k]] += (next.LatMs - prev.LatMs) / latSpan
+			}
+			if accSpan > 0 {
+				crowd[front[k]] += (next.Acc - prev.Acc) / accSpan
+			}
+		}
+		left = rest
+	}
+	return level, crowd
 }
 
 // bestTrial returns the ok trial with the highest reward, the earliest on

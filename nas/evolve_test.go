@@ -146,32 +146,41 @@ func TestTournamentSelection(t *testing.T) {
 		return Trial{Index: i, Status: TrialOK, Acc: acc, LatMs: lat, Reward: r.Of(acc, lat)}
 	}
 	pop := []Trial{
-		trial(0, 0.80, 0.9), // dominated by 2 and 4; the second-highest reward
-		trial(1, 0.60, 0.2), // on the front, the lowest reward
-		trial(2, 0.85, 0.5), // on the front
+		trial(0, 0.80, 0.9), // dominated by 2 and 4: level 2
+		trial(1, 0.60, 0.2), // on the front (its fast end), the lowest reward
+		trial(2, 0.85, 0.5), // on the front (its accurate end)
 		{Index: 3, Status: TrialFailed},
-		trial(4, 0.83, 0.6), // dominated by 2
+		trial(4, 0.83, 0.6), // dominated by 2 only: level 1
 	}
-	require.Equal(t, []int{2, 0, 0, 5, 1}, []int{dominatedBy(pop, &pop[0]), dominatedBy(pop, &pop[1]),
-		dominatedBy(pop, &pop[2]), dominatedBy(pop, &pop[3]), dominatedBy(pop, &pop[4])})
+	level, crowd := paretoLevels(pop)
+	require.Equal(t, []int{2, 0, 0, 5, 1}, level)
+	require.Equal(t, []float64{math.Inf(1), math.Inf(1), math.Inf(1), 0, math.Inf(1)}, crowd)
 	differ := 0
 	for seed := range uint64(50) {
 		byReward := tournament(pop, 2, false, rand.New(rand.NewPCG(seed, 0)))
 		byPareto := tournament(pop, 2, true, rand.New(rand.NewPCG(seed, 0)))
 		// The same two members are sampled; reward takes the higher reward,
-		// pareto the less dominated one.
+		// pareto the lower level.
 		if byReward == byPareto {
 			continue
 		}
 		differ++
 		require.Greater(t, byReward.Reward, byPareto.Reward)
-		require.Less(t, dominatedBy(pop, byPareto), dominatedBy(pop, byReward))
+		require.Less(t, level[byPareto.Index], level[byReward.Index])
 	}
 	require.Positive(t, differ, "some samples pick differently")
-	// The whole population sampled: both pick the highest reward, which is
-	// always on the front.
 	require.Equal(t, 2, tournament(pop, len(pop), true, rand.New(rand.NewPCG(1, 0))).Index)
 	require.Equal(t, 2, tournament(pop, len(pop), false, rand.New(rand.NewPCG(1, 0))).Index)
+
+	// One front: its ends win over a middle member of higher reward.
+	front := []Trial{trial(0, 0.60, 0.1), trial(1, 0.80, 0.5), trial(2, 0.81, 2.0), trial(3, 0.82, 3.0)}
+	level, crowd = paretoLevels(front)
+	require.Equal(t, []int{0, 0, 0, 0}, level)
+	require.InDelta(t, (2.0-0.1)/2.9+(0.81-0.60)/0.22, crowd[1], 1e-12)
+	require.InDelta(t, (3.0-0.5)/2.9+(0.82-0.80)/0.22, crowd[2], 1e-12)
+	require.Greater(t, front[1].Reward, front[3].Reward)
+	require.Equal(t, 1, tournament(front, 4, false, rand.New(rand.NewPCG(1, 0))).Index)
+	require.Equal(t, 3, tournament(front, 4, true, rand.New(rand.NewPCG(1, 0))).Index, "the accurate end: infinite crowding, a higher reward than the fast end")
 }
 
 // In a space smaller than the trial budget, a search redraws a repeated

@@ -8,9 +8,9 @@
 #
 #   scripts/evo-vs-random.sh [OUT_DIR]   (environment: SEEDS, TRIALS, ARMS, NASRUN, EXTRA)
 #
-# ARMS lists the searches: evolution-pareto (parents chosen by Pareto
-# dominance), evolution-reward (by MnasNet's reward, evolve's default) and
-# random.
+# ARMS lists the searches: evolution-pareto (parents chosen by NSGA-II's
+# crowded comparison on accuracy and latency), evolution-reward (by
+# MnasNet's reward, evolve's default) and random.
 set -euo pipefail
 out="${1:-runs/evo-vs-random}"
 seeds="${SEEDS:-1 2 3}"

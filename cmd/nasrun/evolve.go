@@ -84,7 +84,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 	trials := fs.Int("trials", def.Search.Trials, "number of trials (candidate networks)")
 	pop := fs.Int("population", def.Search.Population, "population size P: the P most recent trials (the oldest dies)")
 	sample := fs.Int("sample", def.Search.SampleSize, "tournament size S: a parent is the best of S random members")
-	selection := fs.String("selection", nas.SelectReward, "what makes the best of the S members: reward (MnasNet's objective), or pareto (the fewest members dominating it on accuracy and latency, then reward; spreads the search along the front)")
+	selection := fs.String("selection", nas.SelectReward, "what makes the best of the S members: reward (MnasNet's objective), or pareto (NSGA-II's crowded comparison on accuracy and latency within the population, then reward; spreads the search along the front)")
 	seed := fs.Uint64("seed", def.Search.Seed, "random seed; a run is reproducible from it")
 	target := fs.Float64("target-latency", 0, "latency target T in ms (default: the measured latency of the mbv3-like reference net)")
 	hard := fs.Bool("hard", false, "hard latency constraint: α = 0, β = −1 (default soft: α = β = −0.07)")
