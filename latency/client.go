@@ -16,7 +16,8 @@ import (
 )
 
 // Client measures on a latency server (`nasrun latency-server`) at URL,
-// e.g. "http://192.168.1.20:8765". It implements [Measurer].
+// e.g. "http://192.168.1.20:8765". It implements [Measurer] and
+// [PairMeasurer].
 type Client struct {
 	URL string
 	// HTTP is the client to use; nil means one without a timeout (a
@@ -52,6 +53,22 @@ func (c Client) MeasureParts(ctx context.Context, g nas.Genome, keys []string, o
 	var ps []PartStats
 	err := c.do(ctx, http.MethodPost, "/parts", q, g.Encode(), &ps)
 	return ps, err
+}
+
+// MeasurePair asks the server to time g and ref run by run in turn
+// (POST /measure-pair), which makes Client a [PairMeasurer].
+func (c Client) MeasurePair(ctx context.Context, g, ref nas.Genome, opt Options) (Stats, Stats, error) {
+	body, err := json.Marshal(PairRequest{Genome: g.Encode(), Ref: ref.Encode()})
+	if err != nil {
+		return Stats{}, Stats{}, err
+	}
+	var ps PairStats
+	err = c.do(ctx, http.MethodPost, "/measure-pair", optionQuery(opt), body, &ps)
+	var se *ServerError
+	if errors.As(err, &se) && se.Code == http.StatusNotFound {
+		err = fmt.Errorf("%w (a nasrun older than this one on the device? copy this nasrun there, or measure without --latency-calibrate)", err)
+	}
+	return ps.Genome, ps.Ref, err
 }
 
 // optionQuery encodes the options the caller set (the server's defaults

@@ -1,6 +1,7 @@
 package latency
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,11 @@ const (
 //	GET  /healthz            {"ok": true, "device": Device}
 //	POST /measure?threads=&runs=&warmup=&no_pin=     body: a genome → Stats
 //	POST /parts?keys=K1,K2&threads=&runs=&warmup=&no_pin= body: a genome → []PartStats
+//	POST /measure-pair?threads=&runs=&warmup=&no_pin=
+//	     body: {"genome": a genome, "ref": a genome} → {"genome": Stats, "ref": Stats}
+//
+// /measure-pair times the two networks run by run in turn ([Local.MeasurePair]),
+// which [Calibrated] uses: a phone that throttles mid-measurement slows both.
 //
 // Errors are JSON {"error": "..."}: 400 for a bad genome (the message
 // names the field) or a bad parameter, 413 for a body over MaxBody, 405
@@ -69,6 +75,7 @@ func NewServer(defaults Options) *Server {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("POST /measure", s.measure)
 	s.mux.HandleFunc("POST /parts", s.parts)
+	s.mux.HandleFunc("POST /measure-pair", s.measurePair)
 	return s
 }
 
@@ -123,13 +130,66 @@ func (s *Server) parts(w http.ResponseWriter, r *http.Request) {
 	s.serve(w, r, func(ctx context.Context) (any, error) { return Local{}.MeasureParts(ctx, g, keys, opt) })
 }
 
+// PairRequest is the body of POST /measure-pair.
+type PairRequest struct {
+	Genome json.RawMessage `json:"genome"`
+	Ref    json.RawMessage `json:"ref"`
+}
+
+// PairStats is the answer of POST /measure-pair.
+type PairStats struct {
+	Genome Stats `json:"genome"`
+	Ref    Stats `json:"ref"`
+}
+
+func (s *Server) measurePair(w http.ResponseWriter, r *http.Request) {
+	opt, body, ok := s.read(w, r)
+	if !ok {
+		return
+	}
+	var req PairRequest
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, `want {"genome": …, "ref": …}: `+err.Error())
+		return
+	}
+	g, err := s.genome("genome", req.Genome)
+	if err == nil {
+		var ref nas.Genome
+		if ref, err = s.genome("ref", req.Ref); err == nil {
+			s.serve(w, r, func(ctx context.Context) (any, error) {
+				st, rst, err := Local{}.MeasurePair(ctx, g, ref, opt)
+				return PairStats{st, rst}, err
+			})
+			return
+		}
+	}
+	writeError(w, http.StatusBadRequest, err.Error())
+}
+
 // request reads and checks a measurement request: the options from the
 // query, the genome from the body. It answers the error itself.
 func (s *Server) request(w http.ResponseWriter, r *http.Request) (nas.Genome, Options, bool) {
-	opt, err := s.options(r.URL.Query())
+	opt, body, ok := s.read(w, r)
+	if !ok {
+		return nas.Genome{}, opt, false
+	}
+	g, err := s.genome("genome", body)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, err.Error())
 		return nas.Genome{}, opt, false
+	}
+	return g, opt, true
+}
+
+// read reads a request's options from the query and its body, up to
+// MaxBody. It answers the error itself.
+func (s *Server) read(w http.ResponseWriter, r *http.Request) (Options, []byte, bool) {
+	opt, err := s.options(r.URL.Query())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return opt, nil, false
 	}
 	maxBody := s.MaxBody
 	if maxBody <= 0 {
@@ -143,22 +203,26 @@ func (s *Server) request(w http.ResponseWriter, r *http.Request) (nas.Genome, Op
 		} else {
 			writeError(w, http.StatusBadRequest, "reading the request: "+err.Error())
 		}
-		return nas.Genome{}, opt, false
+		return opt, nil, false
 	}
-	g, err := nas.Parse(body)
+	return opt, body, true
+}
+
+// genome parses and checks the genome JSON of a request; the error starts
+// with what (e.g. "genome: ").
+func (s *Server) genome(what string, data []byte) (nas.Genome, error) {
+	g, err := nas.Parse(data)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, "genome: "+err.Error())
-		return nas.Genome{}, opt, false
+		return g, fmt.Errorf("%s: %w", what, err)
 	}
 	maxMMACs := s.MaxMMACs
 	if maxMMACs <= 0 {
 		maxMMACs = DefaultMaxMMACs
 	}
 	if m := g.Cost().MACs; m > maxMMACs*1e6 {
-		writeError(w, http.StatusBadRequest, fmt.Sprintf("genome: %.0f million MACs is over this server's limit of %d", float64(m)/1e6, maxMMACs))
-		return nas.Genome{}, opt, false
+		return g, fmt.Errorf("%s: %.0f million MACs is over this server's limit of %d", what, float64(m)/1e6, maxMMACs)
 	}
-	return g, opt, true
+	return g, nil
 }
 
 // options parses threads, runs, warmup and no_pin over s.Defaults.

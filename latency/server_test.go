@@ -47,6 +47,13 @@ func TestServerMeasure(t *testing.T) {
 	requireSane(t, st, 4)
 	require.Equal(t, 1, st.Warmup, "the server's default")
 
+	code, body = post(t, ts.URL+"/measure-pair?runs=5", `{"genome": `+genomeJSON(t, "ghost-like")+`, "ref": `+genomeJSON(t, "mbv3-like")+`}`)
+	require.Equal(t, http.StatusOK, code, body)
+	var pair PairStats
+	require.NoError(t, json.Unmarshal([]byte(body), &pair))
+	requireSane(t, pair.Genome, 5)
+	requireSane(t, pair.Ref, 5)
+
 	code, body = post(t, ts.URL+"/parts?keys=head_h7w7_c96-192-10_hswish&warmup=0", genomeJSON(t, "mbv3-like"))
 	require.Equal(t, http.StatusOK, code, body)
 	var ps []PartStats
@@ -74,6 +81,10 @@ func TestServerErrors(t *testing.T) {
 		{"bad no_pin", "/measure?no_pin=maybe", genomeJSON(t, "mbv3-like"), 400, "parameter no_pin"},
 		{"too big a network", "/measure", strings.Replace(genomeJSON(t, "mbv3-like"), `"h": 28, "w": 28`, `"h": 4096, "w": 4096`, 1), 400, "million MACs"},
 		{"too big a body", "/measure", strings.Repeat(" ", DefaultMaxBody+1), 413, "over 1048576 bytes"},
+		{"pair: one genome", "/measure-pair", genomeJSON(t, "mbv3-like"), 400, `want {"genome": …, "ref": …}`},
+		{"pair: bad ref", "/measure-pair", `{"genome": ` + genomeJSON(t, "ghost-like") + `, "ref": ` + bad + `}`, 400, "ref: stages[2].k: 7 is not in the search space"},
+		{"pair: no genome", "/measure-pair", `{"ref": ` + genomeJSON(t, "ghost-like") + `}`, 400, "genome: "},
+		{"pair: bad runs", "/measure-pair?runs=0", `{}`, 400, "parameter runs"},
 	} {
 		code, body := post(t, ts.URL+c.path, c.body)
 		require.Equal(t, c.code, code, "%s: %s", c.name, body)
@@ -189,6 +200,17 @@ func TestClient(t *testing.T) {
 	require.Len(t, ps, 1)
 	require.Equal(t, PartStem, ps[0].Kind)
 
+	var _ PairMeasurer = c
+	gs, rs, err := c.MeasurePair(ctx, refNet(t, "ghost-like"), g, Options{Runs: 4})
+	require.NoError(t, err)
+	requireSane(t, gs, 4)
+	requireSane(t, rs, 4)
+	// Calibrated measures through the server's pair endpoint.
+	cal := &Calibrated{Measurer: c, Ref: g, BaseMs: rs.MedianMs}
+	st, err = cal.Measure(ctx, refNet(t, "ghost-like"), Options{Runs: 4})
+	require.NoError(t, err)
+	require.Positive(t, st.Calibration)
+
 	// The lookup table works through the client as through Local.
 	tab, err := OpenTable(ctx, "", c, Options{Runs: 2, Warmup: 1})
 	require.NoError(t, err)
@@ -234,6 +256,14 @@ func TestClientErrors(t *testing.T) {
 	require.ErrorContains(t, err, "418 I'm a teapot: teapot here")
 	_, err = Client{URL: ts.URL}.Device(ctx)
 	require.ErrorContains(t, err, "not what a latency server sends")
+
+	// A server without the pair endpoint (an older nasrun): the error says
+	// what to do.
+	old := httptest.NewServer(http.NotFoundHandler())
+	defer old.Close()
+	_, _, err = Client{URL: old.URL}.MeasurePair(ctx, g, g, Options{})
+	require.ErrorContains(t, err, "404 Not Found")
+	require.ErrorContains(t, err, "older than this one")
 
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()

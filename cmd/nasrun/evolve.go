@@ -97,7 +97,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 	latServer := fs.String("latency-server", "", "measure latency on a device running 'nasrun latency-server' at this `URL`")
 	latRuns := fs.Int("latency-runs", def.Latency.Opt.Runs, "timed runs per latency measurement (median)")
 	latThreads := fs.Int("latency-threads", def.Latency.Opt.Threads, "threads for latency measurement (batch 1)")
-	calibrate := fs.Bool("latency-calibrate", def.Latency.Calibrate, "pair each latency measurement with one of mbv3-like taken right after it and scale it by mbv3-like's latency at the start ÷ now, so that a device running slower for a while (thermal throttling, a busy neighbour) does not bias the search")
+	calibrate := fs.Bool("latency-calibrate", def.Latency.Calibrate, "measure mbv3-like with each candidate, their runs taking turns (here or on the latency server), and scale it by mbv3-like's latency at the start ÷ now, so that a device running slower for a while (thermal throttling, a busy neighbour) does not bias the search")
 	table := fs.Bool("latency-table", def.Table, "build a per-block latency lookup table on the device (DIR/latency-table.json), log each candidate's predicted latency and report the table's error")
 	prescreen := fs.Float64("prescreen", 0, "with the table: redraw candidates predicted slower than this × the target before training them (0: off; e.g. 1.5 with --hard)")
 	finalTop := fs.Int("final-top", def.FinalTop, "Pareto models to retrain longer and test at the end (highest reward first)")

@@ -111,6 +111,17 @@ func TestLatencyServerArm64EndToEnd(t *testing.T) {
 	require.LessOrEqual(t, st.MedianMs, st.P90Ms)
 	t.Logf("mbv3-like under emulation: %s (after %s)", st, time.Since(start).Round(time.Millisecond))
 
+	// The search's calibrated measurement: candidate and reference in turn
+	// on the device.
+	ghost, err := nas.RefNet("ghost-like")
+	require.NoError(t, err)
+	gs, rs, err := c.MeasurePair(ctx, ghost, g, latency.Options{Runs: 2, Warmup: 1})
+	require.NoError(t, err)
+	require.Equal(t, 2, gs.Runs)
+	require.Equal(t, "arm64", rs.Device.Arch)
+	require.Positive(t, gs.MedianMs)
+	require.Positive(t, rs.MedianMs)
+
 	bad := g.Clone()
 	bad.Stages[0].Expand = 4
 	_, err = c.Measure(ctx, bad, latency.Options{Runs: 1})
