@@ -155,17 +155,18 @@ func (s *Server) measurePair(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g, err := s.genome("genome", req.Genome)
+	var ref nas.Genome
 	if err == nil {
-		var ref nas.Genome
-		if ref, err = s.genome("ref", req.Ref); err == nil {
-			s.serve(w, r, func(ctx context.Context) (any, error) {
-				st, rst, err := Local{}.MeasurePair(ctx, g, ref, opt)
-				return PairStats{st, rst}, err
-			})
-			return
-		}
+		ref, err = s.genome("ref", req.Ref)
 	}
-	writeError(w, http.StatusBadRequest, err.Error())
+	if err != nil {
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	}
+	s.serve(w, r, func(ctx context.Context) (any, error) {
+		st, rst, err := Local{}.MeasurePair(ctx, g, ref, opt)
+		return PairStats{st, rst}, err
+	})
 }
 
 // request reads and checks a measurement request: the options from the

@@ -55,17 +55,22 @@ type SearchConfig struct {
 // its prediction, and a repeat then reuses the earlier trial's results.
 const MaxRedraws = 20
 
+// ParentSelection returns the selection evolution uses: Selection, or
+// SelectReward when it is empty.
+func (c SearchConfig) ParentSelection() string {
+	if c.Selection == "" {
+		return SelectReward
+	}
+	return c.Selection
+}
+
 // Method describes how the search picks its candidates, e.g. "evolution
 // (P=8, S=3, parents by reward)" or "random".
 func (c SearchConfig) Method() string {
 	if c.Strategy != StrategyEvolution {
 		return c.Strategy
 	}
-	sel := c.Selection
-	if sel == "" {
-		sel = SelectReward
-	}
-	return fmt.Sprintf("%s (P=%d, S=%d, parents by %s)", c.Strategy, c.Population, c.SampleSize, sel)
+	return fmt.Sprintf("%s (P=%d, S=%d, parents by %s)", c.Strategy, c.Population, c.SampleSize, c.ParentSelection())
 }
 
 // Predictor is implemented by evaluators that can predict a genome's

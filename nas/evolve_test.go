@@ -135,6 +135,7 @@ func checkEvolution(t *testing.T, cfg SearchConfig, trials []Trial) {
 func TestMethod(t *testing.T) {
 	cfg := testConfig(StrategyEvolution, 10, 1)
 	require.Equal(t, "evolution (P=8, S=3, parents by reward)", cfg.Method())
+	require.Equal(t, SelectReward, cfg.ParentSelection(), "runs logged before the choice existed")
 	cfg.Selection = SelectPareto
 	require.Equal(t, "evolution (P=8, S=3, parents by pareto)", cfg.Method())
 	require.Equal(t, "random", testConfig(StrategyRandom, 10, 1).Method())

@@ -17,7 +17,7 @@ seeds="${SEEDS:-1 2 3}"
 trials="${TRIALS:-30}"
 arms="${ARMS:-evolution-pareto evolution-reward random}"
 nasrun="${NASRUN:-bin/nasrun}"
-# A smaller proxy than the default search's, so that 9 runs take ~25 minutes
+# A smaller proxy than the default search's, so that 9 runs take 25–30 minutes (24 and 29 measured)
 # on 2 cores: 2,000 images at batch 32 (63 steps; at batch 64 the nets stay
 # near chance); population and sample as a 30-trial evolution needs them.
 flags=(--trials "$trials" --population 8 --sample 3 --proxy-images 2000 --proxy-batch 32 --val-images 1000

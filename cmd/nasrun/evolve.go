@@ -187,9 +187,10 @@ func defaultEvolveSettings() evolveSettings {
 	proxy.BNBatches = proxyBNBatches
 	final := train.DefaultRecipe()
 	// The defaults fit a search with its final stage into 15 minutes on a
-	// 2-core machine; measured there (make evolve, README): 12 proxy trials
-	// on 3,000 images in 1 min 25 s, then the best model and mbv3-like
-	// trained for 2 epochs on the training split in 2 min 48 s and 3 min 24 s.
+	// 2-core machine; measured there (make evolve at 610c295, README): 12
+	// proxy trials on 3,000 images in 1 min 21 s, then the best model and
+	// mbv3-like trained for 2 epochs on the training split in 2 min 5 s and
+	// 2 min 43 s, 6 min 18 s in all.
 	final.Epochs = 2
 	return evolveSettings{
 		Version: settingsVersion,

@@ -130,17 +130,15 @@ func arm(c nas.SearchConfig) string {
 	if c.Strategy != nas.StrategyEvolution {
 		return c.Strategy
 	}
-	if c.Selection == "" {
-		return c.Strategy + "/" + nas.SelectReward
-	}
-	return c.Strategy + "/" + c.Selection
+	return c.Strategy + "/" + c.ParentSelection()
 }
 
 // commonLatencyScale puts runs whose latencies were calibrated against
 // mbv3-like on one scale. A calibrated latency is the candidate's time
 // relative to mbv3-like's, times the run's own baseline for mbv3-like, and
-// baselines taken at the start of different runs differ (by 30% on a shared
-// VM) while the relative times do not. So each run's latencies are scaled
+// baselines taken at the start of different runs differ (by up to 1.9×
+// between the runs of one comparison on the shared development VM) while
+// the relative times do not. So each run's latencies are scaled
 // by the fastest baseline ÷ its own. It returns nil (and no note) unless
 // every run was calibrated and their baselines differ.
 func commonLatencyScale(runs []evolveSettings) (scales []float64, note string) {
