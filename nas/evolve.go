@@ -48,6 +48,12 @@ type SearchConfig struct {
 	// before any training is spent on it. (A candidate whose architecture
 	// an earlier trial had is always redrawn.)
 	Prescreen float64 `json:"prescreen,omitempty"`
+	// Init, when set, starts the search from a known network: it is
+	// trial 0, and under evolution the rest of the first population are
+	// its one-mutation children instead of random samples (a local search
+	// around a design the user already has). Random search only adds it
+	// as trial 0.
+	Init *Genome `json:"init,omitempty"`
 }
 
 // MaxRedraws bounds how often a trial's candidate is redrawn (prescreened
@@ -65,12 +71,21 @@ func (c SearchConfig) ParentSelection() string {
 }
 
 // Method describes how the search picks its candidates, e.g. "evolution
-// (P=8, S=3, parents by reward)" or "random".
+// (P=8, S=3, parents by reward)", "random" or "evolution (P=8, S=3,
+// parents by pareto), starting from mbv3-like".
 func (c SearchConfig) Method() string {
-	if c.Strategy != StrategyEvolution {
-		return c.Strategy
+	m := c.Strategy
+	if c.Strategy == StrategyEvolution {
+		m = fmt.Sprintf("%s (P=%d, S=%d, parents by %s)", c.Strategy, c.Population, c.SampleSize, c.ParentSelection())
 	}
-	return fmt.Sprintf("%s (P=%d, S=%d, parents by %s)", c.Strategy, c.Population, c.SampleSize, c.ParentSelection())
+	if c.Init != nil {
+		from := c.Init.Name
+		if from == "" {
+			from = c.Init.Summary()
+		}
+		m += ", starting from " + from
+	}
+	return m
 }
 
 // Predictor is implemented by evaluators that can predict a genome's
@@ -102,7 +117,15 @@ func (c SearchConfig) Validate() error {
 	if err := c.Reward.Validate(); err != nil {
 		return err
 	}
-	return c.Space.Validate()
+	if err := c.Space.Validate(); err != nil {
+		return err
+	}
+	if c.Init != nil {
+		if err := c.Space.Contains(*c.Init); err != nil {
+			return fmt.Errorf("initial network: %w", err)
+		}
+	}
+	return nil
 }
 
 // Evaluator estimates a candidate network. Both methods must be
@@ -180,10 +203,18 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 	for k := range trials {
 		seen[trials[k].ID] = true
 	}
+	own := cfg.Init != nil && i == 0 // the user's own network: never redrawn
 	for draw := 0; ; draw++ {
-		if cfg.Strategy == StrategyRandom || i < cfg.Population {
+		switch {
+		case own:
+			t.Genome = cfg.Init.Clone()
+		case cfg.Init != nil && cfg.Strategy == StrategyEvolution && i < cfg.Population:
+			parent = &trials[0]
+			child, m := cfg.Space.Mutate(parent.Genome, rng)
+			t.Genome, t.Parent, t.Mutation = child, 0, &m
+		case cfg.Strategy == StrategyRandom || i < cfg.Population:
 			t.Genome = cfg.Space.Sample(rng)
-		} else {
+		default:
 			parent = tournament(trials[i-cfg.Population:i], cfg.SampleSize, cfg.Selection == SelectPareto, rng)
 			child, m := cfg.Space.Mutate(parent.Genome, rng)
 			t.Genome, t.Parent, t.Mutation = child, parent.Index, &m
@@ -206,7 +237,7 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 			return t, fmt.Errorf("trial %d: predicting latency: %w", i, err)
 		}
 		t.PredMs = ms
-		if cfg.Prescreen <= 0 || ms <= cfg.Prescreen*cfg.Reward.TargetMs || draw == MaxRedraws {
+		if own || cfg.Prescreen <= 0 || ms <= cfg.Prescreen*cfg.Reward.TargetMs || draw == MaxRedraws {
 			break
 		}
 		t.Redraws++

@@ -99,19 +99,27 @@ func TestEvolutionStructure(t *testing.T) {
 }
 
 // checkEvolution checks the trials of a regularized evolution: random
-// samples first, then one mutation of a parent from the population each,
-// and no architecture twice.
+// samples first (or the initial network and its children), then one
+// mutation of a parent from the population each, and no architecture twice.
 func checkEvolution(t *testing.T, cfg SearchConfig, trials []Trial) {
 	t.Helper()
 	for _, tr := range trials {
 		require.Equal(t, tr.Genome.ID(), tr.ID)
-		if tr.Index < cfg.Population {
+		switch {
+		case cfg.Init != nil && tr.Index == 0:
+			require.Equal(t, cfg.Init.ID(), tr.ID, "trial 0 is the initial network")
+			require.Equal(t, -1, tr.Parent)
+			continue
+		case cfg.Init != nil && tr.Index < cfg.Population:
+			require.Equal(t, 0, tr.Parent, "the first population are children of the initial network")
+		case tr.Index < cfg.Population:
 			require.Equal(t, -1, tr.Parent, "the first P trials are random samples")
 			continue
+		default:
+			// Aging: the parent comes from the P most recent trials.
+			require.GreaterOrEqual(t, tr.Parent, tr.Index-cfg.Population)
+			require.Less(t, tr.Parent, tr.Index)
 		}
-		// Aging: the parent comes from the P most recent trials.
-		require.GreaterOrEqual(t, tr.Parent, tr.Index-cfg.Population)
-		require.Less(t, tr.Parent, tr.Index)
 		require.NotNil(t, tr.Mutation)
 		// Exactly one decision differs from the parent.
 		p := trials[tr.Parent].Genome
@@ -130,6 +138,35 @@ func checkEvolution(t *testing.T, cfg SearchConfig, trials []Trial) {
 		require.False(t, seen[tr.ID], "trial %d repeats an architecture", tr.Index)
 		seen[tr.ID] = true
 	}
+}
+
+func TestSearchFromInitialNetwork(t *testing.T) {
+	mbv3, err := RefNet("mbv3-like")
+	require.NoError(t, err)
+	for _, sel := range []string{SelectReward, SelectPareto} {
+		cfg := testConfig(StrategyEvolution, 30, 5)
+		cfg.Selection, cfg.Init = sel, &mbv3
+		checkEvolution(t, cfg, runSearch(t, t.TempDir(), cfg, &fakeEval{}))
+	}
+
+	// Random search only adds the network as trial 0; the later trials are
+	// those of a random search without it.
+	cfg := testConfig(StrategyRandom, 12, 5)
+	plain := runSearch(t, t.TempDir(), cfg, &fakeEval{})
+	cfg.Init = &mbv3
+	from := runSearch(t, t.TempDir(), cfg, &fakeEval{})
+	require.Equal(t, mbv3.ID(), from[0].ID)
+	for i := 1; i < len(from); i++ {
+		require.Equal(t, -1, from[i].Parent)
+		require.Equal(t, plain[i].ID, from[i].ID, "trial %d", i)
+	}
+	require.Equal(t, "random, starting from mbv3-like", cfg.Method())
+
+	// A network outside the space is refused, naming what differs.
+	out := mbv3.Clone()
+	out.Stem.C = 24
+	cfg.Init = &out
+	require.ErrorContains(t, cfg.Validate(), "initial network: stem")
 }
 
 func TestMethod(t *testing.T) {

@@ -10,7 +10,9 @@
 #
 # ARMS lists the searches: evolution-pareto (parents chosen by NSGA-II's
 # crowded comparison on accuracy and latency), evolution-reward (by
-# MnasNet's reward, evolve's default) and random.
+# MnasNet's reward, evolve's default), evolution-pareto-inherit (Pareto
+# parents, and each child starts from its parent's weights: --inherit) and
+# random.
 set -euo pipefail
 out="${1:-runs/evo-vs-random}"
 seeds="${SEEDS:-1 2 3}"
@@ -29,8 +31,9 @@ for seed in $seeds; do
     case "$arm" in
       evolution-pareto) how=(--strategy evolution --selection pareto) ;;
       evolution-reward) how=(--strategy evolution --selection reward) ;;
+      evolution-pareto-inherit) how=(--strategy evolution --selection pareto --inherit) ;;
       random) how=(--strategy random) ;;
-      *) echo "unknown arm $arm (want evolution-pareto, evolution-reward or random)" >&2; exit 2 ;;
+      *) echo "unknown arm $arm (want evolution-pareto, evolution-reward, evolution-pareto-inherit or random)" >&2; exit 2 ;;
     esac
     dir="$out/$arm-seed$seed"
     dirs+=("$dir")

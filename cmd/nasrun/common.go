@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"slices"
 
 	"github.com/nasrun/nasrun/kernels"
 	"github.com/nasrun/nasrun/nas"
@@ -28,6 +29,19 @@ func (a *archFlags) load() (nas.Genome, error) {
 		return nas.RefNet(a.refnet)
 	}
 	return nas.Genome{}, errors.New("no network: give --arch FILE.json or --refnet NAME")
+}
+
+// genomeArg reads a network named by a flag that takes either a shipped
+// reference net's name or a genome JSON file.
+func genomeArg(flagName, v string) (nas.Genome, error) {
+	if slices.Contains(nas.RefNetNames(), v) {
+		return nas.RefNet(v)
+	}
+	g, err := nas.Load(v)
+	if err != nil {
+		return g, fmt.Errorf("--%s: %w (or name a reference net: %v)", flagName, err, nas.RefNetNames())
+	}
+	return g, nil
 }
 
 // recipeFlags registers the training recipe's flags, named prefix+name,

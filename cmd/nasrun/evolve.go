@@ -85,6 +85,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 	pop := fs.Int("population", def.Search.Population, "population size P: the P most recent trials (the oldest dies)")
 	sample := fs.Int("sample", def.Search.SampleSize, "tournament size S: a parent is the best of S random members")
 	selection := fs.String("selection", nas.SelectReward, "what makes the best of the S members: reward (MnasNet's objective), or pareto (NSGA-II's crowded comparison on accuracy and latency within the population, then reward; spreads the search along the front)")
+	initNet := fs.String("init", "", "start from a network you have: a reference net's name (mbv3-like, ghost-like) or a genome JSON `file` in the search space; it is trial 1, and under evolution the rest of the first population are its one-mutation children instead of random samples")
 	seed := fs.Uint64("seed", def.Search.Seed, "random seed; a run is reproducible from it")
 	target := fs.Float64("target-latency", 0, "latency target T in ms (default: the measured latency of the mbv3-like reference net)")
 	hard := fs.Bool("hard", false, "hard latency constraint: α = 0, β = −1 (default soft: α = β = −0.07)")
@@ -136,6 +137,13 @@ func runEvolve(args []string, stdout io.Writer) error {
 		s.Search.Strategy, s.Search.Trials, s.Search.Population, s.Search.SampleSize, s.Search.Seed, s.Search.Selection =
 			*strategy, *trials, *pop, *sample, *seed, *selection
 		s.Search.Space.Choices.MaxLayers = *maxLayers
+		if *initNet != "" {
+			g, err := genomeArg("init", *initNet)
+			if err != nil {
+				return err
+			}
+			s.Search.Init = &g
+		}
 		switch {
 		case *hard:
 			s.Search.Reward = nas.HardReward(*target)

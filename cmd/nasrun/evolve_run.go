@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -104,7 +105,7 @@ func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, std
 	ev.best = bestOf(done)
 	trials, err := nas.Search(ctx, s.Search, search, log, done, func(p nas.Progress) {
 		ev.best, ev.eta = p.Best, p.ETA
-		st.println("%s", trialLine(p.Last, s.Search.Trials))
+		st.println("%s", trialLine(p.Last, s.Search))
 	})
 	if err != nil {
 		return err
@@ -129,12 +130,15 @@ func bestOf(ts []nas.Trial) nas.Trial {
 	return best
 }
 
-func trialLine(t nas.Trial, total int) string {
-	head := fmt.Sprintf("trial %3d/%d  %-40s", t.Index+1, total, t.Genome.Summary())
+func trialLine(t nas.Trial, cfg nas.SearchConfig) string {
+	head := fmt.Sprintf("trial %3d/%d  %-40s", t.Index+1, cfg.Trials, t.Genome.Summary())
 	if t.Status != nas.TrialOK {
 		return head + "  FAILED: " + t.Reason
 	}
 	from := "random"
+	if t.Index == 0 && cfg.Init != nil {
+		from = "the initial network"
+	}
 	if t.Mutation != nil {
 		from = fmt.Sprintf("from %d: %s", t.Parent+1, t.Mutation)
 	}
@@ -270,36 +274,43 @@ func inherit(net *nn.Network, path string) error {
 	return nil
 }
 
+// finalJob is a model of the final stage: a search trial or a reference net.
+type finalJob struct {
+	name  string
+	trial *nas.Trial // nil for a reference net
+	g     nas.Genome
+}
+
+// finalJobs lists the final stage's models: the top Pareto trials by
+// reward, then the reference nets. A reference net on the front (a search
+// started from it with --init) is trained as the reference, so the next
+// trial takes its place.
+func finalJobs(trials []nas.Trial, top int, references []string) []finalJob {
+	front := nas.Front(trials)
+	slices.SortStableFunc(front, func(a, b nas.Trial) int { return cmp.Compare(b.Reward, a.Reward) })
+	isRef := make(map[string]bool)
+	var refs []finalJob
+	for _, r := range references {
+		g, _ := nas.RefNet(r)
+		isRef[g.ID()] = true
+		refs = append(refs, finalJob{r, nil, g})
+	}
+	var jobs []finalJob
+	for i := 0; i < len(front) && len(jobs) < top; i++ {
+		if t := front[i]; !isRef[t.ID] {
+			jobs = append(jobs, finalJob{fmt.Sprintf("trial %d", t.Index+1), &t, t.Genome})
+		}
+	}
+	return append(jobs, refs...)
+}
+
 // finalStage retrains the best Pareto models and the reference nets with the
 // final recipe and tests each once. Results are saved in final.json after
 // each model, so a resumed run skips the finished ones; a model interrupted
 // mid-training continues from its checkpoint.
 func finalStage(ctx context.Context, dir string, s evolveSettings, trials []nas.Trial, splits *data.Splits,
 	meas latency.Measurer, st *status) ([]nas.FinalModel, error) {
-	type job struct {
-		name  string
-		trial *nas.Trial
-		g     nas.Genome
-	}
-	var jobs []job
-	front := nas.Front(trials)
-	slices.SortStableFunc(front, func(a, b nas.Trial) int {
-		switch {
-		case a.Reward > b.Reward:
-			return -1
-		case a.Reward < b.Reward:
-			return 1
-		}
-		return 0
-	})
-	for i := range front[:min(s.FinalTop, len(front))] {
-		t := front[i]
-		jobs = append(jobs, job{fmt.Sprintf("trial %d", t.Index+1), &t, t.Genome})
-	}
-	for _, r := range s.References {
-		g, _ := nas.RefNet(r)
-		jobs = append(jobs, job{r, nil, g})
-	}
+	jobs := finalJobs(trials, s.FinalTop, s.References)
 	finalPath := filepath.Join(dir, "final.json")
 	var finals []nas.FinalModel
 	if err := nas.ReadJSON(finalPath, &finals); err != nil && !errors.Is(err, fs.ErrNotExist) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"image/png"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
@@ -91,6 +92,8 @@ func TestEvolveErrors(t *testing.T) {
 		{[]string{"--target-latency", "-2"}, "--target-latency must be positive"},
 		{[]string{"--proxy-images", "10"}, "less than one batch"},
 		{[]string{"--references", "resnet"}, "resnet"},
+		{[]string{"--init", "mbv3-like", "--max-layers", "1"}, "initial network: stages[1].layers: 2 is not in the search space"},
+		{[]string{"--init", "/nonexistent/g.json"}, "--init: open /nonexistent/g.json"},
 		{[]string{"--resume", "/nonexistent/run"}, "run.json"},
 		{[]string{"--data", "/nonexistent/data", "--out", "OUT"}, "apt-get install dataset-fashion-mnist"},
 	} {
@@ -104,6 +107,34 @@ func TestEvolveErrors(t *testing.T) {
 		require.Equal(t, 1, code, "%v", c.args)
 		require.Contains(t, stderr, c.want, "%v", c.args)
 	}
+}
+
+func TestFinalJobsSkipReferenceNets(t *testing.T) {
+	mbv3, err := nas.RefNet("mbv3-like")
+	require.NoError(t, err)
+	sp := nas.DefaultSpace()
+	rng := rand.New(rand.NewPCG(1, 2))
+	child, _ := sp.Mutate(mbv3, rng)
+	other := sp.Sample(rng)
+	// A front of three: mbv3-like (the highest reward), its child, a
+	// sample; and one dominated trial.
+	trials := []nas.Trial{
+		{Index: 0, ID: mbv3.ID(), Genome: mbv3, Status: nas.TrialOK, Acc: 0.9, LatMs: 0.5, Reward: 0.9},
+		{Index: 1, ID: child.ID(), Genome: child, Status: nas.TrialOK, Acc: 0.85, LatMs: 0.4, Reward: 0.85},
+		{Index: 2, ID: other.ID(), Genome: other, Status: nas.TrialOK, Acc: 0.8, LatMs: 0.3, Reward: 0.8},
+		{Index: 3, ID: "dominated", Genome: other, Status: nas.TrialOK, Acc: 0.7, LatMs: 0.6, Reward: 0.7},
+	}
+	names := func(jobs []finalJob) (out []string) {
+		for _, j := range jobs {
+			out = append(out, j.name)
+		}
+		return out
+	}
+	require.Equal(t, []string{"trial 1", "trial 2"}, names(finalJobs(trials, 2, nil)))
+	require.Equal(t, []string{"trial 2", "trial 3", "mbv3-like"}, names(finalJobs(trials, 2, []string{"mbv3-like"})),
+		"mbv3-like is trained once, as the reference")
+	require.Equal(t, []string{"trial 1", "trial 2", "trial 3", "ghost-like"}, names(finalJobs(trials, 5, []string{"ghost-like"})),
+		"the front has three models")
 }
 
 func TestParetoCommand(t *testing.T) {
@@ -127,6 +158,25 @@ func TestParetoCommand(t *testing.T) {
 	_, stderr, code = nasrun("pareto")
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "run directories")
+}
+
+func TestArmNames(t *testing.T) {
+	mbv3, err := nas.RefNet("mbv3-like")
+	require.NoError(t, err)
+	run := func(strategy, selection string, inherit bool, init *nas.Genome) evolveSettings {
+		var s evolveSettings
+		s.Search.Strategy, s.Search.Selection, s.Inherit, s.Search.Init = strategy, selection, inherit, init
+		return s
+	}
+	for want, s := range map[string]evolveSettings{
+		"random":                        run("random", "", true, nil),
+		"random+init":                   run("random", "", false, &mbv3),
+		"evolution/reward":              run("evolution", "", false, nil),
+		"evolution/pareto+inherit":      run("evolution", "pareto", true, nil),
+		"evolution/reward+inherit+init": run("evolution", "reward", true, &mbv3),
+	} {
+		require.Equal(t, want, arm(s))
+	}
 }
 
 func TestCommonLatencyScale(t *testing.T) {

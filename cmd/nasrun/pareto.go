@@ -56,7 +56,7 @@ func runPareto(args []string, stdout io.Writer) error {
 			return err
 		}
 		settings = append(settings, s)
-		runs = append(runs, runSummary{dir: dir, strategy: arm(s.Search), seed: s.Search.Seed, trials: ts})
+		runs = append(runs, runSummary{dir: dir, strategy: arm(s), seed: s.Search.Seed, trials: ts})
 	}
 	if !*raw {
 		if scales, note := commonLatencyScale(settings); scales != nil {
@@ -125,12 +125,20 @@ func runPareto(args []string, stdout io.Writer) error {
 }
 
 // arm names how a run searched: "random", or "evolution/" and its parent
-// selection.
-func arm(c nas.SearchConfig) string {
-	if c.Strategy != nas.StrategyEvolution {
-		return c.Strategy
+// selection, with "+inherit" when children started from their parent's
+// weights; and "+init" when the search started from a given network.
+func arm(s evolveSettings) string {
+	a := s.Search.Strategy
+	if a == nas.StrategyEvolution {
+		a += "/" + s.Search.ParentSelection()
+		if s.Inherit { // random samples have no parent to inherit from
+			a += "+inherit"
+		}
 	}
-	return c.Strategy + "/" + c.ParentSelection()
+	if s.Search.Init != nil {
+		a += "+init"
+	}
+	return a
 }
 
 // commonLatencyScale puts runs whose latencies were calibrated against
