@@ -2,7 +2,8 @@
 # Evolution against random search at an equal trial budget on several seeds:
 # one search per (arm, seed), no final training, then `nasrun pareto`
 # compares the runs' accuracy–latency fronts by hypervolume (one reference
-# point and one latency scale for all runs). Re-running continues
+# point and one latency scale for all runs), as logged and with each front
+# retrained from scratch. Re-running continues
 # unfinished runs (--resume) and skips finished ones, so the comparison
 # survives an interruption.
 #
@@ -48,4 +49,6 @@ for seed in $seeds; do
     fi
   done
 done
-"$nasrun" pareto --trials "$trials" "${dirs[@]}" | tee "$out/pareto.txt"
+# --retrain: the fronts once more, each trained from scratch alike, which
+# compares the architectures apart from inherited weights and lucky seeds.
+"$nasrun" pareto --retrain --trials "$trials" "${dirs[@]}" | tee "$out/pareto.txt"

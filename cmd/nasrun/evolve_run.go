@@ -23,6 +23,21 @@ import (
 	"github.com/nasrun/nasrun/train"
 )
 
+// loadRunData loads a run's data: the seeded training/validation/test
+// splits, and the fixed subset of the training split its proxy trains on.
+func loadRunData(s evolveSettings) (*data.Splits, *data.Dataset, error) {
+	in := s.Search.Space.Input
+	splits, err := data.Load(data.Config{Dir: s.Data, Validation: s.ValImages, Seed: s.Search.Seed, H: in.H, W: in.W})
+	if err != nil {
+		return nil, nil, err
+	}
+	if s.ProxyImages > splits.Train.N {
+		return nil, nil, fmt.Errorf("--proxy-images %d: the training split has only %d images", s.ProxyImages, splits.Train.N)
+	}
+	perm := rand.New(rand.NewPCG(s.Search.Seed, 0x9709)).Perm(splits.Train.N)[:s.ProxyImages]
+	return splits, splits.Train.Subset(perm), nil
+}
+
 // evolve runs (or continues) the search in dir and its final stage.
 func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, stdout io.Writer) error {
 	start := time.Now()
@@ -33,13 +48,9 @@ func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, std
 		}
 	}
 	// The data first: a missing data set fails before any measuring.
-	in := s.Search.Space.Input
-	splits, err := data.Load(data.Config{Dir: s.Data, Validation: s.ValImages, Seed: s.Search.Seed, H: in.H, W: in.W})
+	splits, proxyTrain, err := loadRunData(s)
 	if err != nil {
 		return err
-	}
-	if s.ProxyImages > splits.Train.N {
-		return fmt.Errorf("--proxy-images %d: the training split has only %d images", s.ProxyImages, splits.Train.N)
 	}
 	nt := setThreads(s.Threads)
 	meas := s.measurer()
@@ -83,8 +94,7 @@ func evolve(ctx context.Context, dir string, s evolveSettings, resumed bool, std
 	st.println("latency on %s/%s %s (%s kernels, %d thread), %s; training on %d threads, %s kernels; run directory %s",
 		dev.OS, dev.Arch, dev.CPU, dev.Kernels, max(1, s.Latency.Opt.Threads), latencyWhere(s), nt, kernels.Active(), dir)
 
-	perm := rand.New(rand.NewPCG(s.Search.Seed, 0x9709)).Perm(splits.Train.N)[:s.ProxyImages]
-	ev := &proxyEval{s: s, dir: dir, train: splits.Train.Subset(perm), val: splits.Val, meas: meas, st: st}
+	ev := &proxyEval{s: s, dir: dir, train: proxyTrain, val: splits.Val, meas: meas, st: st}
 	var search nas.Evaluator = ev
 	if s.Table {
 		tab, err := latency.OpenTable(ctx, filepath.Join(dir, "latency-table.json"), meas, s.Latency.Opt)
@@ -255,6 +265,14 @@ func (e *proxyEval) Latency(ctx context.Context, g nas.Genome) (float64, string,
 	return st.MedianMs, from, nil
 }
 
+// inheritNote describes --inherit for the report's settings.
+func inheritNote(s evolveSettings) string {
+	if !s.Inherit {
+		return ""
+	}
+	return "; each child starts from its parent's proxy-trained weights where shapes match (--inherit), so a lineage's accuracy includes its ancestors' training"
+}
+
 // inherit copies every tensor of the network saved at path whose name and
 // shape match one of net's (weight sharing in its cheapest form).
 func inherit(net *nn.Network, path string) error {
@@ -407,8 +425,8 @@ func writeResults(dir string, s evolveSettings, trials []nas.Trial, finals []nas
 		Settings: []string{
 			fmt.Sprintf("strategy %s, %d trials, seed %d", s.Search.Method(), s.Search.Trials, s.Search.Seed),
 			fmt.Sprintf("reward ACC×(LAT/T)^w with T = %.3f ms (%s), α = %g, β = %g", s.Search.Reward.TargetMs, s.TargetFrom, s.Search.Reward.Alpha, s.Search.Reward.Beta),
-			fmt.Sprintf("proxy training: %d images, %d epoch(s), %s lr %g, batch %d, batch-norm statistics recomputed on %d batches; validation on %d held-out training images",
-				s.ProxyImages, s.Proxy.Epochs, s.Proxy.Optimizer, s.Proxy.LR, s.Proxy.BatchSize, s.Proxy.BNBatches, s.ValImages),
+			fmt.Sprintf("proxy training: %d images, %d epoch(s), %s lr %g, batch %d, batch-norm statistics recomputed on %d batches%s; validation on %d held-out training images",
+				s.ProxyImages, s.Proxy.Epochs, s.Proxy.Optimizer, s.Proxy.LR, s.Proxy.BatchSize, s.Proxy.BNBatches, inheritNote(s), s.ValImages),
 			fmt.Sprintf("latency: batch 1, %d thread(s), median of %d runs, %s", max(1, s.Latency.Opt.Threads), s.Latency.Opt.Runs, latencyWhere(s)),
 			fmt.Sprintf("final training: %d epochs on %d images, %s lr %g %s, batch %d; test set (%d images) used once per model", s.Final.Epochs, splits.Train.N, s.Final.Optimizer, s.Final.LR, s.Final.Schedule, s.Final.BatchSize, splits.Test.N),
 			fmt.Sprintf("data: %s", splits.Dir),

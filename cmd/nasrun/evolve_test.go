@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nasrun/nasrun/nas"
@@ -155,6 +156,17 @@ func TestParetoCommand(t *testing.T) {
 	require.Contains(t, stdout, "evolution/pareto   hypervolume")
 	require.Contains(t, stdout, "random             hypervolume")
 	require.Contains(t, stdout, "| 4 |")
+	require.NotContains(t, stdout, "retrained from scratch")
+
+	// --retrain trains each front again from scratch, one seed per run,
+	// and compares a second time: twice the same output.
+	stdout, stderr, code = nasrun(append([]string{"pareto", "--retrain"}, dirs...)...)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "retrained from scratch")
+	require.Equal(t, 2, strings.Count(stdout, "random             hypervolume"), stdout)
+	again, _, _ := nasrun(append([]string{"pareto", "--retrain"}, dirs...)...)
+	require.Equal(t, stdout, again)
+	require.Regexp(t, `random trial +\d+ .* acc \d+\.\d+% → \d+\.\d+%`, stdout)
 	_, stderr, code = nasrun("pareto")
 	require.Equal(t, 1, code)
 	require.Contains(t, stderr, "run directories")

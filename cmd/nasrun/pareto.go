@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -34,6 +35,7 @@ func runPareto(args []string, stdout io.Writer) error {
 			"equal trial budget.")
 	verbose := fs.Bool("v", false, "also list each run's front")
 	raw := fs.Bool("raw-latency", false, "compare the runs' latencies as logged, without rescaling them to one calibration baseline")
+	retrain := fs.Bool("retrain", false, "also retrain each run's front from scratch (its proxy recipe, data and seed, no inherited weights) and compare those fronts: the architectures, apart from inherited training and lucky seeds")
 	trials := fs.Int("trials", 0, "use only each run's first N trials (0: all), to compare at an equal budget")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -58,8 +60,13 @@ func runPareto(args []string, stdout io.Writer) error {
 		settings = append(settings, s)
 		runs = append(runs, runSummary{dir: dir, strategy: arm(s), seed: s.Search.Seed, trials: ts})
 	}
+	scales := make([]float64, len(runs))
+	for i := range scales {
+		scales[i] = 1
+	}
 	if !*raw {
-		if scales, note := commonLatencyScale(settings); scales != nil {
+		if common, note := commonLatencyScale(settings); common != nil {
+			scales = common
 			for i := range runs {
 				for k := range runs[i].trials {
 					runs[i].trials[k].LatMs *= scales[i]
@@ -86,6 +93,35 @@ func runPareto(args []string, stdout io.Writer) error {
 	ref.Acc -= 1e-3
 	ref.LatMs *= 1.01
 	fmt.Fprintf(stdout, "reference point: accuracy %.2f%%, latency %.3f ms\n\n", 100*ref.Acc, ref.LatMs)
+	printHypervolumes(stdout, runs, ref)
+	if *retrain {
+		fmt.Fprintln(stdout, "\nEach run's front retrained from scratch (its proxy recipe and data, the run's seed for every model;\n"+
+			"no inherited weights), then compared again:")
+		for i := range runs {
+			front, err := retrainFront(context.Background(), settings[i], runs[i].trials, scales[i], stdout)
+			if err != nil {
+				return fmt.Errorf("%s: %w", runs[i].dir, err)
+			}
+			runs[i].trials = front
+			runs[i].best = bestOf(front)
+		}
+		fmt.Fprintln(stdout)
+		printHypervolumes(stdout, runs, ref)
+	}
+	if *verbose {
+		for _, r := range runs {
+			fmt.Fprintf(stdout, "\n%s front:\n", r.dir)
+			for _, t := range nas.Front(r.trials) {
+				fmt.Fprintf(stdout, "  trial %3d  %-40s  acc %.2f%%  %.3f ms\n", t.Index+1, t.Genome.Summary(), 100*t.Acc, t.LatMs)
+			}
+		}
+	}
+	return nil
+}
+
+// printHypervolumes prints each run's hypervolume against ref in a table,
+// then their mean per strategy.
+func printHypervolumes(stdout io.Writer, runs []runSummary, ref nas.Point) {
 	fmt.Fprintln(stdout, "| run | strategy | seed | trials | front | hypervolume | best reward |")
 	fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|")
 	byStrategy := map[string][]float64{}
@@ -113,15 +149,30 @@ func runPareto(args []string, stdout io.Writer) error {
 		mean, sd := meanSD(hv)
 		fmt.Fprintf(stdout, "%-18s hypervolume %.5f ± %.5f over %d run(s)\n", s, mean, sd, len(hv))
 	}
-	if *verbose {
-		for _, r := range runs {
-			fmt.Fprintf(stdout, "\n%s front:\n", r.dir)
-			for _, t := range nas.Front(r.trials) {
-				fmt.Fprintf(stdout, "  trial %3d  %-40s  acc %.2f%%  %.3f ms\n", t.Index+1, t.Genome.Summary(), 100*t.Acc, t.LatMs)
-			}
-		}
+}
+
+// retrainFront proxy-trains each member of the front of trials afresh with
+// the run's recipe, data and seed, and returns them with those accuracies
+// (rewards recomputed; latScale is the factor its latencies were rescaled
+// by, which the target must follow). Inherited weights and a lucky training seed help a
+// trial onto a front; retrained alike, fronts compare the architectures.
+func retrainFront(ctx context.Context, s evolveSettings, trials []nas.Trial, latScale float64, stdout io.Writer) ([]nas.Trial, error) {
+	splits, proxyTrain, err := loadRunData(s)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	setThreads(s.Threads)
+	front := nas.Front(trials)
+	for k := range front {
+		t := &front[k]
+		_, acc, err := proxyAccuracy(ctx, t.Genome, s.Proxy, proxyTrain, splits.Val, "", nil)
+		if err != nil {
+			return nil, fmt.Errorf("retraining trial %d: %w", t.Index+1, err)
+		}
+		fmt.Fprintf(stdout, "  %s trial %3d  %-40s  acc %.2f%% → %.2f%%  %.3f ms\n", s.Search.Strategy, t.Index+1, t.Genome.Summary(), 100*t.Acc, 100*acc, t.LatMs)
+		t.Acc, t.Reward = acc, s.Search.Reward.Of(acc, t.LatMs/latScale)
+	}
+	return front, nil
 }
 
 // arm names how a run searched: "random", or "evolution/" and its parent
