@@ -21,7 +21,8 @@ type runSummary struct {
 	dir      string
 	strategy string
 	seed     uint64
-	trials   []nas.Trial
+	trials   []nas.Trial // after --retrain, the retrained front only
+	budget   int         // trials compared
 	hv       float64
 	best     nas.Trial
 }
@@ -58,7 +59,7 @@ func runPareto(args []string, stdout io.Writer) error {
 			return err
 		}
 		settings = append(settings, s)
-		runs = append(runs, runSummary{dir: dir, strategy: arm(s), seed: s.Search.Seed, trials: ts})
+		runs = append(runs, runSummary{dir: dir, strategy: arm(s), seed: s.Search.Seed, trials: ts, budget: len(ts)})
 	}
 	scales := make([]float64, len(runs))
 	for i := range scales {
@@ -135,7 +136,7 @@ func printHypervolumes(stdout io.Writer, runs []runSummary, ref nas.Point) {
 		}
 		r.hv = nas.Hypervolume(pts, ref)
 		byStrategy[r.strategy] = append(byStrategy[r.strategy], r.hv)
-		fmt.Fprintf(stdout, "| %s | %s | %d | %d | %d | %.5f | %.4f |\n", r.dir, r.strategy, r.seed, len(r.trials),
+		fmt.Fprintf(stdout, "| %s | %s | %d | %d | %d | %.5f | %.4f |\n", r.dir, r.strategy, r.seed, r.budget,
 			len(nas.Front(r.trials)), r.hv, r.best.Reward)
 	}
 	fmt.Fprintln(stdout)
