@@ -27,14 +27,20 @@ import (
 // splits, and the fixed subset of the training split its proxy trains on.
 func loadRunData(s evolveSettings) (*data.Splits, *data.Dataset, error) {
 	in := s.Search.Space.Input
-	splits, err := data.Load(data.Config{Dir: s.Data, Validation: s.ValImages, Seed: s.Search.Seed, H: in.H, W: in.W})
+	return proxyData(data.Config{Dir: s.Data, Validation: s.ValImages, Seed: s.Search.Seed, H: in.H, W: in.W}, s.ProxyImages)
+}
+
+// proxyData loads the data's seeded splits and the fixed subset of
+// proxyImages training images that every proxy training uses.
+func proxyData(c data.Config, proxyImages int) (*data.Splits, *data.Dataset, error) {
+	splits, err := data.Load(c)
 	if err != nil {
 		return nil, nil, err
 	}
-	if s.ProxyImages > splits.Train.N {
-		return nil, nil, fmt.Errorf("--proxy-images %d: the training split has only %d images", s.ProxyImages, splits.Train.N)
+	if proxyImages > splits.Train.N {
+		return nil, nil, fmt.Errorf("--proxy-images %d: the training split has only %d images", proxyImages, splits.Train.N)
 	}
-	perm := rand.New(rand.NewPCG(s.Search.Seed, 0x9709)).Perm(splits.Train.N)[:s.ProxyImages]
+	perm := rand.New(rand.NewPCG(c.Seed, 0x9709)).Perm(splits.Train.N)[:proxyImages]
 	return splits, splits.Train.Subset(perm), nil
 }
 

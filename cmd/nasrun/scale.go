@@ -7,7 +7,6 @@ import (
 	"github.com/nasrun/nasrun/internal/atomicfile"
 	"io"
 	"math"
-	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -120,15 +119,11 @@ func runScale(args []string, stdout io.Writer) error {
 		key := [2]int{g.Input.H, g.Input.W}
 		ds, ok := sets[key]
 		if !ok {
-			sp, err := data.Load(data.Config{Dir: *dataDir, Validation: *valImages, Seed: *seed, H: g.Input.H, W: g.Input.W, SkipTest: true})
+			sp, sub, err := proxyData(data.Config{Dir: *dataDir, Validation: *valImages, Seed: *seed, H: g.Input.H, W: g.Input.W, SkipTest: true}, *proxyImages)
 			if err != nil {
 				return err
 			}
-			if *proxyImages > sp.Train.N {
-				return fmt.Errorf("--proxy-images %d: the training split has only %d images", *proxyImages, sp.Train.N)
-			}
-			perm := rand.New(rand.NewPCG(*seed, 0x9709)).Perm(sp.Train.N)[:*proxyImages]
-			ds = [2]*data.Dataset{sp.Train.Subset(perm), sp.Val}
+			ds = [2]*data.Dataset{sub, sp.Val}
 			sets[key] = ds
 		}
 		label := fmt.Sprintf("φ=%d d=%.2f w=%.2f r=%.2f (%dx%d)", p.Phi, p.Depth, p.Width, p.Res, g.Input.H, g.Input.W)
