@@ -185,7 +185,7 @@ func (e *proxyEval) weightsPath(trial int) string {
 // Accuracy proxy-trains g and returns its validation accuracy.
 func (e *proxyEval) Accuracy(ctx context.Context, trial int, g nas.Genome, seed uint64, parent *nas.Trial) (float64, error) {
 	from := ""
-	if e.s.Inherit && parent != nil {
+	if e.s.Inherit && parent != nil && parent.Status == nas.TrialOK { // a failed parent saved no weights
 		from = e.weightsPath(parent.Index)
 	}
 	r := e.s.Proxy

@@ -212,3 +212,26 @@ func TestCommonLatencyScale(t *testing.T) {
 		require.Empty(t, note)
 	}
 }
+
+func TestInheritSkipsAFailedParent(t *testing.T) {
+	s := defaultEvolveSettings()
+	s.Data, s.ProxyImages, s.ValImages, s.Inherit = fakeData(t, 200, 20), 64, 40, true
+	s.Search.Space.Choices.MaxLayers = 1
+	s.Proxy.BatchSize, s.Proxy.BNBatches = 32, 1
+	splits, sub, err := loadRunData(s)
+	require.NoError(t, err)
+	ev := &proxyEval{s: s, dir: t.TempDir(), train: sub, val: splits.Val, st: newStatus(&bytes.Buffer{})}
+	g := s.Search.Space.Sample(rand.New(rand.NewPCG(1, 1)))
+	ctx := t.Context()
+
+	// A failed parent saved no weights: the child trains from scratch.
+	acc, err := ev.Accuracy(ctx, 1, g, 5, &nas.Trial{Index: 0, Status: nas.TrialFailed})
+	require.NoError(t, err)
+	require.InDelta(t, 0.5, acc, 0.5)
+	// An ok parent's weights are required: a missing file is an error.
+	_, err = ev.Accuracy(ctx, 2, g, 5, &nas.Trial{Index: 7, Status: nas.TrialOK})
+	require.ErrorContains(t, err, "trial-7.safetensors")
+	// The child's own weights are saved for its children.
+	_, err = os.Stat(ev.weightsPath(1))
+	require.NoError(t, err)
+}

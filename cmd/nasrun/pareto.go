@@ -153,10 +153,11 @@ func printHypervolumes(stdout io.Writer, runs []runSummary, ref nas.Point) {
 }
 
 // retrainFront proxy-trains each member of the front of trials afresh with
-// the run's recipe, data and seed, and returns them with those accuracies
-// (rewards recomputed; latScale is the factor its latencies were rescaled
-// by, which the target must follow). Inherited weights and a lucky training seed help a
-// trial onto a front; retrained alike, fronts compare the architectures.
+// the run's recipe, data and seed, and returns them with those accuracies.
+// Rewards are recomputed; latScale is the factor the latencies were
+// rescaled by, which the target must follow. Inherited weights and a lucky
+// training seed help a trial onto a front; retrained alike, fronts compare
+// the architectures.
 func retrainFront(ctx context.Context, s evolveSettings, trials []nas.Trial, latScale float64, stdout io.Writer) ([]nas.Trial, error) {
 	splits, proxyTrain, err := loadRunData(s)
 	if err != nil {
