@@ -34,7 +34,9 @@ func runProxyCheck(args []string, stdout io.Writer) error {
 			"networks differ: the intraclass correlation (the share of a reading's variance due to the\n"+
 			"architecture) and Kendall's τ between the rankings under two seeds. Where the noise is as\n"+
 			"large as the differences, a search cannot select on accuracy: try more --proxy-images or\n"+
-			"--proxy-epochs here before spending them on nasrun evolve (same flags and defaults).")
+			"--proxy-epochs here before spending them on nasrun evolve (same flags and defaults).\n"+
+			"It measures whether the proxy is consistent, not whether it agrees with full training: a\n"+
+			"net that converges slowly can rank low on the proxy and high after 10 epochs.")
 	dataDir := fs.String("data", "", "data directory with the IDX files (default $NASRUN_DATA or "+data.DefaultDir+")")
 	def := defaultEvolveSettings()
 	nets := fs.Int("nets", 6, "random networks drawn from the search space")
