@@ -15,6 +15,9 @@
 # parents, and each child starts from its parent's weights: --inherit) and
 # random.
 set -euo pipefail
+# The whole script is one block, read before it runs: bash reads a script as
+# it goes, and an edit during a 30-minute run once cut off its last line.
+{
 out="${1:-runs/evo-vs-random}"
 seeds="${SEEDS:-1 2 3}"
 trials="${TRIALS:-30}"
@@ -53,3 +56,5 @@ done
 # --retrain: the fronts once more, each trained from scratch alike, which
 # compares the architectures apart from inherited weights and lucky seeds.
 "$nasrun" pareto --retrain --trials "$trials" "${dirs[@]}" | tee "$out/pareto.txt"
+exit
+}
