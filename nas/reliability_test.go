@@ -51,6 +51,25 @@ func TestProxyReliabilityRankingAndNoise(t *testing.T) {
 	require.InDelta(t, 1, r.WithinSD, 0.15)
 }
 
+func TestProxyReliabilityAllEqual(t *testing.T) {
+	// Nothing to tell apart: ICC and τ are 0, not NaN.
+	r, err := ProxyReliability([][]float64{{0.7, 0.7}, {0.7, 0.7}, {0.7, 0.7}})
+	require.NoError(t, err)
+	require.Equal(t, 0.0, r.ICC)
+	require.Equal(t, 0.0, r.TauMean)
+	require.Equal(t, 0.0, r.WithinSD)
+}
+
+func TestKendallTauB(t *testing.T) {
+	// Ties count for neither side: x ties its first two readings, y does not.
+	// Pairs untied in x: 5 of 6; in y: 6. Concordant 5, discordant 0.
+	x, y := []float64{1, 1, 2, 3}, []float64{1, 2, 3, 4}
+	require.InDelta(t, 5/math.Sqrt(30), kendallTauB(x, y), 1e-12)
+	require.InDelta(t, 5/math.Sqrt(30), kendallTauB(y, x), 1e-12, "symmetric")
+	require.InDelta(t, -1, kendallTauB([]float64{1, 2, 3}, []float64{3, 2, 1}), 1e-12)
+	require.Equal(t, 0.0, kendallTauB([]float64{1, 1, 1}, []float64{1, 2, 3}))
+}
+
 func TestProxyReliabilityErrors(t *testing.T) {
 	for _, c := range []struct {
 		acc  [][]float64
