@@ -28,6 +28,12 @@ const (
 	// distance), then the highest reward: every part of the front breeds,
 	// its two ends first, which widens it.
 	SelectPareto = "pareto"
+	// SelectHypervolume picks by non-domination level within the
+	// population, then by the exclusive hypervolume each member adds to its
+	// level's front (SMS-EMOA), then the highest reward: it breeds the
+	// member the front would miss most, ends and gaps alike, and passes
+	// over near-copies piled up at one end.
+	SelectHypervolume = "hypervolume"
 )
 
 // SearchConfig is what determines a search's trials. Together with the
@@ -37,7 +43,8 @@ type SearchConfig struct {
 	Trials     int    `json:"trials"`     // total number of trials
 	Population int    `json:"population"` // P: the population is the P most recent trials
 	SampleSize int    `json:"sample"`     // S: tournament size for picking a parent
-	// Selection is SelectReward or SelectPareto; empty means SelectReward
+	// Selection is SelectReward, SelectPareto or SelectHypervolume; empty
+	// means SelectReward
 	// (the runs logged before the choice existed).
 	Selection string `json:"selection,omitempty"`
 	Seed      uint64 `json:"seed"`
@@ -101,8 +108,8 @@ func (c SearchConfig) Validate() error {
 	switch {
 	case c.Strategy != StrategyEvolution && c.Strategy != StrategyRandom:
 		return fmt.Errorf("strategy %q: want %q or %q", c.Strategy, StrategyEvolution, StrategyRandom)
-	case c.Selection != "" && c.Selection != SelectReward && c.Selection != SelectPareto:
-		return fmt.Errorf("selection %q: want %q or %q", c.Selection, SelectReward, SelectPareto)
+	case c.Selection != "" && c.Selection != SelectReward && c.Selection != SelectPareto && c.Selection != SelectHypervolume:
+		return fmt.Errorf("selection %q: want %q, %q or %q", c.Selection, SelectReward, SelectPareto, SelectHypervolume)
 	case c.Trials < 1:
 		return fmt.Errorf("trials must be at least 1, got %d", c.Trials)
 	case c.Population < 2:
@@ -215,7 +222,7 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 		case cfg.Strategy == StrategyRandom || i < cfg.Population:
 			t.Genome = cfg.Space.Sample(rng)
 		default:
-			parent = tournament(trials[i-cfg.Population:i], cfg.SampleSize, cfg.Selection == SelectPareto, rng)
+			parent = tournament(trials[i-cfg.Population:i], cfg.SampleSize, cfg.Selection, rng)
 			child, m := cfg.Space.Mutate(parent.Genome, rng)
 			t.Genome, t.Parent, t.Mutation = child, parent.Index, &m
 		}
@@ -285,15 +292,21 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 }
 
 // tournament samples s distinct members of pop uniformly and returns the
-// one with the highest reward (failed trials have reward 0), or, by pareto,
-// NSGA-II's crowded comparison within pop: the lowest non-domination level,
-// then the largest crowding distance, then the highest reward. Ties go to
-// the earliest trial.
-func tournament(pop []Trial, s int, pareto bool, rng *rand.Rand) *Trial {
+// best of them by the selection (SelectReward when empty): the highest
+// reward (failed trials have reward 0); or, by SelectPareto and
+// SelectHypervolume, the lowest non-domination level within pop, then the
+// largest crowding distance or hypervolume contribution within that level,
+// then the highest reward. Ties go to the earliest trial.
+func tournament(pop []Trial, s int, selection string, rng *rand.Rand) *Trial {
 	perm := rng.Perm(len(pop))[:s]
-	level, crowd := make([]int, len(pop)), make([]float64, len(pop))
-	if pareto {
-		level, crowd = paretoLevels(pop)
+	level, score := make([]int, len(pop)), make([]float64, len(pop))
+	switch selection {
+	case SelectPareto:
+		level, score = paretoLevels(pop)
+	case SelectHypervolume:
+		var fronts [][]int
+		level, fronts = nonDominatedLevels(pop)
+		score = hvContributions(pop, fronts)
 	}
 	b := perm[0]
 	for _, j := range perm[1:] {
@@ -302,8 +315,8 @@ func tournament(pop []Trial, s int, pareto bool, rng *rand.Rand) *Trial {
 			if level[j] < level[b] {
 				b = j
 			}
-		case crowd[j] != crowd[b]:
-			if crowd[j] > crowd[b] {
+		case score[j] != score[b]:
+			if score[j] > score[b] {
 				b = j
 			}
 		case pop[j].Reward != pop[b].Reward:
@@ -317,15 +330,13 @@ func tournament(pop []Trial, s int, pareto bool, rng *rand.Rand) *Trial {
 	return &pop[b]
 }
 
-// paretoLevels sorts pop into non-domination levels on accuracy and
+// nonDominatedLevels sorts pop into non-domination levels on accuracy and
 // latency (0: the members no other dominates; 1: those only level 0
-// dominates; …; failed trials after every ok one) and returns each
-// member's level and its crowding distance within its level: the
-// normalized gap between its neighbours on both objectives, infinite at
-// the level's two ends, so that the ends and the sparse parts of a front
-// win ties (NSGA-II).
-func paretoLevels(pop []Trial) (level []int, crowd []float64) {
-	level, crowd = make([]int, len(pop)), make([]float64, len(pop))
+// dominates; …; failed trials after every ok one, in no front) and returns
+// each member's level and the levels' members, each sorted by latency
+// (along a front, accuracy rises as latency does).
+func nonDominatedLevels(pop []Trial) (level []int, fronts [][]int) {
+	level = make([]int, len(pop))
 	var left []int
 	for i := range pop {
 		if pop[i].Status == TrialOK {
@@ -352,8 +363,21 @@ func paretoLevels(pop []Trial) (level []int, crowd []float64) {
 				level[i] = l
 			}
 		}
-		// Along a front, latency rises as accuracy does: sort by latency.
 		slices.SortFunc(front, func(a, b int) int { return cmp.Compare(pop[a].LatMs, pop[b].LatMs) })
+		fronts = append(fronts, front)
+		left = rest
+	}
+	return level, fronts
+}
+
+// paretoLevels returns each member's non-domination level and its crowding
+// distance within its level: the normalized gap between its neighbours on
+// both objectives, infinite at the level's two ends, so that the ends and
+// the sparse parts of a front win ties (NSGA-II).
+func paretoLevels(pop []Trial) (level []int, crowd []float64) {
+	level, fronts := nonDominatedLevels(pop)
+	crowd = make([]float64, len(pop))
+	for _, front := range fronts {
 		n := len(front)
 		crowd[front[0]], crowd[front[n-1]] = math.Inf(1), math.Inf(1)
 		latSpan := pop[front[n-1]].LatMs - pop[front[0]].LatMs
@@ -367,9 +391,48 @@ func paretoLevels(pop []Trial) (level []int, crowd []float64) {
 				crowd[front[k]] += (next.Acc - prev.Acc) / accSpan
 			}
 		}
-		left = rest
 	}
 	return level, crowd
+}
+
+// hvContributions returns each ok member's exclusive hypervolume
+// contribution within its non-domination level (SMS-EMOA): the area of the
+// accuracy–latency rectangle that only it dominates, between its
+// neighbours on the front. The reference point lies a tenth of pop's span
+// beyond its worst accuracy and latency, so that a front's two ends
+// contribute a finite area that can lose to a large gap in its middle.
+// Unlike the crowding distance, which always favours the ends, this
+// breeds the member whose loss would shrink the front most: where a
+// lineage has piled up near-copies at one end, they contribute little.
+func hvContributions(pop []Trial, fronts [][]int) []float64 {
+	hv := make([]float64, len(pop))
+	if len(fronts) == 0 {
+		return hv
+	}
+	minAcc, maxAcc := math.Inf(1), math.Inf(-1)
+	minLat, maxLat := math.Inf(1), math.Inf(-1)
+	for _, f := range fronts {
+		for _, i := range f {
+			minAcc, maxAcc = min(minAcc, pop[i].Acc), max(maxAcc, pop[i].Acc)
+			minLat, maxLat = min(minLat, pop[i].LatMs), max(maxLat, pop[i].LatMs)
+		}
+	}
+	// A margin that is never zero, so that one lone member still has area.
+	refAcc := minAcc - max(0.1*(maxAcc-minAcc), 1e-3)
+	refLat := maxLat + max(0.1*(maxLat-minLat), 1e-3*maxLat+1e-9)
+	for _, front := range fronts {
+		for k, i := range front {
+			below, right := refAcc, refLat
+			if k > 0 {
+				below = pop[front[k-1]].Acc
+			}
+			if k+1 < len(front) {
+				right = pop[front[k+1]].LatMs
+			}
+			hv[i] = max(right-pop[i].LatMs, 0) * max(pop[i].Acc-below, 0)
+		}
+	}
+	return hv
 }
 
 // bestTrial returns the ok trial with the highest reward, the earliest on

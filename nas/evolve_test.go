@@ -87,7 +87,7 @@ func TestSearchIsReproducibleAndResumes(t *testing.T) {
 }
 
 func TestEvolutionStructure(t *testing.T) {
-	for _, sel := range []string{SelectReward, SelectPareto} {
+	for _, sel := range []string{SelectReward, SelectPareto, SelectHypervolume} {
 		cfg := testConfig(StrategyEvolution, 40, 3)
 		cfg.Selection = sel
 		checkEvolution(t, cfg, runSearch(t, t.TempDir(), cfg, &fakeEval{}))
@@ -143,7 +143,7 @@ func checkEvolution(t *testing.T, cfg SearchConfig, trials []Trial) {
 func TestSearchFromInitialNetwork(t *testing.T) {
 	mbv3, err := RefNet("mbv3-like")
 	require.NoError(t, err)
-	for _, sel := range []string{SelectReward, SelectPareto} {
+	for _, sel := range []string{SelectReward, SelectPareto, SelectHypervolume} {
 		cfg := testConfig(StrategyEvolution, 30, 5)
 		cfg.Selection, cfg.Init = sel, &mbv3
 		checkEvolution(t, cfg, runSearch(t, t.TempDir(), cfg, &fakeEval{}))
@@ -195,8 +195,8 @@ func TestTournamentSelection(t *testing.T) {
 	require.Equal(t, []float64{math.Inf(1), math.Inf(1), math.Inf(1), 0, math.Inf(1)}, crowd)
 	differ := 0
 	for seed := range uint64(50) {
-		byReward := tournament(pop, 2, false, rand.New(rand.NewPCG(seed, 0)))
-		byPareto := tournament(pop, 2, true, rand.New(rand.NewPCG(seed, 0)))
+		byReward := tournament(pop, 2, SelectReward, rand.New(rand.NewPCG(seed, 0)))
+		byPareto := tournament(pop, 2, SelectPareto, rand.New(rand.NewPCG(seed, 0)))
 		// The same two members are sampled; reward takes the higher reward,
 		// pareto the lower level.
 		if byReward == byPareto {
@@ -207,8 +207,8 @@ func TestTournamentSelection(t *testing.T) {
 		require.Less(t, level[byPareto.Index], level[byReward.Index])
 	}
 	require.Positive(t, differ, "some samples pick differently")
-	require.Equal(t, 2, tournament(pop, len(pop), true, rand.New(rand.NewPCG(1, 0))).Index)
-	require.Equal(t, 2, tournament(pop, len(pop), false, rand.New(rand.NewPCG(1, 0))).Index)
+	require.Equal(t, 2, tournament(pop, len(pop), SelectPareto, rand.New(rand.NewPCG(1, 0))).Index)
+	require.Equal(t, 2, tournament(pop, len(pop), SelectReward, rand.New(rand.NewPCG(1, 0))).Index)
 
 	// One front: its ends win over a middle member of higher reward.
 	front := []Trial{trial(0, 0.60, 0.1), trial(1, 0.80, 0.5), trial(2, 0.81, 2.0), trial(3, 0.82, 3.0)}
@@ -217,8 +217,55 @@ func TestTournamentSelection(t *testing.T) {
 	require.InDelta(t, (2.0-0.1)/2.9+(0.81-0.60)/0.22, crowd[1], 1e-12)
 	require.InDelta(t, (3.0-0.5)/2.9+(0.82-0.80)/0.22, crowd[2], 1e-12)
 	require.Greater(t, front[1].Reward, front[3].Reward)
-	require.Equal(t, 1, tournament(front, 4, false, rand.New(rand.NewPCG(1, 0))).Index)
-	require.Equal(t, 3, tournament(front, 4, true, rand.New(rand.NewPCG(1, 0))).Index, "the accurate end: infinite crowding, a higher reward than the fast end")
+	require.Equal(t, 1, tournament(front, 4, SelectReward, rand.New(rand.NewPCG(1, 0))).Index)
+	require.Equal(t, 3, tournament(front, 4, SelectPareto, rand.New(rand.NewPCG(1, 0))).Index, "the accurate end: infinite crowding, a higher reward than the fast end")
+}
+
+// Hypervolume selection breeds the front member whose loss would shrink
+// the front most: a gap in its middle can beat its ends, and near-copies
+// piled up at one end contribute nothing.
+func TestTournamentByHypervolumeContribution(t *testing.T) {
+	r := SoftReward(1)
+	trial := func(i int, acc, lat float64) Trial {
+		return Trial{Index: i, Status: TrialOK, Acc: acc, LatMs: lat, Reward: r.Of(acc, lat)}
+	}
+	pop := []Trial{
+		trial(0, 0.70, 0.10), // the fast end
+		trial(1, 0.70, 0.10), // a copy of it: no area of its own
+		trial(2, 0.78, 0.50), // the middle, with a large gap on either side
+		trial(3, 0.81, 1.00), // the accurate end
+		trial(4, 0.75, 0.90), // dominated by 2: level 1
+		{Index: 5, Status: TrialFailed},
+	}
+	level, fronts := nonDominatedLevels(pop)
+	require.Equal(t, []int{0, 0, 0, 0, 1, 6}, level)
+	require.Equal(t, [][]int{{0, 1, 2, 3}, {4}}, fronts)
+	hv := hvContributions(pop, fronts)
+	// Reference point: a tenth of the span beyond the worst accuracy (0.70)
+	// and latency (1.00).
+	refAcc, refLat := 0.70-0.011, 1.00+0.09
+	require.InDelta(t, 0, hv[0], 1e-12)
+	require.InDelta(t, 0, hv[1], 1e-12)
+	require.InDelta(t, (1.00-0.50)*(0.78-0.70), hv[2], 1e-12)
+	require.InDelta(t, (refLat-1.00)*(0.81-0.78), hv[3], 1e-12)
+	require.InDelta(t, (refLat-0.90)*(0.75-refAcc), hv[4], 1e-12, "a level's own front")
+	require.Zero(t, hv[5])
+
+	// Given the whole population, reward picks the fast end (the highest
+	// reward; the earlier of the copies), and so does pareto (both ends have
+	// infinite crowding; the fast end the higher reward); hypervolume picks
+	// the middle.
+	rng := func() *rand.Rand { return rand.New(rand.NewPCG(1, 0)) }
+	require.Equal(t, 0, tournament(pop, len(pop), SelectReward, rng()).Index)
+	require.Equal(t, 0, tournament(pop, len(pop), SelectPareto, rng()).Index)
+	require.Equal(t, 2, tournament(pop, len(pop), SelectHypervolume, rng()).Index)
+	// Level first: the dominated member loses to a copy with no area.
+	require.Equal(t, 1, tournament([]Trial{pop[4], pop[1]}, 2, SelectHypervolume, rng()).Index)
+
+	// One member alone still has an area (the margin is never zero).
+	lone := []Trial{trial(0, 0.7, 0.3)}
+	_, fronts = nonDominatedLevels(lone)
+	require.Positive(t, hvContributions(lone, fronts)[0])
 }
 
 // In a space smaller than the trial budget, a search redraws a repeated

@@ -11,9 +11,10 @@
 #
 # ARMS lists the searches: evolution-pareto (parents chosen by NSGA-II's
 # crowded comparison on accuracy and latency), evolution-reward (by
-# MnasNet's reward, evolve's default), evolution-pareto-inherit (Pareto
-# parents, and each child starts from its parent's weights: --inherit) and
-# random.
+# MnasNet's reward, evolve's default), evolution-hypervolume (by the area
+# of the population's front that only the member dominates, SMS-EMOA),
+# evolution-pareto-inherit (Pareto parents, and each child starts from its
+# parent's weights: --inherit) and random.
 set -euo pipefail
 # The whole script is one block, read before it runs: bash reads a script as
 # it goes, and an edit during a 30-minute run once cut off its last line.
@@ -36,9 +37,10 @@ for seed in $seeds; do
     case "$arm" in
       evolution-pareto) how=(--strategy evolution --selection pareto) ;;
       evolution-reward) how=(--strategy evolution --selection reward) ;;
+      evolution-hypervolume) how=(--strategy evolution --selection hypervolume) ;;
       evolution-pareto-inherit) how=(--strategy evolution --selection pareto --inherit) ;;
       random) how=(--strategy random) ;;
-      *) echo "unknown arm $arm (want evolution-pareto, evolution-reward, evolution-pareto-inherit or random)" >&2; exit 2 ;;
+      *) echo "unknown arm $arm (want evolution-pareto, evolution-reward, evolution-hypervolume, evolution-pareto-inherit or random)" >&2; exit 2 ;;
     esac
     dir="$out/$arm-seed$seed"
     dirs+=("$dir")

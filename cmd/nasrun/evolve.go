@@ -78,13 +78,13 @@ func runEvolve(args []string, stdout io.Writer) error {
 			"best.safetensors, report.md and pareto.png. A killed run continues with --resume DIR.")
 	def := defaultEvolveSettings()
 	out := fs.String("out", "", "run directory (default runs/evolve-TIME)")
-	resume := fs.String("resume", "", "continue the run in `DIR` with its own settings (run.json); other flags are not allowed")
+	resume := fs.String("resume", "", "continue the run in `DIR` with its own settings (run.json); other flags are not allowed, except --trials to extend the search (a finished one too) and --threads")
 	dataDir := fs.String("data", "", "data directory with the IDX files (default $NASRUN_DATA or "+data.DefaultDir+")")
 	strategy := fs.String("strategy", def.Search.Strategy, "search strategy: evolution (regularized evolution) or random")
 	trials := fs.Int("trials", def.Search.Trials, "number of trials (candidate networks)")
 	pop := fs.Int("population", def.Search.Population, "population size P: the P most recent trials (the oldest dies)")
 	sample := fs.Int("sample", def.Search.SampleSize, "tournament size S: a parent is the best of S random members")
-	selection := fs.String("selection", nas.SelectReward, "what makes the best of the S members: reward (MnasNet's objective), or pareto (NSGA-II's crowded comparison on accuracy and latency within the population, then reward; spreads the search along the front)")
+	selection := fs.String("selection", nas.SelectReward, "what makes the best of the S members: reward (MnasNet's objective); pareto (NSGA-II's crowded comparison on accuracy and latency within the population, then reward: breeds the front's ends first); or hypervolume (non-domination level, then the area of the accuracy–latency front only that member dominates, SMS-EMOA, then reward: breeds the member the front would miss most)")
 	initNet := fs.String("init", "", "start from a network you have: a reference net's name (mbv3-like, ghost-like) or a genome JSON `file` in the search space; it is trial 1, and under evolution the rest of the first population are its one-mutation children instead of random samples")
 	seed := fs.Uint64("seed", def.Search.Seed, "random seed; a run is reproducible from it")
 	target := fs.Float64("target-latency", 0, "latency target T in ms (default: the measured latency of the mbv3-like reference net)")
@@ -116,8 +116,13 @@ func runEvolve(args []string, stdout io.Writer) error {
 	var dir string
 	if *resume != "" {
 		var extra []string
+		extend := false
 		fs.Visit(func(f *flag.Flag) {
-			if f.Name != "resume" && f.Name != "threads" {
+			switch f.Name {
+			case "resume", "threads":
+			case "trials":
+				extend = true
+			default:
 				extra = append(extra, "--"+f.Name)
 			}
 		})
@@ -131,6 +136,11 @@ func runEvolve(args []string, stdout io.Writer) error {
 		}
 		if s.Version != settingsVersion {
 			return fmt.Errorf("resume: %s/run.json has settings version %d, this nasrun writes %d", dir, s.Version, settingsVersion)
+		}
+		if extend && *trials != s.Search.Trials {
+			if err := extendRun(dir, &s, *trials); err != nil {
+				return err
+			}
 		}
 	} else {
 		s = def
@@ -187,6 +197,23 @@ func runEvolve(args []string, stdout io.Writer) error {
 		return fmt.Errorf("interrupted; nothing finished is lost: continue with  nasrun evolve --resume %s", dir)
 	}
 	return err
+}
+
+// extendRun raises a run's trial budget to n and records it in run.json.
+// Trial i's choices depend only on the seed and the trials before it, so
+// the extended run's log is the one a run started with n trials would
+// have written. Its final stage then covers the front of all n trials;
+// final models finished before that are reused where they are still on it.
+func extendRun(dir string, s *evolveSettings, n int) error {
+	if n < s.Search.Trials {
+		return fmt.Errorf("--trials %d: the run in %s already plans %d trials; a search can be extended, not shortened (nasrun pareto --trials compares a run's first trials)",
+			n, dir, s.Search.Trials)
+	}
+	s.Search.Trials = n
+	if err := s.validate(); err != nil {
+		return err
+	}
+	return nas.WriteJSON(filepath.Join(dir, "run.json"), *s)
 }
 
 func defaultEvolveSettings() evolveSettings {

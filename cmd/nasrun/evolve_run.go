@@ -329,23 +329,27 @@ func finalJobs(trials []nas.Trial, top int, references []string) []finalJob {
 }
 
 // finalStage retrains the best Pareto models and the reference nets with the
-// final recipe and tests each once. Results are saved in final.json after
-// each model, so a resumed run skips the finished ones; a model interrupted
-// mid-training continues from its checkpoint.
+// final recipe and tests each once. Every finished model is saved in
+// final.json at once, so a resumed run skips the finished ones (also when
+// more trials changed the front: a model still on it is not trained again);
+// a model interrupted mid-training continues from its checkpoint. It
+// returns the current jobs' results in the jobs' order.
 func finalStage(ctx context.Context, dir string, s evolveSettings, trials []nas.Trial, splits *data.Splits,
 	meas latency.Measurer, st *status) ([]nas.FinalModel, error) {
 	jobs := finalJobs(trials, s.FinalTop, s.References)
 	finalPath := filepath.Join(dir, "final.json")
-	var finals []nas.FinalModel
-	if err := nas.ReadJSON(finalPath, &finals); err != nil && !errors.Is(err, fs.ErrNotExist) {
+	var finished []nas.FinalModel
+	if err := nas.ReadJSON(finalPath, &finished); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Join(dir, "final"), 0o755); err != nil {
 		return nil, err
 	}
+	var finals []nas.FinalModel
 	for k, j := range jobs {
-		if k < len(finals) {
-			continue // finished before a restart
+		if i := slices.IndexFunc(finished, func(f nas.FinalModel) bool { return f.Name == j.name && f.ID == j.g.ID() }); i >= 0 {
+			finals = append(finals, finished[i]) // finished before a restart
+			continue
 		}
 		file := strings.ReplaceAll(j.name, " ", "-")
 		net, err := nas.Build(j.g, rand.New(rand.NewPCG(s.Final.Seed, 2)))
@@ -386,8 +390,8 @@ func finalStage(ctx context.Context, dir string, s evolveSettings, trials []nas.
 		f.Reward = s.Search.Reward.Of(acc, f.LatMs)
 		st.println("final %d/%d: %s  test acc %.2f%%  %.3f ms  reward %.4f  (%s of training at %.0f img/s)",
 			k+1, len(jobs), j.name, 100*acc, f.LatMs, f.Reward, dur(time.Duration(res.TrainS*float64(time.Second))), res.ImagesPerS)
-		finals = append(finals, f)
-		if err := nas.WriteJSON(finalPath, finals); err != nil {
+		finals, finished = append(finals, f), append(finished, f)
+		if err := nas.WriteJSON(finalPath, finished); err != nil {
 			return nil, err
 		}
 		os.Remove(tr.Checkpoint)

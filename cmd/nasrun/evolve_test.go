@@ -73,9 +73,32 @@ func TestEvolveEndToEnd(t *testing.T) {
 	again, err := nas.ReadTrials(out)
 	require.NoError(t, err)
 	require.Equal(t, trials, again)
-	_, stderr, code = nasrun("evolve", "--resume", out, "--trials", "9")
+	_, stderr, code = nasrun("evolve", "--resume", out, "--seed", "9")
 	require.Equal(t, 1, code)
-	require.Contains(t, stderr, "drop --trials")
+	require.Contains(t, stderr, "drop --seed")
+	_, stderr, code = nasrun("evolve", "--resume", out, "--trials", "4")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "can be extended, not shortened")
+
+	// --trials extends a finished run: its trials are kept, the new ones
+	// follow, and a final model still to be reported (the reference net)
+	// is not trained again.
+	stdout, stderr, code = nasrun("evolve", "--resume", out, "--trials", "7")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "resuming after 5 finished trials")
+	require.NotContains(t, stdout, "training ghost-like")
+	extended, err := nas.ReadTrials(out)
+	require.NoError(t, err)
+	require.Len(t, extended, 7)
+	require.Equal(t, trials, extended[:5])
+	require.NoError(t, nas.ReadJSON(filepath.Join(out, "run.json"), &settings))
+	require.Equal(t, 7, settings.Search.Trials)
+	var finals []nas.FinalModel
+	require.NoError(t, nas.ReadJSON(filepath.Join(out, "final.json"), &finals))
+	require.GreaterOrEqual(t, len(finals), 2, "every final model trained in the run is kept")
+	report, err = os.ReadFile(filepath.Join(out, "report.md"))
+	require.NoError(t, err)
+	require.Contains(t, string(report), "7 trials")
 
 	// The same --out twice is refused rather than mixed.
 	_, stderr, code = nasrun(smallEvolve(dataDir, out)...)
