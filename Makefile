@@ -70,7 +70,7 @@ evolve: ## install the data set if missing, build nasrun, run the default search
 	@$(MAKE) --no-print-directory build
 	$(BIN)/nasrun evolve $(EVOLVE_FLAGS)
 
-evo-vs-random: ## evolution (Pareto and reward selection; ARMS=... for others, e.g. evolution-pareto-inherit) vs random search, 3 seeds each, compared by hypervolume as logged and retrained from scratch (runs/evo-vs-random)
+evo-vs-random: ## evolution (hypervolume and Pareto selection; ARMS=... for others, e.g. evolution-reward, evolution-pareto-inherit) vs random search, 3 seeds each, compared by hypervolume as logged and retrained from scratch (runs/evo-vs-random)
 	@scripts/ensure-data.sh
 	@$(MAKE) --no-print-directory build
 	scripts/evo-vs-random.sh

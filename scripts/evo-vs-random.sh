@@ -22,7 +22,7 @@ set -euo pipefail
 out="${1:-runs/evo-vs-random}"
 seeds="${SEEDS:-1 2 3}"
 trials="${TRIALS:-30}"
-arms="${ARMS:-evolution-pareto evolution-reward random}"
+arms="${ARMS:-evolution-hypervolume evolution-pareto random}"
 nasrun="${NASRUN:-bin/nasrun}"
 # The default search's proxy (3,000 images at batch 64). Rounds 1–3 used a
 # smaller one, 2,000 images at batch 32, to save time, and `nasrun
