@@ -333,14 +333,19 @@ func timeRuns(ctx context.Context, opt Options, prep func(), fns ...func() error
 	defer kernels.SetThreads(prevThreads)
 	st := Stats{Runs: opt.Runs, Warmup: opt.Warmup, Threads: kernels.Threads(), PinnedCPU: -1, Device: ThisDevice()}
 
-	// The goroutine stays on this OS thread so that pinning holds and the
-	// one-thread kernels run on the pinned CPU.
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	if !opt.NoPin && st.Threads == 1 {
-		if cpu, unpin, err := pinThread(); err == nil {
-			st.Pinned, st.PinnedCPU = true, cpu
-			defer unpin()
+	// On one thread the goroutine stays on this OS thread, so that pinning
+	// holds and the kernels run on the pinned CPU. More threads are not
+	// pinned, and not locked either: a locked caller makes every hand-off
+	// to the worker pool wake this one OS thread, which slowed mbv3-like's
+	// batch-1 inference at 2 threads by about half.
+	if st.Threads == 1 {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		if !opt.NoPin {
+			if cpu, unpin, err := pinThread(); err == nil {
+				st.Pinned, st.PinnedCPU = true, cpu
+				defer unpin()
+			}
 		}
 	}
 
