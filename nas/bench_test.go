@@ -58,17 +58,21 @@ func (tr *trainer) step(tb testing.TB) {
 
 // BenchmarkTrainStep: one training step of each reference network at batch
 // 64 (PyTorch 1.13, 2 threads: mbv3-like 364 images/s, ghost-like 552).
-// -cpu sets the kernels' thread count too, e.g. -cpu 2.
+// -cpu sets the kernels' thread count too, e.g. -cpu 2. It is read in each
+// sub-benchmark's run, and the loop is a b.N loop, not b.Loop: testing sets
+// GOMAXPROCS to the first -cpu value only after a first run of the
+// function, and b.Loop measures in that first run.
 func BenchmarkTrainStep(b *testing.B) {
-	defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
 	for _, name := range []string{"mbv3-like", "ghost-like"} {
 		b.Run("net="+name+"/batch=64", func(b *testing.B) {
+			defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
 			tr := newTrainer(b, name, 64)
 			tr.step(b)
 			tr.step(b)
 			b.ReportAllocs()
+			b.ResetTimer()
 			cpu := startCPU()
-			for b.Loop() {
+			for range b.N {
 				tr.step(b)
 			}
 			b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "images/s")
