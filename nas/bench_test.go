@@ -67,8 +67,13 @@ func BenchmarkTrainStep(b *testing.B) {
 		b.Run("net="+name+"/batch=64", func(b *testing.B) {
 			defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
 			tr := newTrainer(b, name, 64)
-			tr.step(b)
-			tr.step(b)
+			// Warm-up: the tape's arena and each worker's packing buffer
+			// grow to size in the first steps (on more than one thread,
+			// a worker's buffer grows when it first gets the largest job),
+			// so that allocs/op reports the steady state.
+			for range 10 {
+				tr.step(b)
+			}
 			b.ReportAllocs()
 			b.ResetTimer()
 			cpu := startCPU()
