@@ -336,8 +336,8 @@ func timeRuns(ctx context.Context, opt Options, prep func(), fns ...func() error
 	// On one thread the goroutine stays on this OS thread, so that pinning
 	// holds and the kernels run on the pinned CPU. More threads are not
 	// pinned, and not locked either: a locked caller makes every hand-off
-	// to the worker pool wake this one OS thread, which slowed mbv3-like's
-	// batch-1 inference at 2 threads by about half.
+	// to the worker pool wake this one OS thread (mbv3-like's batch-1
+	// inference at 2 threads took 0.85–0.89 ms locked, 0.49 ms unlocked).
 	if st.Threads == 1 {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
