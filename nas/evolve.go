@@ -61,6 +61,20 @@ type SearchConfig struct {
 	// around a design the user already has). Random search only adds it
 	// as trial 0.
 	Init *Genome `json:"init,omitempty"`
+	// CommonSeed trains every trial from one seed, CommonTrainSeed(Seed),
+	// instead of a seed of its own: common random numbers. The batches'
+	// order, their augmentation and the draws that initialise the weights
+	// are then the same for every candidate, so two candidates' proxy
+	// accuracies differ by their architectures and less by luck, and a
+	// child compares with its parent on the same footing.
+	CommonSeed bool `json:"common_seed,omitempty"`
+}
+
+// CommonTrainSeed is the training seed every trial of a CommonSeed run
+// uses. It depends on the run's seed alone, so runs of different
+// strategies with one --seed train their candidates alike too.
+func CommonTrainSeed(seed uint64) uint64 {
+	return rand.New(rand.NewPCG(seed, 0x636f6d6d6f6e)).Uint64() // "common"
 }
 
 // MaxRedraws bounds how often a trial's candidate is redrawn (prescreened
@@ -91,6 +105,9 @@ func (c SearchConfig) Method() string {
 			from = c.Init.Summary()
 		}
 		m += ", starting from " + from
+	}
+	if c.CommonSeed {
+		m += ", one training seed"
 	}
 	return m
 }
@@ -250,6 +267,9 @@ func runTrial(ctx context.Context, cfg SearchConfig, ev Evaluator, trials []Tria
 		t.Redraws++
 	}
 	trainSeed := rng.Uint64()
+	if cfg.CommonSeed {
+		trainSeed = CommonTrainSeed(cfg.Seed)
+	}
 	t.ID = t.Genome.ID()
 	c := t.Genome.Cost()
 	t.MACs, t.Params = c.MACs, c.Params

@@ -24,10 +24,12 @@ type fakeEval struct {
 	failID string
 	delay  time.Duration
 	calls  int
+	seeds  []uint64 // the training seed of each call
 }
 
 func (f *fakeEval) Accuracy(ctx context.Context, trial int, g Genome, seed uint64, parent *Trial) (float64, error) {
 	f.calls++
+	f.seeds = append(f.seeds, seed)
 	time.Sleep(f.delay)
 	if g.ID() == f.failID {
 		return 0, errors.New("loss is NaN at step 3")
@@ -167,6 +169,36 @@ func TestSearchFromInitialNetwork(t *testing.T) {
 	out.Stem.C = 24
 	cfg.Init = &out
 	require.ErrorContains(t, cfg.Validate(), "initial network: stem")
+}
+
+// TestCommonSeed: with CommonSeed every trial trains from the one seed of
+// the run's --seed (common random numbers), the same for both strategies;
+// without it, each trial has its own. The candidates chosen do not change.
+func TestCommonSeed(t *testing.T) {
+	cfg := testConfig(StrategyRandom, 12, 5)
+	own := &fakeEval{}
+	plain := runSearch(t, t.TempDir(), cfg, own)
+	cfg.CommonSeed = true
+	common := &fakeEval{}
+	shared := runSearch(t, t.TempDir(), cfg, common)
+	require.Len(t, common.seeds, 12)
+	for i, s := range common.seeds {
+		require.Equal(t, CommonTrainSeed(5), s, "trial %d", i)
+		require.Equal(t, plain[i].ID, shared[i].ID, "trial %d", i)
+	}
+	distinct := map[uint64]bool{}
+	for _, s := range own.seeds {
+		distinct[s] = true
+	}
+	require.Len(t, distinct, 12, "without CommonSeed each trial has its own seed")
+	require.NotEqual(t, CommonTrainSeed(5), CommonTrainSeed(6))
+	require.Equal(t, "random, one training seed", cfg.Method())
+
+	evo := testConfig(StrategyEvolution, 12, 5)
+	evo.CommonSeed = true
+	ev := &fakeEval{}
+	runSearch(t, t.TempDir(), evo, ev)
+	require.Equal(t, common.seeds, ev.seeds, "one seed for both strategies of a --seed")
 }
 
 func TestMethod(t *testing.T) {

@@ -212,6 +212,13 @@ func TestArmNames(t *testing.T) {
 	} {
 		require.Equal(t, want, arm(s))
 	}
+	for want, s := range map[string]evolveSettings{
+		"random+common-seed":                run("random", "", false, nil),
+		"evolution/hypervolume+common-seed": run("evolution", "hypervolume", false, nil),
+	} {
+		s.Search.CommonSeed = true
+		require.Equal(t, want, arm(s))
+	}
 }
 
 func TestCommonLatencyScale(t *testing.T) {

@@ -179,7 +179,8 @@ func retrainFront(ctx context.Context, s evolveSettings, trials []nas.Trial, lat
 
 // arm names how a run searched: "random", or "evolution/" and its parent
 // selection, with "+inherit" when children started from their parent's
-// weights; and "+init" when the search started from a given network.
+// weights; "+init" when the search started from a given network; and
+// "+common-seed" when every candidate trained from one seed.
 func arm(s evolveSettings) string {
 	a := s.Search.Strategy
 	if a == nas.StrategyEvolution {
@@ -190,6 +191,9 @@ func arm(s evolveSettings) string {
 	}
 	if s.Search.Init != nil {
 		a += "+init"
+	}
+	if s.Search.CommonSeed {
+		a += "+common-seed"
 	}
 	return a
 }
