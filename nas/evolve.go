@@ -63,10 +63,10 @@ type SearchConfig struct {
 	Init *Genome `json:"init,omitempty"`
 	// CommonSeed trains every trial from one seed, CommonTrainSeed(Seed),
 	// instead of a seed of its own: common random numbers. The batches'
-	// order, their augmentation and the draws that initialise the weights
-	// are then the same for every candidate, so two candidates' proxy
-	// accuracies differ by their architectures and less by luck, and a
-	// child compares with its parent on the same footing.
+	// order, their augmentation and the random stream that initialises the
+	// weights are then the same for every candidate (layers a child shares
+	// with its parent draw alike up to the first that differs), so that
+	// two candidates' proxy accuracies differ less by luck.
 	CommonSeed bool `json:"common_seed,omitempty"`
 }
 

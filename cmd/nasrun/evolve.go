@@ -94,7 +94,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 	proxyImages := fs.Int("proxy-images", def.ProxyImages, "training images for each proxy trial (a fixed seeded subset)")
 	valImages := fs.Int("val-images", def.ValImages, "training images held out to validate proxy trials (never the test set)")
 	proxy := recipeFlags(fs, def.Proxy, "proxy-", "proxy training")
-	commonSeed := fs.Bool("common-seed", false, "train every candidate from one seed (the same batches, augmentation and initial draws; common random numbers), so that accuracies differ by architecture more than by luck")
+	commonSeed := fs.Bool("common-seed", false, "train every candidate from one seed (the same batches, augmentation and weight-initialisation stream; common random numbers), so that accuracies differ less by luck")
 	inherit := fs.Bool("inherit", false, "initialise a child from its parent's proxy-trained weights where shapes match")
 	latServer := fs.String("latency-server", "", "measure latency on a device running 'nasrun latency-server' at this `URL`")
 	latRuns := fs.Int("latency-runs", def.Latency.Opt.Runs, "timed runs per latency measurement (median)")
