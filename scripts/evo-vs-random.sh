@@ -7,7 +7,7 @@
 # unfinished runs (--resume) and skips finished ones, so the comparison
 # survives an interruption.
 #
-#   scripts/evo-vs-random.sh [OUT_DIR]   (environment: SEEDS, TRIALS, ARMS, NASRUN, EXTRA)
+#   scripts/evo-vs-random.sh [OUT_DIR]   (environment: SEEDS, TRIALS, ARMS, POPULATION, SAMPLE, NASRUN, EXTRA)
 #
 # ARMS lists the searches: evolution-pareto (parents chosen by NSGA-II's
 # crowded comparison on accuracy and latency), evolution-reward (by
@@ -27,9 +27,11 @@ nasrun="${NASRUN:-bin/nasrun}"
 # The default search's proxy (3,000 images at batch 64). Rounds 1–3 used a
 # smaller one, 2,000 images at batch 32, to save time, and `nasrun
 # proxy-check` later found it cannot rank the networks: ICC(1) 0.08 against
-# 0.63 for the default's. Population and sample as a 30-trial evolution
-# needs them.
-flags=(--trials "$trials" --population 8 --sample 3 --final-top 0 --references none ${EXTRA:-})
+# 0.63 for the default's. Evolution's population P and tournament size S:
+# rounds 1–6 used P = 8, S = 3.
+population="${POPULATION:-8}"
+sample="${SAMPLE:-3}"
+flags=(--trials "$trials" --population "$population" --sample "$sample" --final-top 0 --references none ${EXTRA:-})
 mkdir -p "$out"
 dirs=()
 for seed in $seeds; do
