@@ -70,10 +70,19 @@ evolve: ## install the data set if missing, build nasrun, run the default search
 	@$(MAKE) --no-print-directory build
 	$(BIN)/nasrun evolve $(EVOLVE_FLAGS)
 
-evo-vs-random: ## evolution (hypervolume and Pareto selection; ARMS=... for others, e.g. evolution-reward, evolution-pareto-inherit) vs random search, 3 seeds each, compared by hypervolume as logged and retrained from scratch (runs/evo-vs-random)
+# evo-vs-random's settings are round 7's (bench/results/evo-vs-random-2026-11-27-round7.md);
+# override any, e.g. make evo-vs-random TRIALS=100, or POPULATION=8 SAMPLE=3 for rounds 1-6.
+ARMS ?= evolution-hypervolume random
+SEEDS ?= 1 2 3
+TRIALS ?= 60
+POPULATION ?= 16
+SAMPLE ?= 4
+EXTRA ?= --common-seed
+
+evo-vs-random: ## evolution (hypervolume selection, P=16, S=4; ARMS=... for others, e.g. evolution-pareto, evolution-reward) vs random search, 60 trials on 3 seeds each, one training seed per run, compared by hypervolume as logged and retrained from scratch (runs/evo-vs-random)
 	@scripts/ensure-data.sh
 	@$(MAKE) --no-print-directory build
-	scripts/evo-vs-random.sh
+	ARMS="$(ARMS)" SEEDS="$(SEEDS)" TRIALS=$(TRIALS) POPULATION=$(POPULATION) SAMPLE=$(SAMPLE) EXTRA="$(EXTRA)" scripts/evo-vs-random.sh
 
 cross: ## static nasrun binaries for linux/arm64, linux/arm (v7), android/arm64, darwin/arm64 into dist/
 	GOOS=linux   GOARCH=arm64         $(CROSS_BUILD) -o $(DIST)/nasrun-linux-arm64   ./cmd/nasrun
