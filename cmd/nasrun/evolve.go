@@ -82,7 +82,7 @@ func runEvolve(args []string, stdout io.Writer) error {
 	dataDir := fs.String("data", "", "data directory with the IDX files (default $NASRUN_DATA or "+data.DefaultDir+")")
 	strategy := fs.String("strategy", def.Search.Strategy, "search strategy: evolution (regularized evolution) or random")
 	trials := fs.Int("trials", def.Search.Trials, "number of trials (candidate networks)")
-	pop := fs.Int("population", def.Search.Population, "population size P: the P most recent trials (the oldest dies)")
+	pop := fs.Int("population", def.Search.Population, "population size P: the P most recent trials (the oldest dies); for 60 trials or more, 16 with --sample 4")
 	sample := fs.Int("sample", def.Search.SampleSize, "tournament size S: a parent is the best of S random members")
 	selection := fs.String("selection", nas.SelectReward, "what makes the best of the S members: reward (MnasNet's objective); pareto (NSGA-II's crowded comparison on accuracy and latency within the population, then reward: breeds the front's ends first); or hypervolume (non-domination level, then the area of the accuracy–latency front only that member dominates, SMS-EMOA, then reward: breeds the member the front would miss most)")
 	initNet := fs.String("init", "", "start from a network you have: a reference net's name (mbv3-like, ghost-like) or a genome JSON `file` in the search space; it is trial 1, and under evolution the rest of the first population are its one-mutation children instead of random samples")
