@@ -165,6 +165,11 @@ func TestServerQueueFull(t *testing.T) {
 	s.MaxQueue = 1
 	release, entered := make(chan struct{}), make(chan struct{}, 4)
 	s.hook = func() { entered <- struct{}{}; <-release }
+	// Let the held request go however the test ends: the server's own
+	// cleanup (registered earlier, so run later) waits for it.
+	var once sync.Once
+	unblock := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(unblock)
 	g := genomeJSON(t, "ghost-like")
 	var wg sync.WaitGroup
 	for range 2 {
@@ -172,10 +177,12 @@ func TestServerQueueFull(t *testing.T) {
 		go func() { defer wg.Done(); post(t, ts.URL+"/measure?runs=1", g) }()
 	}
 	<-entered // one measures, …
-	require.Eventually(t, func() bool { return s.waiting.Load() == 1 }, 10*time.Second, 5*time.Millisecond)
+	// Generous: under qemu on a busy machine the second request took more
+	// than 10 s to reach the queue.
+	require.Eventually(t, func() bool { return s.waiting.Load() == 1 }, 2*time.Minute, 5*time.Millisecond)
 	code, body := post(t, ts.URL+"/measure?runs=1", g) // … one waits: full
 	require.Equal(t, http.StatusServiceUnavailable, code, body)
-	close(release)
+	unblock()
 	wg.Wait()
 }
 
