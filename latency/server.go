@@ -271,18 +271,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, fn func(context.C
 	if maxQueue <= 0 {
 		maxQueue = DefaultMaxQueue
 	}
-	if int(s.waiting.Add(1)) > maxQueue {
-		s.waiting.Add(-1)
-		w.Header().Set("Retry-After", "10")
-		writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d requests are already waiting", maxQueue))
-		return
-	}
+	// Only a request that finds the turn taken counts as waiting: counting
+	// every arrival let a request be refused while the one before it was
+	// still on its way to a free turn.
 	select {
 	case s.turn <- struct{}{}:
-		s.waiting.Add(-1)
-	case <-r.Context().Done():
-		s.waiting.Add(-1)
-		return // the client is gone
+	default:
+		if int(s.waiting.Add(1)) > maxQueue {
+			s.waiting.Add(-1)
+			w.Header().Set("Retry-After", "10")
+			writeError(w, http.StatusServiceUnavailable, fmt.Sprintf("%d requests are already waiting", maxQueue))
+			return
+		}
+		select {
+		case s.turn <- struct{}{}:
+			s.waiting.Add(-1)
+		case <-r.Context().Done():
+			s.waiting.Add(-1)
+			return // the client is gone
+		}
 	}
 	defer func() { <-s.turn }()
 	if s.hook != nil {
