@@ -3,6 +3,8 @@ package kernels
 import (
 	"math"
 	"strings"
+
+	"github.com/nasrun/nasrun/kernels/asm"
 )
 
 // Batch norm over rows = N·H·W rows of C channels (NHWC), optionally fused
@@ -23,6 +25,15 @@ import (
 //     recomputed per block from x (the normalised value is never stored)
 //     and written to dx while the block's sums Σg and Σg·(x − mean) are
 //     taken; a second pass turns it into dx = g·A + (x − mean)·B + C.
+//
+// Where the implementation has fused kernels for the activation
+// (eltKernels.bn: ReLU, ReLU6, hardswish, hardsigmoid on AVX-512), each
+// pass is one kernel that keeps z = x·s + t and g in registers: forward
+// y = act(z) in one pass; backward, the sums pass reads x and dy and writes
+// nothing, and the dx pass recomputes g from them. That is the least memory
+// traffic (backward: x and dy read twice, dx written once), where the
+// composed primitives also write g and read it back, and move each block
+// through the cache three or four times.
 
 // checkBN checks x (rows×c) and the per-channel vectors named, in order,
 // by the comma-separated names.
@@ -196,6 +207,10 @@ func bnApply(k *eltKernels, rows, c int, act Act, x, s, t, y []float32) {
 func bnApplyChunk(j *eltJob, lo, hi int) { bnApplyRows(j.k, lo, hi, j.c, j.act, j.a, j.s, j.sh, j.y) }
 
 func bnApplyRows(k *eltKernels, r0, r1, c int, act Act, x, s, t, y []float32) {
+	if i := k.fusedBN(act); i >= 0 {
+		k.rowAffineBy(k.bn.Act[i], bnActRef[act], r1-r0, c, x[r0*c:r1*c], s, t, y[r0*c:r1*c])
+		return
+	}
 	br := bnBlockRows(c)
 	for r := r0; r < r1; r += br {
 		n := min(br, r1-r)
@@ -284,6 +299,47 @@ func batchNormActBackward(op string, rows, c int, eps float32, act Act, x, gamma
 	sc.put()
 }
 
+// bnFused turns the fused kernels off for tests and benchmarks that
+// compare them with the composed primitives.
+var bnFused = true
+
+// fusedBN returns the index of act's kernels in k.bn, or -1 where k has
+// none for it.
+func (k *eltKernels) fusedBN(act Act) int {
+	if k.bn == nil || !bnFused {
+		return -1
+	}
+	switch act {
+	case ActReLU:
+		return 0
+	case ActReLU6:
+		return 1
+	case ActHardswish:
+		return 2
+	case ActHardsigmoid:
+		return 3
+	}
+	return -1
+}
+
+// bnActRef[a] is the Go reference of the fused y = a(x·s + t), with
+// Affine's arguments (it does the row tails of kernels whose widths are
+// multiples of a vector).
+var bnActRef = func() (refs [numActs]func(rows, w, ld int, x, s, t, y []float32)) {
+	for a := range numActs {
+		refs[a] = func(rows, w, ld int, x, s, t, y []float32) {
+			asm.AffineRef(rows, w, ld, x, s, t, y)
+			for r := range rows {
+				row := y[r*ld : r*ld+w]
+				for i, v := range row {
+					row[i] = ActScalar(a, v)
+				}
+			}
+		}
+	}
+	return refs
+}()
+
 // bnChunkRows returns chunk i's rows [r0, r1) of the j.q rows split in j.t.
 func (j *eltJob) bnChunkRows(i int) (r0, r1 int) { return i * j.q / j.t, (i + 1) * j.q / j.t }
 
@@ -315,6 +371,19 @@ func bnBackSums(j *eltJob, lo, hi int) {
 		sg, sxm, z := p[:c], p[c:2*c], p[2*c:]
 		acc := j.part64[2*c*i : 2*c*(i+1)]
 		clear(acc)
+		if f := j.k.fusedBN(j.act); f >= 0 {
+			for r := r0; r < r1; r += redBlock {
+				n := min(redBlock, r1-r)
+				clear(sg)
+				clear(sxm)
+				j.k.bn.Sums[f](n, c, c, j.a[r*c:(r+n)*c], j.b[r*c:(r+n)*c], j.s, j.sh, j.m, sg, sxm)
+				for ch := range c {
+					acc[ch] += float64(sg[ch])
+					acc[c+ch] += float64(sxm[ch])
+				}
+			}
+			continue
+		}
 		for r := r0; r < r1; r += j.w {
 			n := min(j.w, r1-r)
 			g := j.bnGrad(r, n, z)
@@ -339,8 +408,13 @@ func bnBackDx(j *eltJob, lo, hi int) {
 	if j.act != ActNone {
 		g = j.y // bnBackSums left g in dx
 	}
+	f := j.k.fusedBN(j.act)
 	for i := lo; i < hi; i++ {
 		r0, r1 := j.bnChunkRows(i)
+		if f >= 0 {
+			j.k.bn.Dx[f](r1-r0, c, c, j.a[r0*c:r1*c], j.b[r0*c:r1*c], j.s, j.sh, j.m, j.sa, j.sb, j.tt, j.y[r0*c:r1*c])
+			continue
+		}
 		j.k.rowAffine2(r1-r0, c, g[r0*c:r1*c], j.a[r0*c:r1*c], j.m, j.sa, j.sb, j.tt, j.y[r0*c:r1*c])
 	}
 }

@@ -1,6 +1,7 @@
 package kernels_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -214,16 +215,27 @@ func nearKink(a kernels.Act, v float64) bool {
 
 // TestBatchNormAct checks the fused batch norm + activation, forward and
 // backward, against float64: y = act(BN(x)) and the BN gradient of
-// g = dy·act'(BN(x)).
+// g = dy·act'(BN(x)); with the implementation's fused kernels and with the
+// composed primitives.
 func TestBatchNormAct(t *testing.T) {
 	kerneltest.ForEachImpl(t, func(t *testing.T) {
-		rng := kerneltest.Rng(67)
-		shapes := append(rowShapes(rng), [2]int{2000, 16}, [2]int{1, 5}, [2]int{4100, 24}, [2]int{700, 130})
-		for i, sh := range shapes {
-			checkBatchNormAct(t, rng, sh[0], sh[1], allActs[i%len(allActs)])
-		}
-		for _, a := range allActs {
-			checkBatchNormAct(t, rng, 3001, 33, a) // threaded
+		for _, fused := range []bool{true, false} {
+			t.Run(fmt.Sprintf("fused=%v", fused), func(t *testing.T) {
+				defer kernels.SetBNFused(fused)()
+				rng := kerneltest.Rng(67)
+				shapes := append(rowShapes(rng), [2]int{2000, 16}, [2]int{1, 5}, [2]int{4100, 24}, [2]int{700, 130})
+				for i, sh := range shapes {
+					checkBatchNormAct(t, rng, sh[0], sh[1], allActs[i%len(allActs)])
+				}
+				for _, a := range allActs {
+					checkBatchNormAct(t, rng, 3001, 33, a) // threaded
+					// Row counts off the four-row loops, channel counts off the
+					// vectors and the folding.
+					for _, sh := range [][2]int{{1, 17}, {7, 15}, {6, 64}, {9, 79}, {300, 8}} {
+						checkBatchNormAct(t, rng, sh[0], sh[1], a)
+					}
+				}
+			})
 		}
 	})
 }
@@ -326,4 +338,47 @@ func FuzzBatchNormAct(f *testing.F) {
 			kernels.SetImpl(prev)
 		}
 	})
+}
+
+// BenchmarkBatchNormAct times training batch norm fused with hardswish,
+// forward and backward, at the shapes of mbv3-like's batch-64 training step
+// (rows = N·H·W), at the threads -cpu sets. GB/s counts the least traffic
+// each pass could have: x read and y written forward; x and dy read and dx
+// written backward. fused=false times the composed primitives where the
+// implementation has fused kernels. The copy rows move the forward's bytes
+// with the runtime's memmove, the bandwidth those figures compare with.
+func BenchmarkBatchNormAct(b *testing.B) {
+	for _, s := range []struct{ rows, c int }{{64 * 28 * 28, 16}, {64 * 28 * 28, 48}, {64 * 14 * 14, 72}, {64 * 14 * 14, 120}, {64 * 7 * 7, 240}} {
+		n := s.rows * s.c
+		rng := kerneltest.Rng(5)
+		x, dy := kerneltest.RandBuf(rng, n).Data, kerneltest.RandBuf(rng, n).Data
+		y, dx := make([]float32, n), make([]float32, n)
+		gamma, beta := kerneltest.RandBuf(rng, s.c).Data, kerneltest.RandBuf(rng, s.c).Data
+		mean, variance, dg, db := make([]float32, s.c), make([]float32, s.c), make([]float32, s.c), make([]float32, s.c)
+		name := fmt.Sprintf("rows=%d,c=%d", s.rows, s.c)
+		for _, fused := range []bool{true, false} {
+			sfx := fmt.Sprintf("%s/fused=%v", name, fused)
+			b.Run("fwd/"+sfx, func(b *testing.B) {
+				defer kernels.SetBNFused(fused)()
+				for b.Loop() {
+					kernels.BatchNormActTrain(s.rows, s.c, bnEps, kernels.ActHardswish, x, gamma, beta, y, mean, variance)
+				}
+				kerneltest.ReportBytes(b, 8*float64(n))
+			})
+			b.Run("bwd/"+sfx, func(b *testing.B) {
+				defer kernels.SetBNFused(fused)()
+				kernels.BatchNormActTrain(s.rows, s.c, bnEps, kernels.ActHardswish, x, gamma, beta, y, mean, variance)
+				for b.Loop() {
+					kernels.BatchNormActBackward(s.rows, s.c, bnEps, kernels.ActHardswish, x, gamma, beta, mean, variance, dy, dx, dg, db)
+				}
+				kerneltest.ReportBytes(b, 12*float64(n))
+			})
+		}
+		b.Run("copy/"+name, func(b *testing.B) {
+			for b.Loop() {
+				copy(y, x)
+			}
+			kerneltest.ReportBytes(b, 8*float64(n))
+		})
+	}
 }

@@ -29,6 +29,7 @@ type eltKernels struct {
 	colSD   func(rows, w, ld int, a, b, mb, accA, accB []float32)
 	act     [numActs]func(x, y []float32)      // nil: the Go reference
 	grad    [numActs]func(x, dy, dx []float32) // nil: the Go reference
+	bn      *asm.BNFused                       // nil: batch norm composes the primitives
 }
 
 var eltImpls = [numImpls]*eltKernels{
@@ -67,6 +68,7 @@ var eltImpls = [numImpls]*eltKernels{
 			ActHardsigmoid: asm.HardsigmoidGradAVX512, ActHardswish: asm.HardswishGradAVX512,
 			ActSigmoid: asm.SigmoidGradAVX512,
 		},
+		bn: asm.BNFusedAVX512,
 	},
 	NEON: {
 		mask: 3,
@@ -157,28 +159,36 @@ func repeatVec(dst, v []float32, f int) []float32 {
 
 // rowAffine sets y[r,ch] = x[r,ch]·s[ch] + t[ch] over rows of c channels.
 func (k *eltKernels) rowAffine(rows, c int, x, s, t, y []float32) {
-	if f := foldRows(rows, c); f > 1 {
-		w, r := f*c, rows/f*f
-		sc := getEltScratch(2*w, 0)
-		k.rowAffineFlat(rows/f, w, x, repeatVec(sc.f32[:w], s[:c], f), repeatVec(sc.f32[w:], t[:c], f), y)
-		sc.put()
-		k.rowAffineFlat(rows-r, c, x[r*c:], s, t, y[r*c:])
-		return
-	}
-	k.rowAffineFlat(rows, c, x, s, t, y)
+	k.rowAffineBy(k.affine, asm.AffineRef, rows, c, x, s, t, y)
 }
 
-// rowAffineFlat is rowAffine without folding.
-func (k *eltKernels) rowAffineFlat(rows, c int, x, s, t, y []float32) {
+// rowAffineBy is rowAffine through f, a kernel with Affine's arguments
+// (Affine itself, or batch norm's fused y = act(x·s + t)) that takes row
+// widths rounded down to a multiple of k.mask+1, and ref, its Go
+// reference, which does the rest of each row.
+func (k *eltKernels) rowAffineBy(f, ref func(rows, w, ld int, x, s, t, y []float32), rows, c int, x, s, t, y []float32) {
+	if n := foldRows(rows, c); n > 1 {
+		w, r := n*c, rows/n*n
+		sc := getEltScratch(2*w, 0)
+		k.rowAffineFlat(f, ref, rows/n, w, x, repeatVec(sc.f32[:w], s[:c], n), repeatVec(sc.f32[w:], t[:c], n), y)
+		sc.put()
+		k.rowAffineFlat(f, ref, rows-r, c, x[r*c:], s, t, y[r*c:])
+		return
+	}
+	k.rowAffineFlat(f, ref, rows, c, x, s, t, y)
+}
+
+// rowAffineFlat is rowAffineBy without folding.
+func (k *eltKernels) rowAffineFlat(f, ref func(rows, w, ld int, x, s, t, y []float32), rows, c int, x, s, t, y []float32) {
 	if rows == 0 || c == 0 {
 		return
 	}
 	w := c &^ k.mask
 	if w > 0 {
-		k.affine(rows, w, c, x, s, t, y)
+		f(rows, w, c, x, s, t, y)
 	}
 	if w < c {
-		asm.AffineRef(rows, c-w, c, x[w:], s[w:], t[w:], y[w:])
+		ref(rows, c-w, c, x[w:], s[w:], t[w:], y[w:])
 	}
 }
 

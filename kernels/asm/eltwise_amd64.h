@@ -227,6 +227,16 @@ done: \
 #define F_SIXTH $0x3e2aaaab
 #define F_TWO   $0x40000000
 
+// K1 = mask of the low w%16 lanes of a row of w floats (w in R9; uses AX
+// and CX), for the AVX-512 row primitives.
+#define TAILMASK512 \
+	MOVQ  R9, CX; \
+	ANDQ  $15, CX; \
+	MOVL  $1, AX; \
+	SHLL  CX, AX; \
+	DECL  AX; \
+	KMOVW AX, K1
+
 // Broadcast a 32-bit constant into a vector register.
 #define BCAST512(C, Z) MOVL C, AX; VPBROADCASTD AX, Z
 #define BCAST256(C, Y) MOVL C, AX; VMOVD AX, X5; VPBROADCASTD X5, Y

@@ -40,15 +40,6 @@ FLAT2_512(·AxpyAVX512, 56, ARGS_AXPY, ALPHA, AXPY)
 // func ScaleAVX512(alpha float32, x, y []float32)
 FLAT1_512(·ScaleAVX512, 56, ARGS_AL_X_Y, ALPHA, SCALE)
 
-// K1 = mask of the low w%16 lanes (w in R9).
-#define TAILMASK \
-	MOVQ  R9, CX; \
-	ANDQ  $15, CX; \
-	MOVL  $1, AX; \
-	SHLL  CX, AX; \
-	DECL  AX; \
-	KMOVW AX, K1
-
 // func AffineAVX512(rows, w, ld int, x, s, t, y []float32)
 // y[r,j] = x[r,j]·s[j] + t[j]
 TEXT ·AffineAVX512(SB), NOSPLIT, $0-120
@@ -60,7 +51,7 @@ TEXT ·AffineAVX512(SB), NOSPLIT, $0-120
 	MOVQ s_base+48(FP), R11
 	MOVQ t_base+72(FP), R12
 	MOVQ y_base+96(FP), DI
-	TAILMASK
+	TAILMASK512
 
 row:
 	TESTQ R8, R8
@@ -135,7 +126,7 @@ TEXT ·Affine2AVX512(SB), NOSPLIT, $0-192
 	MOVQ sb_base+120(FP), R13
 	MOVQ t_base+144(FP), R14
 	MOVQ y_base+168(FP), DI
-	TAILMASK
+	TAILMASK512
 
 row:
 	TESTQ R8, R8
@@ -213,7 +204,7 @@ TEXT ·ColSumAVX512(SB), NOSPLIT, $0-72
 	LEAQ (R10)(R10*2), R13
 	MOVQ x_base+24(FP), SI
 	MOVQ acc_base+48(FP), R11
-	TAILMASK
+	TAILMASK512
 
 quad:
 	CMPQ R8, $4
@@ -306,7 +297,7 @@ TEXT ·ColDotAVX512(SB), NOSPLIT, $0-144
 	MOVQ b_base+72(FP), R12
 	MOVQ mb_base+96(FP), R14
 	MOVQ acc_base+120(FP), R15
-	TAILMASK
+	TAILMASK512
 
 quad:
 	CMPQ R8, $4
@@ -450,7 +441,7 @@ TEXT ·ColSumDotAVX512(SB), NOSPLIT, $0-144
 	MOVQ mb_base+72(FP), R14
 	MOVQ accA_base+96(FP), R11
 	MOVQ accB_base+120(FP), R15
-	TAILMASK
+	TAILMASK512
 
 quad:
 	CMPQ R8, $4

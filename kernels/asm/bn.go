@@ -1,0 +1,17 @@
+package asm
+
+// BNFused is one implementation's batch-norm kernels fused with an
+// activation (contracts in bn_avx512_amd64.s), each array in the order
+// ReLU, ReLU6, hardswish, hardsigmoid (FusedActs).
+type BNFused struct {
+	// Act sets y[r,j] = act(x[r,j]·s[j] + t[j]).
+	Act [4]func(rows, w, ld int, x, s, t, y []float32)
+	// Sums adds Σ_r g to accG[j] and Σ_r g·(x[r,j] − m[j]) to accGX[j],
+	// with g = dy[r,j]·act'(x[r,j]·s[j] + t[j]).
+	Sums [4]func(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32)
+	// Dx sets dx[r,j] = g·sa[j] + (x[r,j] − m[j])·sb[j] + tt[j], g as Sums.
+	Dx [4]func(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
+}
+
+// FusedActs names BNFused's activations, in its order.
+var FusedActs = [4]string{"relu", "relu6", "hardswish", "hardsigmoid"}

@@ -1,0 +1,46 @@
+//go:build gc && !purego && !noasm
+
+package asm
+
+// BNFusedAVX512 is the AVX-512 batch norm fused with an activation.
+var BNFusedAVX512 = &BNFused{
+	Act:  [4]func(rows, w, ld int, x, s, t, y []float32){BNActReluAVX512, BNActRelu6AVX512, BNActHardswishAVX512, BNActHardsigmoidAVX512},
+	Sums: [4]func(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32){BNSumsReluAVX512, BNSumsRelu6AVX512, BNSumsHardswishAVX512, BNSumsHardsigmoidAVX512},
+	Dx:   [4]func(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32){BNDxReluAVX512, BNDxRelu6AVX512, BNDxHardswishAVX512, BNDxHardsigmoidAVX512},
+}
+
+//go:noescape
+func BNActReluAVX512(rows, w, ld int, x, s, t, y []float32)
+
+//go:noescape
+func BNActRelu6AVX512(rows, w, ld int, x, s, t, y []float32)
+
+//go:noescape
+func BNActHardswishAVX512(rows, w, ld int, x, s, t, y []float32)
+
+//go:noescape
+func BNActHardsigmoidAVX512(rows, w, ld int, x, s, t, y []float32)
+
+//go:noescape
+func BNSumsReluAVX512(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32)
+
+//go:noescape
+func BNSumsRelu6AVX512(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32)
+
+//go:noescape
+func BNSumsHardswishAVX512(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32)
+
+//go:noescape
+func BNSumsHardsigmoidAVX512(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32)
+
+//go:noescape
+func BNDxReluAVX512(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
+
+//go:noescape
+func BNDxRelu6AVX512(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
+
+//go:noescape
+func BNDxHardswishAVX512(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
+
+//go:noescape
+func BNDxHardsigmoidAVX512(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
