@@ -299,9 +299,18 @@ func batchNormActBackward(op string, rows, c int, eps float32, act Act, x, gamma
 	sc.put()
 }
 
-// bnFused turns the fused kernels off for tests and benchmarks that
-// compare them with the composed primitives.
+// bnFused is SetFusedBatchNorm's setting.
 var bnFused = true
+
+// SetFusedBatchNorm turns batch norm's fused kernels (see the top of
+// batchnorm.go) on or off and returns the previous setting. They are on by
+// default; off, batch norm composes the primitives as implementations
+// without fused kernels do. For tests and benchmarks that compare the two;
+// not safe to call while a kernel runs.
+func SetFusedBatchNorm(on bool) (prev bool) {
+	prev, bnFused = bnFused, on
+	return prev
+}
 
 // fusedBN returns the index of act's kernels in k.bn, or -1 where k has
 // none for it.

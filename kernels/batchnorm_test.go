@@ -221,7 +221,7 @@ func TestBatchNormAct(t *testing.T) {
 	kerneltest.ForEachImpl(t, func(t *testing.T) {
 		for _, fused := range []bool{true, false} {
 			t.Run(fmt.Sprintf("fused=%v", fused), func(t *testing.T) {
-				defer kernels.SetBNFused(fused)()
+				defer kernels.SetFusedBatchNorm(kernels.SetFusedBatchNorm(fused))
 				rng := kerneltest.Rng(67)
 				shapes := append(rowShapes(rng), [2]int{2000, 16}, [2]int{1, 5}, [2]int{4100, 24}, [2]int{700, 130})
 				for i, sh := range shapes {
@@ -359,14 +359,14 @@ func BenchmarkBatchNormAct(b *testing.B) {
 		for _, fused := range []bool{true, false} {
 			sfx := fmt.Sprintf("%s/fused=%v", name, fused)
 			b.Run("fwd/"+sfx, func(b *testing.B) {
-				defer kernels.SetBNFused(fused)()
+				defer kernels.SetFusedBatchNorm(kernels.SetFusedBatchNorm(fused))
 				for b.Loop() {
 					kernels.BatchNormActTrain(s.rows, s.c, bnEps, kernels.ActHardswish, x, gamma, beta, y, mean, variance)
 				}
 				kerneltest.ReportBytes(b, 8*float64(n))
 			})
 			b.Run("bwd/"+sfx, func(b *testing.B) {
-				defer kernels.SetBNFused(fused)()
+				defer kernels.SetFusedBatchNorm(kernels.SetFusedBatchNorm(fused))
 				kernels.BatchNormActTrain(s.rows, s.c, bnEps, kernels.ActHardswish, x, gamma, beta, y, mean, variance)
 				for b.Loop() {
 					kernels.BatchNormActBackward(s.rows, s.c, bnEps, kernels.ActHardswish, x, gamma, beta, mean, variance, dy, dx, dg, db)

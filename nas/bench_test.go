@@ -4,6 +4,7 @@ import (
 	"github.com/nasrun/nasrun/internal/alloctest"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -155,3 +156,52 @@ func TestTrainStepAllocs(t *testing.T) {
 // (package kernels has its own allocation tests).
 var ownPkgs = []string{"github.com/nasrun/nasrun/nn", "github.com/nasrun/nasrun/nas",
 	"github.com/nasrun/nasrun/autograd", "github.com/nasrun/nasrun/tensor"}
+
+// BenchmarkTrainStepFusedBN compares the training step (batch 64, threads
+// as -cpu sets) with batch norm's fused kernels and with the composed
+// primitives, in one process: each b.N iteration is one round of 5 steps
+// in each mode, in turn, since the machine's speed drifts more between runs
+// than the two differ. It reports each mode's median ms per step over the
+// rounds and the median of the rounds' ratios (fused ÷ composed). On an
+// implementation without fused kernels both modes are the same code.
+// Run it with -benchtime 20x or more.
+func BenchmarkTrainStepFusedBN(b *testing.B) {
+	for _, name := range []string{"mbv3-like", "ghost-like"} {
+		b.Run("net="+name+"/batch=64", func(b *testing.B) {
+			defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
+			defer kernels.SetFusedBatchNorm(kernels.SetFusedBatchNorm(true))
+			tr := newTrainer(b, name, 64)
+			for range 10 {
+				tr.step(b)
+			}
+			var ms [2][]float64 // composed, fused
+			var ratio []float64
+			b.ResetTimer()
+			for range b.N {
+				for mode := range 2 {
+					kernels.SetFusedBatchNorm(mode == 1)
+					tr.step(b) // the first step after a switch warms the caches
+					t0 := time.Now()
+					for range 5 {
+						tr.step(b)
+					}
+					ms[mode] = append(ms[mode], float64(time.Since(t0).Microseconds())/5e3)
+				}
+				ratio = append(ratio, ms[1][len(ms[1])-1]/ms[0][len(ms[0])-1])
+			}
+			b.ReportMetric(median(ms[0]), "composed-ms/step")
+			b.ReportMetric(median(ms[1]), "fused-ms/step")
+			b.ReportMetric(median(ratio), "fused/composed")
+		})
+	}
+}
+
+// median returns the median of v (sorting v).
+func median(v []float64) float64 {
+	slices.Sort(v)
+	n := len(v)
+	if n%2 == 1 {
+		return v[n/2]
+	}
+	return (v[n/2-1] + v[n/2]) / 2
+}
