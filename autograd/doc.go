@@ -8,8 +8,8 @@
 // accumulates across Backward calls until ZeroGrad. Everything else a step
 // produces — activations, saved statistics, gradients of intermediate
 // values and the Vars themselves — comes from the tape's arena, which Reset
-// rewinds: the i-th request of a step reuses the i-th buffer of the
-// previous one, so a steady-state training step allocates nothing.
+// rewinds: a step that makes the requests of the previous one gets the same
+// memory back, so a steady-state training step allocates nothing.
 //
 // A training step:
 //

@@ -67,17 +67,16 @@ func (v *Var) ZeroGrad() {
 }
 
 // Tape records the ops of one forward pass and runs them backward. It owns
-// an arena of buffers that Reset rewinds: the i-th buffer request of a step
-// reuses the i-th buffer of the previous step when it is large enough, so a
-// steady-state training step allocates nothing.
+// an arena of buffers that Reset rewinds: a step that makes the requests of
+// the previous one gets the same memory back, so a steady-state training
+// step allocates nothing.
 //
 // Keep one Tape per kind of step (training, evaluation): a step with other
 // shapes makes the arena regrow. A Tape is not safe for concurrent use. Ops report a shape mistake through
 // a sticky error (Err), as bufio.Scanner does: after the first failure every
 // op returns a placeholder at once, and Backward returns the error.
 type Tape struct {
-	bufs  [][]float32
-	nbuf  int
+	arena arena
 	vars  []*Var
 	nvar  int
 	nodes []node
@@ -116,7 +115,8 @@ func NewTape() *Tape {
 // rewinds the arena, so every Var and buffer the tape handed out before is
 // reused (read what you need, such as the loss value, before Reset).
 func (tp *Tape) Reset() {
-	tp.nbuf, tp.nvar = 0, 0
+	tp.arena.reset()
+	tp.nvar = 0
 	clear(tp.nodes) // drop references held by saved slices and labels
 	tp.nodes = tp.nodes[:0]
 	tp.err = nil
@@ -192,20 +192,7 @@ func (tp *Tape) run() {
 }
 
 // buf returns an arena buffer of n elements with unspecified contents.
-func (tp *Tape) buf(n int) []float32 {
-	i := tp.nbuf
-	tp.nbuf++
-	if i < len(tp.bufs) && cap(tp.bufs[i]) >= n {
-		return tp.bufs[i][:n]
-	}
-	b := make([]float32, n)
-	if i < len(tp.bufs) {
-		tp.bufs[i] = b
-	} else {
-		tp.bufs = append(tp.bufs, b)
-	}
-	return b
-}
+func (tp *Tape) buf(n int) []float32 { return tp.arena.alloc(n) }
 
 func (tp *Tape) takeVar() *Var {
 	if tp.nvar == len(tp.vars) {
@@ -405,11 +392,6 @@ func data(v *Var) []float32 {
 }
 
 // ArenaBytes returns the bytes the tape's arena holds: what a step of the
-// largest shapes seen so far needs, kept for the next step.
-func (tp *Tape) ArenaBytes() int64 {
-	var n int64
-	for _, b := range tp.bufs {
-		n += int64(cap(b)) * 4
-	}
-	return n
-}
+// largest shapes seen so far needs, kept for the next step, and what the
+// last slab has left over.
+func (tp *Tape) ArenaBytes() int64 { return tp.arena.bytes() }
