@@ -26,9 +26,10 @@ import (
 //     and written to dx while the block's sums Σg and Σg·(x − mean) are
 //     taken; a second pass turns it into dx = g·A + (x − mean)·B + C.
 //
-// Where the implementation has fused kernels for the activation
-// (eltKernels.bn: ReLU, ReLU6, hardswish, hardsigmoid on AVX-512), each
-// pass is one kernel that keeps z = x·s + t and g in registers: forward
+// Where the implementation has fused kernels (eltKernels.bn, AVX-512), the
+// statistics are one read of each block (shifted by its first row, so large
+// means still do not cancel), and for ReLU, ReLU6, hardswish and
+// hardsigmoid each pass is one kernel that keeps z = x·s + t and g in registers: forward
 // y = act(z) in one pass; backward, the sums pass reads x and dy and writes
 // nothing, and the dx pass recomputes g from them. That is the least memory
 // traffic (backward: x and dy read twice, dx written once), where the
@@ -161,23 +162,45 @@ func bnStatsChunks(j *eltJob, lo, hi int) {
 }
 
 // bnStatsChunk sums rows [r0, r1) of x into acc (4c float64s, overwritten)
-// through part (3c float32s of scratch).
+// through part (3c float32s of scratch). With the implementation's one-pass
+// kernel (eltKernels.bn.Stats) a block of redBlock rows is read once,
+// shifted by its own first row; otherwise it is summed, then its squares
+// centred on its mean are summed while it is in cache.
 func bnStatsChunk(k *eltKernels, r0, r1, c int, x, part []float32, acc []float64) {
 	clear(acc)
 	sum, ctr, sq := part[:c], part[c:2*c], part[2*c:3*c]
+	onePass := k.bn != nil && bnFused
 	br := min(redBlock, bnBlockRows(c))
+	if onePass {
+		br = redBlock
+	}
 	for r := r0; r < r1; r += br {
 		n := min(br, r1-r)
 		blk := x[r*c : (r+n)*c]
 		clear(sum)
 		clear(sq)
+		fn := float64(n)
+		if onePass {
+			// Σ(x − k) = s and Σ(x − k)² = q give the block's mean k + s/n
+			// and centred squares q − s²/n.
+			kv := blk[:c]
+			k.bn.Stats(n, c, c, blk, kv, sum, sq)
+			for ch := range c {
+				s, q, kb := float64(sum[ch]), float64(sq[ch]), float64(kv[ch])
+				cb := kb + s/fn
+				acc[ch] += fn*kb + s
+				acc[c+ch] += max(0, q-s*s/fn)
+				acc[2*c+ch] += fn * cb
+				acc[3*c+ch] += fn * cb * cb
+			}
+			continue
+		}
 		k.colAcc(n, c, blk, nil, nil, nil, sum, nil)
-		inv := 1 / float64(n)
+		inv := 1 / fn
 		for ch, v := range sum {
 			ctr[ch] = float32(float64(v) * inv)
 		}
 		k.colAcc(n, c, blk, ctr, blk, ctr, sq, nil)
-		fn := float64(n)
 		for ch := range c {
 			cb := float64(ctr[ch])
 			acc[ch] += float64(sum[ch])

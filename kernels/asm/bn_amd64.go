@@ -4,10 +4,14 @@ package asm
 
 // BNFusedAVX512 is the AVX-512 batch norm fused with an activation.
 var BNFusedAVX512 = &BNFused{
-	Act:  [4]func(rows, w, ld int, x, s, t, y []float32){BNActReluAVX512, BNActRelu6AVX512, BNActHardswishAVX512, BNActHardsigmoidAVX512},
-	Sums: [4]func(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32){BNSumsReluAVX512, BNSumsRelu6AVX512, BNSumsHardswishAVX512, BNSumsHardsigmoidAVX512},
-	Dx:   [4]func(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32){BNDxReluAVX512, BNDxRelu6AVX512, BNDxHardswishAVX512, BNDxHardsigmoidAVX512},
+	Act:   [4]func(rows, w, ld int, x, s, t, y []float32){BNActReluAVX512, BNActRelu6AVX512, BNActHardswishAVX512, BNActHardsigmoidAVX512},
+	Sums:  [4]func(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32){BNSumsReluAVX512, BNSumsRelu6AVX512, BNSumsHardswishAVX512, BNSumsHardsigmoidAVX512},
+	Dx:    [4]func(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32){BNDxReluAVX512, BNDxRelu6AVX512, BNDxHardswishAVX512, BNDxHardsigmoidAVX512},
+	Stats: BNStatsAVX512,
 }
+
+//go:noescape
+func BNStatsAVX512(rows, w, ld int, x, k, accS, accQ []float32)
 
 //go:noescape
 func BNActReluAVX512(rows, w, ld int, x, s, t, y []float32)

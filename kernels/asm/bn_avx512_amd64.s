@@ -322,3 +322,109 @@ BNDX(·BNDxHardswishAVX512, HSWISH_G)
 
 // func BNDxHardsigmoidAVX512(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
 BNDX(·BNDxHardsigmoidAVX512, HSIG_G)
+
+// One row's contribution to the statistics sums: d = x − k in XR, then
+// Z19 += d, Z20 += d². k in Z18.
+#define STATROW(XR) \
+	VSUBPS      Z18, XR, XR; \
+	VADDPS      XR, Z19, Z19; \
+	VFMADD231PS XR, XR, Z20
+
+// func BNStatsAVX512(rows, w, ld int, x, k, accS, accQ []float32)
+// accS[j] += Σ_r (x[r,j] − k[j]),  accQ[j] += Σ_r (x[r,j] − k[j])²:
+// batch norm's statistics in one read of x, shifted by k (a row of the same
+// data) so that a large mean does not cancel. Four rows at a time, as
+// BNSums; x rows SI (AX within a row), k R11, accS DI, accQ R12.
+TEXT ·BNStatsAVX512(SB), NOSPLIT, $0-120
+	MOVQ rows+0(FP), R8
+	MOVQ w+8(FP), R9
+	MOVQ ld+16(FP), R10
+	SHLQ $2, R10
+	LEAQ (R10)(R10*2), R13
+	MOVQ x_base+24(FP), SI
+	MOVQ k_base+48(FP), R11
+	MOVQ accS_base+72(FP), DI
+	MOVQ accQ_base+96(FP), R12
+	TAILMASK512
+
+squad:
+	CMPQ R8, $4
+	JLT  ssingle
+	MOVQ SI, AX
+	XORQ BX, BX
+	MOVQ R9, CX
+
+sqv:
+	CMPQ   CX, $16
+	JLT    sqtail
+	KXNORW K0, K0, K4
+	JMP    sqbody
+
+sqtail:
+	TESTQ CX, CX
+	JZ    sqnext
+	KMOVW K1, K4
+
+sqbody:
+	VMOVUPS.Z (R11)(BX*1), K4, Z18
+	VMOVUPS.Z (DI)(BX*1), K4, Z19
+	VMOVUPS.Z (R12)(BX*1), K4, Z20
+	VMOVUPS.Z (AX), K4, Z0
+	VMOVUPS.Z (AX)(R10*1), K4, Z1
+	VMOVUPS.Z (AX)(R10*2), K4, Z2
+	VMOVUPS.Z (AX)(R13*1), K4, Z3
+	STATROW(Z0)
+	STATROW(Z1)
+	STATROW(Z2)
+	STATROW(Z3)
+	VMOVUPS Z19, K4, (DI)(BX*1)
+	VMOVUPS Z20, K4, (R12)(BX*1)
+	ADDQ    $64, AX
+	ADDQ    $64, BX
+	SUBQ    $16, CX
+	JG      sqv
+
+sqnext:
+	LEAQ (SI)(R10*4), SI
+	SUBQ $4, R8
+	JMP  squad
+
+ssingle:
+	TESTQ R8, R8
+	JZ    sdone
+	MOVQ  SI, AX
+	XORQ  BX, BX
+	MOVQ  R9, CX
+
+ssv:
+	CMPQ   CX, $16
+	JLT    sstail
+	KXNORW K0, K0, K4
+	JMP    ssbody
+
+sstail:
+	TESTQ CX, CX
+	JZ    ssnext
+	KMOVW K1, K4
+
+ssbody:
+	VMOVUPS.Z (R11)(BX*1), K4, Z18
+	VMOVUPS.Z (DI)(BX*1), K4, Z19
+	VMOVUPS.Z (R12)(BX*1), K4, Z20
+	VMOVUPS.Z (AX), K4, Z0
+	STATROW(Z0)
+	VMOVUPS Z19, K4, (DI)(BX*1)
+	VMOVUPS Z20, K4, (R12)(BX*1)
+	ADDQ    $64, AX
+	ADDQ    $64, BX
+	SUBQ    $16, CX
+	JG      ssv
+
+ssnext:
+	ADDQ R10, SI
+	DECQ R8
+	JMP  ssingle
+
+sdone:
+	VZEROUPPER
+	RET
