@@ -26,12 +26,13 @@ import (
 //     and written to dx while the block's sums Σg and Σg·(x − mean) are
 //     taken; a second pass turns it into dx = g·A + (x − mean)·B + C.
 //
-// Where the implementation has fused kernels (eltKernels.bn, AVX-512), the
+// Where the implementation has fused kernels (eltKernels.bn: AVX2 and
+// AVX-512; NEON and the Go reference compose the primitives), the
 // statistics are one read of each block (shifted by its first row, so large
 // means still do not cancel), and for ReLU, ReLU6, hardswish and
-// hardsigmoid each pass is one kernel that keeps z = x·s + t and g in registers: forward
-// y = act(z) in one pass; backward, the sums pass reads x and dy and writes
-// nothing, and the dx pass recomputes g from them. That is the least memory
+// hardsigmoid each pass is one kernel that keeps z = x·s + t and g in
+// registers: forward y = act(z) in one pass; backward, the sums pass reads
+// x and dy and writes nothing, and the dx pass recomputes g from them. That is the least memory
 // traffic (backward: x and dy read twice, dx written once), where the
 // composed primitives also write g and read it back, and move each block
 // through the cache three or four times.
@@ -169,7 +170,7 @@ func bnStatsChunks(j *eltJob, lo, hi int) {
 func bnStatsChunk(k *eltKernels, r0, r1, c int, x, part []float32, acc []float64) {
 	clear(acc)
 	sum, ctr, sq := part[:c], part[c:2*c], part[2*c:3*c]
-	onePass := k.bn != nil && bnFused
+	onePass := k.fusedStats(c)
 	br := min(redBlock, bnBlockRows(c))
 	if onePass {
 		br = redBlock
@@ -230,7 +231,7 @@ func bnApply(k *eltKernels, rows, c int, act Act, x, s, t, y []float32) {
 func bnApplyChunk(j *eltJob, lo, hi int) { bnApplyRows(j.k, lo, hi, j.c, j.act, j.a, j.s, j.sh, j.y) }
 
 func bnApplyRows(k *eltKernels, r0, r1, c int, act Act, x, s, t, y []float32) {
-	if i := k.fusedBN(act); i >= 0 {
+	if i := k.fusedBN(act, c); i >= 0 {
 		k.rowAffineBy(k.bn.Act[i], bnActRef[act], r1-r0, c, x[r0*c:r1*c], s, t, y[r0*c:r1*c])
 		return
 	}
@@ -335,10 +336,19 @@ func SetFusedBatchNorm(on bool) (prev bool) {
 	return prev
 }
 
-// fusedBN returns the index of act's kernels in k.bn, or -1 where k has
-// none for it.
-func (k *eltKernels) fusedBN(act Act) int {
-	if k.bn == nil || !bnFused {
+// fusedStats reports whether k computes the statistics of rows of c
+// channels with its one-pass kernel.
+func (k *eltKernels) fusedStats(c int) bool {
+	return k.bn != nil && bnFused && c&k.mask == 0
+}
+
+// fusedBN returns the index of act's kernels in k.bn for rows of c
+// channels, or -1 where k has none for it. The kernels take whole vectors
+// of channels only: where c is not a multiple of k's vector (AVX2: c%8 ≠ 0;
+// Ghost modules make such widths) the composed primitives, whose
+// elementwise halves run over whole buffers, are the faster path.
+func (k *eltKernels) fusedBN(act Act, c int) int {
+	if !k.fusedStats(c) {
 		return -1
 	}
 	switch act {
@@ -355,8 +365,8 @@ func (k *eltKernels) fusedBN(act Act) int {
 }
 
 // bnActRef[a] is the Go reference of the fused y = a(x·s + t), with
-// Affine's arguments (it does the row tails of kernels whose widths are
-// multiples of a vector).
+// Affine's arguments: rowAffineBy's tail function, which fusedBN's width
+// rule leaves idle, kept so that rowAffineBy stays whole for any width.
 var bnActRef = func() (refs [numActs]func(rows, w, ld int, x, s, t, y []float32)) {
 	for a := range numActs {
 		refs[a] = func(rows, w, ld int, x, s, t, y []float32) {
@@ -403,7 +413,7 @@ func bnBackSums(j *eltJob, lo, hi int) {
 		sg, sxm, z := p[:c], p[c:2*c], p[2*c:]
 		acc := j.part64[2*c*i : 2*c*(i+1)]
 		clear(acc)
-		if f := j.k.fusedBN(j.act); f >= 0 {
+		if f := j.k.fusedBN(j.act, c); f >= 0 {
 			for r := r0; r < r1; r += redBlock {
 				n := min(redBlock, r1-r)
 				clear(sg)
@@ -440,7 +450,7 @@ func bnBackDx(j *eltJob, lo, hi int) {
 	if j.act != ActNone {
 		g = j.y // bnBackSums left g in dx
 	}
-	f := j.k.fusedBN(j.act)
+	f := j.k.fusedBN(j.act, c)
 	for i := lo; i < hi; i++ {
 		r0, r1 := j.bnChunkRows(i)
 		if f >= 0 {

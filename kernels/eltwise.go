@@ -53,6 +53,7 @@ var eltImpls = [numImpls]*eltKernels{
 			ActHardsigmoid: asm.HardsigmoidGradAVX2, ActHardswish: asm.HardswishGradAVX2,
 			ActSigmoid: asm.SigmoidGradAVX2,
 		},
+		bn: asm.BNFusedAVX2,
 	},
 	AVX512: {
 		add: asm.AddAVX512, axpy: asm.AxpyAVX512, scale: asm.ScaleAVX512,

@@ -2,7 +2,54 @@
 
 package asm
 
-// BNFusedAVX512 is the AVX-512 batch norm fused with an activation.
+// BNFusedAVX2 is the AVX2 fused batch norm (w a multiple of 8).
+var BNFusedAVX2 = &BNFused{
+	Act:   [4]func(rows, w, ld int, x, s, t, y []float32){BNActReluAVX2, BNActRelu6AVX2, BNActHardswishAVX2, BNActHardsigmoidAVX2},
+	Sums:  [4]func(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32){BNSumsReluAVX2, BNSumsRelu6AVX2, BNSumsHardswishAVX2, BNSumsHardsigmoidAVX2},
+	Dx:    [4]func(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32){BNDxReluAVX2, BNDxRelu6AVX2, BNDxHardswishAVX2, BNDxHardsigmoidAVX2},
+	Stats: BNStatsAVX2,
+}
+
+//go:noescape
+func BNActReluAVX2(rows, w, ld int, x, s, t, y []float32)
+
+//go:noescape
+func BNActRelu6AVX2(rows, w, ld int, x, s, t, y []float32)
+
+//go:noescape
+func BNActHardswishAVX2(rows, w, ld int, x, s, t, y []float32)
+
+//go:noescape
+func BNActHardsigmoidAVX2(rows, w, ld int, x, s, t, y []float32)
+
+//go:noescape
+func BNSumsReluAVX2(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32)
+
+//go:noescape
+func BNSumsRelu6AVX2(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32)
+
+//go:noescape
+func BNSumsHardswishAVX2(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32)
+
+//go:noescape
+func BNSumsHardsigmoidAVX2(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32)
+
+//go:noescape
+func BNDxReluAVX2(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
+
+//go:noescape
+func BNDxRelu6AVX2(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
+
+//go:noescape
+func BNDxHardswishAVX2(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
+
+//go:noescape
+func BNDxHardsigmoidAVX2(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
+
+//go:noescape
+func BNStatsAVX2(rows, w, ld int, x, k, accS, accQ []float32)
+
+// BNFusedAVX512 is the AVX-512 fused batch norm (any w).
 var BNFusedAVX512 = &BNFused{
 	Act:   [4]func(rows, w, ld int, x, s, t, y []float32){BNActReluAVX512, BNActRelu6AVX512, BNActHardswishAVX512, BNActHardsigmoidAVX512},
 	Sums:  [4]func(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32){BNSumsReluAVX512, BNSumsRelu6AVX512, BNSumsHardswishAVX512, BNSumsHardsigmoidAVX512},

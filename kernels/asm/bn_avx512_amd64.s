@@ -1,14 +1,16 @@
 //go:build gc && !purego && !noasm
 
-// Batch norm fused with its activation, AVX-512 (16 lanes, masked tail):
-// each pass over memory computes z = x·s + t and the activation, or its
-// gradient, in registers, with nothing stored in between. Go loops (the
-// composed primitives compute the same):
+// Batch norm's fused kernels, AVX-512 (16 lanes, masked tail): each pass
+// over memory computes z = x·s + t and the activation, or its gradient, in
+// registers, with nothing stored in between; the statistics are one read.
+// Go loops (the references in package kernels, bnStatsRef, bnSumsRef,
+// bnDxRef; the composed primitives compute the same):
 //
 //   BNAct:   y[r,j] = act(x[r,j]·s[j] + t[j])
 //   BNSums:  g = dy[r,j]·act'(x[r,j]·s[j] + t[j]);
 //            accG[j] += Σ_r g,  accGX[j] += Σ_r g·(x[r,j] − m[j])
 //   BNDx:    dx[r,j] = g·sa[j] + (x[r,j] − m[j])·sb[j] + tt[j]
+//   BNStats: accS[j] += Σ_r (x[r,j] − k[j]),  accQ[j] += Σ_r (x[r,j] − k[j])²
 //
 // z is t + x·s with one FMA and the activation macros are those of the
 // activation kernels (act_avx512_amd64.h), so y and g round exactly as

@@ -2,5 +2,6 @@
 
 package asm
 
-// BNFusedAVX512 is nil in builds without the amd64 assembly.
-var BNFusedAVX512 *BNFused
+// BNFusedAVX2 and BNFusedAVX512 are nil in builds without the amd64
+// assembly.
+var BNFusedAVX2, BNFusedAVX512 *BNFused
