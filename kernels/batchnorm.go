@@ -32,10 +32,10 @@ import (
 // means still do not cancel), and for ReLU, ReLU6, hardswish and
 // hardsigmoid each pass is one kernel that keeps z = x·s + t and g in
 // registers: forward y = act(z) in one pass; backward, the sums pass reads
-// x and dy and writes nothing, and the dx pass recomputes g from them. That is the least memory
-// traffic (backward: x and dy read twice, dx written once), where the
-// composed primitives also write g and read it back, and move each block
-// through the cache three or four times.
+// x and dy and writes nothing, and the dx pass recomputes g from them. That
+// is the least memory traffic (backward: x and dy read twice, dx written
+// once), where the composed primitives also write g and read it back, and
+// move each block through the cache three or four times.
 
 // checkBN checks x (rows×c) and the per-channel vectors named, in order,
 // by the comma-separated names.

@@ -3,7 +3,7 @@ package asm
 // BNFused is one implementation's fused batch-norm kernels (contracts in
 // bn_avx512_amd64.s): the statistics, and the passes fused with an
 // activation, each array in the order ReLU, ReLU6, hardswish, hardsigmoid
-// (FusedActs).
+// (package kernels maps its Act values to these indices in fusedBN).
 type BNFused struct {
 	// Act sets y[r,j] = act(x[r,j]·s[j] + t[j]).
 	Act [4]func(rows, w, ld int, x, s, t, y []float32)
@@ -16,6 +16,3 @@ type BNFused struct {
 	// accQ[j]: the training statistics of any batch norm, in one read.
 	Stats func(rows, w, ld int, x, k, accS, accQ []float32)
 }
-
-// FusedActs names BNFused's activations, in its order.
-var FusedActs = [4]string{"relu", "relu6", "hardswish", "hardsigmoid"}
