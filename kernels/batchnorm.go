@@ -3,8 +3,6 @@ package kernels
 import (
 	"math"
 	"strings"
-
-	"github.com/nasrun/nasrun/kernels/asm"
 )
 
 // Batch norm over rows = N·H·W rows of C channels (NHWC), optionally fused
@@ -232,7 +230,7 @@ func bnApplyChunk(j *eltJob, lo, hi int) { bnApplyRows(j.k, lo, hi, j.c, j.act, 
 
 func bnApplyRows(k *eltKernels, r0, r1, c int, act Act, x, s, t, y []float32) {
 	if i := k.fusedBN(act, c); i >= 0 {
-		k.rowAffineBy(k.bn.Act[i], bnActRef[act], r1-r0, c, x[r0*c:r1*c], s, t, y[r0*c:r1*c])
+		k.rowAffineBy(k.bn.Act[i], nil, r1-r0, c, x[r0*c:r1*c], s, t, y[r0*c:r1*c])
 		return
 	}
 	br := bnBlockRows(c)
@@ -363,24 +361,6 @@ func (k *eltKernels) fusedBN(act Act, c int) int {
 	}
 	return -1
 }
-
-// bnActRef[a] is the Go reference of the fused y = a(x·s + t), with
-// Affine's arguments: rowAffineBy's tail function, which fusedBN's width
-// rule leaves idle, kept so that rowAffineBy stays whole for any width.
-var bnActRef = func() (refs [numActs]func(rows, w, ld int, x, s, t, y []float32)) {
-	for a := range numActs {
-		refs[a] = func(rows, w, ld int, x, s, t, y []float32) {
-			asm.AffineRef(rows, w, ld, x, s, t, y)
-			for r := range rows {
-				row := y[r*ld : r*ld+w]
-				for i, v := range row {
-					row[i] = ActScalar(a, v)
-				}
-			}
-		}
-	}
-	return refs
-}()
 
 // bnChunkRows returns chunk i's rows [r0, r1) of the j.q rows split in j.t.
 func (j *eltJob) bnChunkRows(i int) (r0, r1 int) { return i * j.q / j.t, (i + 1) * j.q / j.t }

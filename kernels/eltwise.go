@@ -166,7 +166,8 @@ func (k *eltKernels) rowAffine(rows, c int, x, s, t, y []float32) {
 // rowAffineBy is rowAffine through f, a kernel with Affine's arguments
 // (Affine itself, or batch norm's fused y = act(x·s + t)) that takes row
 // widths rounded down to a multiple of k.mask+1, and ref, its Go
-// reference, which does the rest of each row.
+// reference, which does the rest of each row. ref may be nil where c is a
+// multiple of k.mask+1 (folded widths then are too): f takes whole rows.
 func (k *eltKernels) rowAffineBy(f, ref func(rows, w, ld int, x, s, t, y []float32), rows, c int, x, s, t, y []float32) {
 	if n := foldRows(rows, c); n > 1 {
 		w, r := n*c, rows/n*n
