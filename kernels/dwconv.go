@@ -45,6 +45,14 @@ func DepthwiseConv2d(p DWConv, x, w, bias, y []float32) {
 		parallelFor(p.N*oh, j.grain(ow), j.fwdRefFn)
 		return
 	}
+	j.prepareFwd(x, w, bias, y)
+	parallelFor(p.N*oh, j.grain(ow), j.corrFn)
+}
+
+// prepareFwd sets j.corr to the forward convolution of x into y (SIMD
+// jobs only) and prepares it.
+func (j *dwJob) prepareFwd(x, w, bias, y []float32) {
+	p := j.p
 	act := p.Act
 	if act > ActHardswish {
 		act = ActNone // the assembly fuses none, ReLU, ReLU6, hardswish; the rest runs after, in Go
@@ -53,8 +61,8 @@ func DepthwiseConv2d(p DWConv, x, w, bias, y []float32) {
 	j.corr = dwCorr{
 		in: x, inImg: p.H * p.W * c, hi: p.H, wi: p.W, c: c,
 		kh: p.K, kw: p.K, s: p.Stride, pt: p.Pad, pl: p.Pad,
-		oh: oh, ow: ow,
-		out: y, outImg: oh * ow * c, oRow: ow * c, oPix: c,
+		oh: j.oh, ow: j.ow,
+		out: y, outImg: j.oh * j.ow * c, oRow: j.ow * c, oPix: c,
 		act: int(act), post: p.Act,
 	}
 	j.corr.w, j.corr.wb, j.corr.wr, j.corr.wc = w, 0, p.K*c, c
@@ -63,7 +71,6 @@ func DepthwiseConv2d(p DWConv, x, w, bias, y []float32) {
 		j.tapMap[t] = t
 	}
 	j.prepareCorr(w, bias)
-	parallelFor(p.N*oh, j.grain(ow), j.corrFn)
 }
 
 // DepthwiseConv2dBackward: given dy = dL/d(conv output) (p.Act must be
@@ -260,64 +267,83 @@ func (j *dwJob) backwardDx() {
 		parallelFor(p.N*p.H, j.grain(p.W), j.dxRefFn)
 		return
 	}
-	c, k, s := p.C, p.K, p.Stride
-	base := dwCorr{
-		in: j.dy, inImg: j.oh * j.ow * c, hi: j.oh, wi: j.ow, c: c, s: 1,
-		out: j.dx, outImg: p.H * p.W * c,
+	for ph := range dxPhases(p) {
+		switch j.prepareDxPhase(ph, j.dy, j.dx) {
+		case dxPhaseRun:
+			parallelFor(p.N*j.corr.oh, j.grain(j.corr.ow), j.corrFn)
+		case dxPhaseZero:
+			q := &j.corr
+			for n := range p.N {
+				for oy := range q.oh {
+					for ox := range q.ow {
+						i := n*q.outImg + q.off + oy*q.oRow + ox*q.oPix
+						clear(j.dx[i : i+q.c])
+					}
+				}
+			}
+		}
 	}
+}
+
+// dxPhases returns how many phases the input gradient of p has (s²).
+func dxPhases(p DWConv) int { return p.Stride * p.Stride }
+
+// The outcomes of prepareDxPhase.
+const (
+	dxPhaseRun  = iota // j.corr is the phase's correlation, prepared
+	dxPhaseZero        // no tap lands on the phase (stride > K): its dx pixels (j.corr's output geometry) are zero
+	dxPhaseNone        // the phase has no dx pixels
+)
+
+// prepareDxPhase sets j.corr to phase ph (< dxPhases) of the input
+// gradient, reading dy and writing dx, and prepares it. Phase ry·s+rx
+// covers the dx rows ≡ ry and columns ≡ rx (mod s): a stride-1
+// correlation of dy with the sub-window of the flipped kernel whose taps
+// land there.
+func (j *dwJob) prepareDxPhase(ph int, dy, dx []float32) int {
+	p := j.p
+	c, k, s := p.C, p.K, p.Stride
+	j.corr = dwCorr{
+		in: dy, inImg: j.oh * j.ow * c, hi: j.oh, wi: j.ow, c: c, s: 1,
+		out: dx, outImg: p.H * p.W * c,
+	}
+	q := &j.corr
 	if s == 1 {
-		j.corr = base
-		j.corr.kh, j.corr.kw, j.corr.pt, j.corr.pl = k, k, k-1-p.Pad, k-1-p.Pad
-		j.corr.oh, j.corr.ow, j.corr.oRow, j.corr.oPix = p.H, p.W, p.W*c, c
+		q.kh, q.kw, q.pt, q.pl = k, k, k-1-p.Pad, k-1-p.Pad
+		q.oh, q.ow, q.oRow, q.oPix = p.H, p.W, p.W*c, c
 		// The flipped window: tap (ty, tx) is kernel tap (k-1-ty, k-1-tx).
-		j.corr.w, j.corr.wb, j.corr.wr, j.corr.wc = j.w, (k*k-1)*c, -k*c, -c
+		q.w, q.wb, q.wr, q.wc = j.w, (k*k-1)*c, -k*c, -c
 		j.tapMap = grow(j.tapMap, k*k)
 		for t := range j.tapMap {
 			j.tapMap[t] = k*k - 1 - t
 		}
 		j.prepareCorr(j.w, nil)
-		parallelFor(p.N*p.H, j.grain(p.W), j.corrFn)
-		return
+		return dxPhaseRun
 	}
-	for ry := range s {
-		my := ceilDiv(k-ry, s)
-		qy0, qy1 := ceilDiv(p.Pad-ry, s), floorDiv(p.H-1+p.Pad-ry, s)
-		for rx := range s {
-			mx := ceilDiv(k-rx, s)
-			qx0, qx1 := ceilDiv(p.Pad-rx, s), floorDiv(p.W-1+p.Pad-rx, s)
-			if qy1 < qy0 || qx1 < qx0 {
-				continue
-			}
-			off := (s*qy0+ry-p.Pad)*p.W*c + (s*qx0+rx-p.Pad)*c
-			if my <= 0 || mx <= 0 {
-				// No tap lands on this phase (stride > K): its gradient is zero.
-				for n := range p.N {
-					for qy := range qy1 - qy0 + 1 {
-						for qx := range qx1 - qx0 + 1 {
-							i := n*p.H*p.W*c + off + qy*s*p.W*c + qx*s*c
-							clear(j.dx[i : i+c])
-						}
-					}
-				}
-				continue
-			}
-			j.corr = base
-			j.corr.kh, j.corr.kw, j.corr.pt, j.corr.pl = my, mx, my-1-qy0, mx-1-qx0
-			j.corr.oh, j.corr.ow = qy1-qy0+1, qx1-qx0+1
-			j.corr.off, j.corr.oRow, j.corr.oPix = off, s*p.W*c, s*c
-			// Sub-window tap (ty, tx) is kernel tap (ry+s(my-1-ty), rx+s(mx-1-tx)).
-			j.corr.w, j.corr.wb = j.w, ((ry+s*(my-1))*k+rx+s*(mx-1))*c
-			j.corr.wr, j.corr.wc = -s*k*c, -s*c
-			j.tapMap = grow(j.tapMap, my*mx)
-			for ty := range my {
-				for tx := range mx {
-					j.tapMap[ty*mx+tx] = (ry+s*(my-1-ty))*k + rx + s*(mx-1-tx)
-				}
-			}
-			j.prepareCorr(j.w, nil)
-			parallelFor(p.N*j.corr.oh, j.grain(j.corr.ow), j.corrFn)
+	ry, rx := ph/s, ph%s
+	my, mx := ceilDiv(k-ry, s), ceilDiv(k-rx, s)
+	qy0, qy1 := ceilDiv(p.Pad-ry, s), floorDiv(p.H-1+p.Pad-ry, s)
+	qx0, qx1 := ceilDiv(p.Pad-rx, s), floorDiv(p.W-1+p.Pad-rx, s)
+	if qy1 < qy0 || qx1 < qx0 {
+		return dxPhaseNone
+	}
+	q.oh, q.ow = qy1-qy0+1, qx1-qx0+1
+	q.off, q.oRow, q.oPix = (s*qy0+ry-p.Pad)*p.W*c+(s*qx0+rx-p.Pad)*c, s*p.W*c, s*c
+	if my <= 0 || mx <= 0 {
+		return dxPhaseZero
+	}
+	q.kh, q.kw, q.pt, q.pl = my, mx, my-1-qy0, mx-1-qx0
+	// Sub-window tap (ty, tx) is kernel tap (ry+s(my-1-ty), rx+s(mx-1-tx)).
+	q.w, q.wb = j.w, ((ry+s*(my-1))*k+rx+s*(mx-1))*c
+	q.wr, q.wc = -s*k*c, -s*c
+	j.tapMap = grow(j.tapMap, my*mx)
+	for ty := range my {
+		for tx := range mx {
+			j.tapMap[ty*mx+tx] = (ry+s*(my-1-ty))*k + rx + s*(mx-1-tx)
 		}
 	}
+	j.prepareCorr(j.w, nil)
+	return dxPhaseRun
 }
 
 func ceilDiv(a, b int) int {
@@ -460,8 +486,11 @@ func interior(wi, kw, s, pl, ow int) (lo, hi int) {
 }
 
 // corrRows runs j.corr over output rows [lo, hi) of the batch.
-func (j *dwJob) corrRows(lo, hi int) {
-	q := &j.corr
+func (j *dwJob) corrRows(lo, hi int) { j.corrRowsOf(&j.corr, lo, hi) }
+
+// corrRowsOf runs q, a correlation prepared by j (or a copy of it with
+// other in and out buffers), over output rows [lo, hi) of q's images.
+func (j *dwJob) corrRowsOf(q *dwCorr, lo, hi int) {
 	sc := getDWScratch()
 	defer putDWScratch(sc)
 	for r := lo; r < hi; {
@@ -469,23 +498,23 @@ func (j *dwJob) corrRows(lo, hi int) {
 		oy1 := min(q.oh, oy0+hi-r)
 		for oy := oy0; oy < oy1; {
 			if q.oxR <= q.oxL || oy < q.oyT || oy >= q.oyB {
-				j.corrRow(sc, n, oy, true, true)
+				j.corrRow(sc, q, n, oy, true, true)
 				oy++
 				continue
 			}
 			// Interior rows: up to nrMax at a time, then their borders
 			// unless the column pass does them.
 			nr := min(q.nrMax, oy1-oy, q.oyB-oy)
-			j.corrInterior(sc, n, oy, nr)
+			j.corrInterior(sc, q, n, oy, nr)
 			if !q.vert {
 				for i := range nr {
-					j.corrRow(sc, n, oy+i, false, true)
+					j.corrRow(sc, q, n, oy+i, false, true)
 				}
 			}
 			oy += nr
 		}
 		if a, b := max(oy0, q.oyT), min(oy1, q.oyB); q.vert && a < b {
-			j.corrColumns(sc, n, a, b)
+			j.corrColumns(sc, q, n, a, b)
 		}
 		r += oy1 - oy0
 	}
@@ -493,8 +522,7 @@ func (j *dwJob) corrRows(lo, hi int) {
 
 // corrInterior computes the interior columns of interior output rows
 // [oy, oy+nr) of image n in one call.
-func (j *dwJob) corrInterior(sc *dwScratch, n, oy, nr int) {
-	q := &j.corr
+func (j *dwJob) corrInterior(sc *dwScratch, q *dwCorr, n, oy, nr int) {
 	a := &sc.tile
 	a.C, a.XS, a.YS, a.Act = q.c, q.c, q.oPix, q.act
 	a.NR, a.RS, a.YR = nr, q.wi*q.c, q.oRow
@@ -513,8 +541,7 @@ func (j *dwJob) corrInterior(sc *dwScratch, n, oy, nr int) {
 
 // corrRow computes output row oy of image n: its interior columns if
 // interior is set, its border columns if borders is.
-func (j *dwJob) corrRow(sc *dwScratch, n, oy int, interior, borders bool) {
-	q := &j.corr
+func (j *dwJob) corrRow(sc *dwScratch, q *dwCorr, n, oy int, interior, borders bool) {
 	zp := unsafe.Pointer(&q.zero[0])
 	a := &sc.tile
 	a.C, a.XS, a.YS, a.Act, a.NR = q.c, q.c, q.oPix, q.act, 1
@@ -582,8 +609,7 @@ func (j *dwJob) corrRow(sc *dwScratch, n, oy int, interior, borders bool) {
 // corrColumns computes the border columns of interior output rows [oy0,
 // oy1) of image n, one call per column with the transposed window: its
 // "rows" are the window's input columns, stepping down the input.
-func (j *dwJob) corrColumns(sc *dwScratch, n, oy0, oy1 int) {
-	q := &j.corr
+func (j *dwJob) corrColumns(sc *dwScratch, q *dwCorr, n, oy0, oy1 int) {
 	a := &sc.tile
 	a.C, a.XS, a.YS, a.Act, a.N, a.NR = q.c, q.wi*q.c, q.oRow, q.act, oy1-oy0, 1
 	inRow := n*q.inImg + (oy0*q.s-q.pt)*q.wi*q.c
@@ -702,16 +728,22 @@ func (j *dwJob) backwardDw(dw, db []float32) {
 		g.x, g.h, g.w, g.k, g.s, g.p = j.dy, j.oh, j.ow, 1, 1, 0
 	}
 	g.rows = p.N * j.oh
-	c, k := g.c, g.k
-	g.chunks = max(1, min(Threads(), g.rows, g.rows*g.ow*c*k*k/65536))
-	if !j.simd {
-		g.accLen = k*k*c + c
-	} else {
-		j.prepareGrad()
-	}
+	g.chunks = max(1, min(Threads(), g.rows, g.rows*g.ow*g.c*g.k*g.k/65536))
+	j.planGrad()
 	j.gacc = grow(j.gacc, g.chunks*g.accLen)
 	parallelFor(g.chunks, 1, j.gradFn)
 	j.combineGrad(dw, db)
+}
+
+// planGrad plans j.grad's accumulation: its accumulator layout, and for
+// SIMD the tile-kernel calls (prepareGrad).
+func (j *dwJob) planGrad() {
+	g := &j.grad
+	if !j.simd {
+		g.accLen = g.k*g.k*g.c + g.c
+		return
+	}
+	j.prepareGrad()
 }
 
 // prepareGrad plans the SIMD gradient: the window's rows split into groups
@@ -796,28 +828,32 @@ func (j *dwJob) gradChunks(lo, hi int) {
 	for i := lo; i < hi; i++ {
 		acc := j.gacc[i*g.accLen : (i+1)*g.accLen]
 		clear(acc)
-		r0, r1 := i*g.rows/g.chunks, (i+1)*g.rows/g.chunks
-		if j.simd {
-			j.gradChunkSIMD(acc, r0, r1)
-			continue
-		}
-		c, k := g.c, g.k
-		img, orow := g.h*g.w*c, g.ow*c
-		var dwp []float32
-		if g.needDw {
-			dwp = acc[:k*k*c]
-		}
-		for r := r0; r < r1; r++ {
-			n, oy := r/g.oh, r%g.oh
-			asm.DWConvDwRowRef(g.x[n*img:(n+1)*img], g.h, g.w, c, k, g.s, g.p, g.dy[r*orow:(r+1)*orow], oy, dwp, acc[k*k*c:])
-		}
+		j.gradRows(g, acc, i*g.rows/g.chunks, (i+1)*g.rows/g.chunks)
+	}
+}
+
+// gradRows adds output rows [r0, r1) of g's images into acc, one chunk's
+// accumulator (g is j.grad, or a copy of it with other x and dy).
+func (j *dwJob) gradRows(g *dwGrad, acc []float32, r0, r1 int) {
+	if j.simd {
+		j.gradChunkSIMD(g, acc, r0, r1)
+		return
+	}
+	c, k := g.c, g.k
+	img, orow := g.h*g.w*c, g.ow*c
+	var dwp []float32
+	if g.needDw {
+		dwp = acc[:k*k*c]
+	}
+	for r := r0; r < r1; r++ {
+		n, oy := r/g.oh, r%g.oh
+		asm.DWConvDwRowRef(g.x[n*img:(n+1)*img], g.h, g.w, c, k, g.s, g.p, g.dy[r*orow:(r+1)*orow], oy, dwp, acc[k*k*c:])
 	}
 }
 
 // gradChunkSIMD accumulates output rows [r0, r1) into acc, a band of rows
 // per tile-kernel call.
-func (j *dwJob) gradChunkSIMD(acc []float32, r0, r1 int) {
-	g := &j.grad
+func (j *dwJob) gradChunkSIMD(g *dwGrad, acc []float32, r0, r1 int) {
 	c, k := g.c, g.k
 	img := g.h * g.w * c
 	zp := unsafe.Pointer(&g.zero[0])
@@ -840,7 +876,7 @@ func (j *dwJob) gradChunkSIMD(acc []float32, r0, r1 int) {
 			}
 			for _, cl := range j.calls {
 				if !cl.border || !g.vert {
-					j.gradCall(sc, acc, cl, b0, b0, b1)
+					j.gradCall(sc, g, acc, cl, b0, b0, b1)
 					continue
 				}
 				// Border columns: here only in the border rows.
@@ -853,12 +889,12 @@ func (j *dwJob) gradChunkSIMD(acc []float32, r0, r1 int) {
 					for rb < b1 && (rb%g.oh < g.oyT || rb%g.oh >= g.oyB) {
 						rb++
 					}
-					j.gradCall(sc, acc, cl, b0, ra, rb)
+					j.gradCall(sc, g, acc, cl, b0, ra, rb)
 					ra = rb
 				}
 			}
 			if g.vert {
-				j.gradColumns(sc, acc, b0, b1)
+				j.gradColumns(sc, g, acc, b0, b1)
 			}
 		}
 		if g.nInd == 0 {
@@ -889,8 +925,7 @@ func (j *dwJob) gradChunkSIMD(acc []float32, r0, r1 int) {
 
 // gradCall runs one row-wise gradient call over rows [ra, rb) of the band
 // that starts at b0 (whose window-row pointers are in sc.rows).
-func (j *dwJob) gradCall(sc *dwScratch, acc []float32, cl dwGradCall, b0, ra, rb int) {
-	g := &j.grad
+func (j *dwJob) gradCall(sc *dwScratch, g *dwGrad, acc []float32, cl dwGradCall, b0, ra, rb int) {
 	c := g.c
 	a := &sc.grad
 	a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.rows[(ra-b0)*g.k+cl.ky0]), g.k, rb-ra
@@ -903,8 +938,7 @@ func (j *dwJob) gradCall(sc *dwScratch, acc []float32, cl dwGradCall, b0, ra, rb
 // gradColumns runs the border columns of the interior rows among rows
 // [b0, b1), down each column: the transposed window's "rows" are the
 // window's input columns, its pixels the output rows.
-func (j *dwJob) gradColumns(sc *dwScratch, acc []float32, b0, b1 int) {
-	g := &j.grad
+func (j *dwJob) gradColumns(sc *dwScratch, g *dwGrad, acc []float32, b0, b1 int) {
 	c, k := g.c, g.k
 	a := &sc.grad
 	for r := b0; r < b1; {
