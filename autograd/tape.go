@@ -84,6 +84,8 @@ type Tape struct {
 	noGrad bool
 	err    error
 	dead   Var
+
+	allocFn func(int) []float32 // tp.buf, bound once (kernels.Block.Alloc)
 }
 
 // node is one recorded op: its backward function and what it needs.
@@ -94,20 +96,24 @@ type node struct {
 	out  *Var
 	in   [3]*Var
 
-	conv   kernels.Conv
-	dw     kernels.DWConv
-	pool   kernels.Pool
-	act    kernels.Act
-	ints   [4]int
-	f      float32
-	saved  [2][]float32
-	labels []int
+	conv kernels.Conv
+	dw   kernels.DWConv
+	blk  *kernels.Block
+	// blkParams: Block's parameters.
+	blkParams []BlockParam
+	pool      kernels.Pool
+	act       kernels.Act
+	ints      [4]int
+	f         float32
+	saved     [2][]float32
+	labels    []int
 }
 
 // NewTape returns an empty tape with gradients enabled.
 func NewTape() *Tape {
 	tp := &Tape{}
 	tp.dead.Value = &tp.dead.val
+	tp.allocFn = tp.buf
 	return tp
 }
 

@@ -128,17 +128,26 @@ func bnStats(k *eltKernels, rows, c int, x, mean, variance []float32) {
 	t := bnChunks(rows, c)
 	sc := getEltScratch(3*c*t, 4*c*t)
 	if t == 1 {
-		bnStatsChunk(k, 0, rows, c, x, sc.f32, sc.f64)
+		clear(sc.f64)
+		bnStatsChunk(k, 0, rows, c, c, x, sc.f32, sc.f64)
 	} else {
 		j := getEltJob(k, bnStatsChunks)
 		j.c, j.q, j.t, j.a, j.part, j.part64 = c, rows, t, x, sc.f32, sc.f64
 		j.parallel(t, 1)
 	}
+	bnStatsCombine(rows, c, t, sc.f64, mean, variance)
+	sc.put()
+}
+
+// bnStatsCombine writes the mean and biased variance of rows values per
+// channel from t chunks' sums (bnStatsChunk's 4c float64s each, in acc),
+// added in chunk order.
+func bnStatsCombine(rows, c, t int, acc []float64, mean, variance []float32) {
 	n := float64(rows)
 	for ch := range c {
 		var s, q, a, b float64
 		for i := range t {
-			p := sc.f64[4*c*i:]
+			p := acc[4*c*i:]
 			s += p[ch]
 			q += p[c+ch]
 			a += p[2*c+ch]
@@ -148,7 +157,6 @@ func bnStats(k *eltKernels, rows, c int, x, mean, variance []float32) {
 		mean[ch] = float32(m)
 		variance[ch] = float32(max(0, (q+b-2*m*a)/n+m*m))
 	}
-	sc.put()
 }
 
 // bnStatsChunks runs bnStats's chunks [lo, hi) of j.q rows.
@@ -156,17 +164,19 @@ func bnStatsChunks(j *eltJob, lo, hi int) {
 	c := j.c
 	for i := lo; i < hi; i++ {
 		r0, r1 := i*j.q/j.t, (i+1)*j.q/j.t
-		bnStatsChunk(j.k, r0, r1, c, j.a, j.part[3*c*i:3*c*(i+1)], j.part64[4*c*i:4*c*(i+1)])
+		acc := j.part64[4*c*i : 4*c*(i+1)]
+		clear(acc)
+		bnStatsChunk(j.k, r0, r1, c, c, j.a, j.part[3*c*i:3*c*(i+1)], acc)
 	}
 }
 
-// bnStatsChunk sums rows [r0, r1) of x into acc (4c float64s, overwritten)
-// through part (3c float32s of scratch). With the implementation's one-pass
-// kernel (eltKernels.bn.Stats) a block of redBlock rows is read once,
-// shifted by its own first row; otherwise it is summed, then its squares
-// centred on its mean are summed while it is in cache.
-func bnStatsChunk(k *eltKernels, r0, r1, c int, x, part []float32, acc []float64) {
-	clear(acc)
+// bnStatsChunk adds the sums of rows [r0, r1) of x (c channels, rows ld
+// floats apart) into acc (4c float64s) through part (3c float32s of
+// scratch). With the implementation's one-pass kernel (eltKernels.bn.Stats)
+// a block of redBlock rows is read once, shifted by its own first row;
+// otherwise it is summed, then its squares centred on its mean are summed
+// while it is in cache.
+func bnStatsChunk(k *eltKernels, r0, r1, c, ld int, x, part []float32, acc []float64) {
 	sum, ctr, sq := part[:c], part[c:2*c], part[2*c:3*c]
 	onePass := k.fusedStats(c)
 	br := min(redBlock, bnBlockRows(c))
@@ -175,7 +185,7 @@ func bnStatsChunk(k *eltKernels, r0, r1, c int, x, part []float32, acc []float64
 	}
 	for r := r0; r < r1; r += br {
 		n := min(br, r1-r)
-		blk := x[r*c : (r+n)*c]
+		blk := x[r*ld : (r+n-1)*ld+c]
 		clear(sum)
 		clear(sq)
 		fn := float64(n)
@@ -183,7 +193,7 @@ func bnStatsChunk(k *eltKernels, r0, r1, c int, x, part []float32, acc []float64
 			// Σ(x − k) = s and Σ(x − k)² = q give the block's mean k + s/n
 			// and centred squares q − s²/n.
 			kv := blk[:c]
-			k.bn.Stats(n, c, c, blk, kv, sum, sq)
+			k.bn.Stats(n, c, ld, blk, kv, sum, sq)
 			for ch := range c {
 				s, q, kb := float64(sum[ch]), float64(sq[ch]), float64(kv[ch])
 				cb := kb + s/fn
@@ -194,12 +204,12 @@ func bnStatsChunk(k *eltKernels, r0, r1, c int, x, part []float32, acc []float64
 			}
 			continue
 		}
-		k.colAcc(n, c, blk, nil, nil, nil, sum, nil)
+		k.colAccLd(n, c, ld, blk, nil, nil, nil, sum, nil)
 		inv := 1 / fn
 		for ch, v := range sum {
 			ctr[ch] = float32(float64(v) * inv)
 		}
-		k.colAcc(n, c, blk, ctr, blk, ctr, sq, nil)
+		k.colAccLd(n, c, ld, blk, ctr, blk, ctr, sq, nil)
 		for ch := range c {
 			cb := float64(ctr[ch])
 			acc[ch] += float64(sum[ch])

@@ -268,7 +268,7 @@ func (j *dwJob) backwardDx() {
 		return
 	}
 	for ph := range dxPhases(p) {
-		switch j.prepareDxPhase(ph, j.dy, j.dx) {
+		switch j.prepareDxPhase(ph, 0, j.dy, j.dx) {
 		case dxPhaseRun:
 			parallelFor(p.N*j.corr.oh, j.grain(j.corr.ow), j.corrFn)
 		case dxPhaseZero:
@@ -299,17 +299,20 @@ const (
 // gradient, reading dy and writing dx, and prepares it. Phase ry·s+rx
 // covers the dx rows ≡ ry and columns ≡ rx (mod s): a stride-1
 // correlation of dy with the sub-window of the flipped kernel whose taps
-// land there.
-func (j *dwJob) prepareDxPhase(ph int, dy, dx []float32) int {
+// land there. dy is stored with pad zero pixels around each image (its
+// images (oh+2·pad)×(ow+2·pad)): with pad large enough every window lies
+// inside it and the border code never runs.
+func (j *dwJob) prepareDxPhase(ph, pad int, dy, dx []float32) int {
 	p := j.p
 	c, k, s := p.C, p.K, p.Stride
+	hi, wi := j.oh+2*pad, j.ow+2*pad
 	j.corr = dwCorr{
-		in: dy, inImg: j.oh * j.ow * c, hi: j.oh, wi: j.ow, c: c, s: 1,
+		in: dy, inImg: hi * wi * c, hi: hi, wi: wi, c: c, s: 1,
 		out: dx, outImg: p.H * p.W * c,
 	}
 	q := &j.corr
 	if s == 1 {
-		q.kh, q.kw, q.pt, q.pl = k, k, k-1-p.Pad, k-1-p.Pad
+		q.kh, q.kw, q.pt, q.pl = k, k, k-1-p.Pad-pad, k-1-p.Pad-pad
 		q.oh, q.ow, q.oRow, q.oPix = p.H, p.W, p.W*c, c
 		// The flipped window: tap (ty, tx) is kernel tap (k-1-ty, k-1-tx).
 		q.w, q.wb, q.wr, q.wc = j.w, (k*k-1)*c, -k*c, -c
@@ -332,7 +335,7 @@ func (j *dwJob) prepareDxPhase(ph int, dy, dx []float32) int {
 	if my <= 0 || mx <= 0 {
 		return dxPhaseZero
 	}
-	q.kh, q.kw, q.pt, q.pl = my, mx, my-1-qy0, mx-1-qx0
+	q.kh, q.kw, q.pt, q.pl = my, mx, my-1-qy0-pad, mx-1-qx0-pad
 	// Sub-window tap (ty, tx) is kernel tap (ry+s(my-1-ty), rx+s(mx-1-tx)).
 	q.w, q.wb = j.w, ((ry+s*(my-1))*k+rx+s*(mx-1))*c
 	q.wr, q.wc = -s*k*c, -s*c
@@ -719,26 +722,27 @@ type dwGradCall struct {
 
 // backwardDw computes dw and db (either may be nil).
 func (j *dwJob) backwardDw(dw, db []float32) {
-	p := j.p
+	j.setGrad(j.x, j.dy, dw != nil)
 	g := &j.grad
-	*g = dwGrad{x: j.x, h: p.H, w: p.W, c: p.C, k: p.K, s: p.Stride, p: p.Pad, dy: j.dy, oh: j.oh, ow: j.ow, needDw: dw != nil}
-	if dw == nil {
-		// Bias only: run the reduction as a 1×1 window over dy itself and
-		// keep its bias slot.
-		g.x, g.h, g.w, g.k, g.s, g.p = j.dy, j.oh, j.ow, 1, 1, 0
-	}
-	g.rows = p.N * j.oh
 	g.chunks = max(1, min(Threads(), g.rows, g.rows*g.ow*g.c*g.k*g.k/65536))
-	j.planGrad()
 	j.gacc = grow(j.gacc, g.chunks*g.accLen)
 	parallelFor(g.chunks, 1, j.gradFn)
 	j.combineGrad(dw, db)
 }
 
-// planGrad plans j.grad's accumulation: its accumulator layout, and for
-// SIMD the tile-kernel calls (prepareGrad).
-func (j *dwJob) planGrad() {
+// setGrad sets j.grad to the weight gradient (bias only unless needDw) of
+// input x and output gradient dy, and plans its accumulation: the
+// accumulator layout, and for SIMD the tile-kernel calls (prepareGrad).
+func (j *dwJob) setGrad(x, dy []float32, needDw bool) {
+	p := j.p
 	g := &j.grad
+	*g = dwGrad{x: x, h: p.H, w: p.W, c: p.C, k: p.K, s: p.Stride, p: p.Pad, dy: dy, oh: j.oh, ow: j.ow, needDw: needDw}
+	if !needDw {
+		// Bias only: run the reduction as a 1×1 window over dy itself and
+		// keep its bias slot.
+		g.x, g.h, g.w, g.k, g.s, g.p = dy, j.oh, j.ow, 1, 1, 0
+	}
+	g.rows = p.N * j.oh
 	if !j.simd {
 		g.accLen = g.k*g.k*g.c + g.c
 		return

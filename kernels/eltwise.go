@@ -182,15 +182,21 @@ func (k *eltKernels) rowAffineBy(f, ref func(rows, w, ld int, x, s, t, y []float
 
 // rowAffineFlat is rowAffineBy without folding.
 func (k *eltKernels) rowAffineFlat(f, ref func(rows, w, ld int, x, s, t, y []float32), rows, c int, x, s, t, y []float32) {
+	k.rowAffineLd(f, ref, rows, c, c, x, s, t, y)
+}
+
+// rowAffineLd is rowAffineFlat over rows of c channels ld floats apart (in
+// x and y alike).
+func (k *eltKernels) rowAffineLd(f, ref func(rows, w, ld int, x, s, t, y []float32), rows, c, ld int, x, s, t, y []float32) {
 	if rows == 0 || c == 0 {
 		return
 	}
 	w := c &^ k.mask
 	if w > 0 {
-		f(rows, w, c, x, s, t, y)
+		f(rows, w, ld, x, s, t, y)
 	}
 	if w < c {
-		ref(rows, c-w, c, x[w:], s[w:], t[w:], y[w:])
+		ref(rows, c-w, ld, x[w:], s[w:], t[w:], y[w:])
 	}
 }
 
@@ -199,15 +205,20 @@ func (k *eltKernels) rowAffineFlat(f, ref func(rows, w, ld int, x, s, t, y []flo
 // every address modulo 4 KiB, so each store to y would falsely alias one of
 // their loads (measured 7× slower on large inputs).
 func (k *eltKernels) rowAffine2(rows, c int, a, b, m, sa, sb, t, y []float32) {
+	k.rowAffine2Ld(rows, c, c, a, b, m, sa, sb, t, y)
+}
+
+// rowAffine2Ld is rowAffine2 over rows of c channels ld floats apart.
+func (k *eltKernels) rowAffine2Ld(rows, c, ld int, a, b, m, sa, sb, t, y []float32) {
 	if rows == 0 || c == 0 {
 		return
 	}
 	w := c &^ k.mask
 	if w > 0 {
-		k.affine2(rows, w, c, a, b, m, sa, sb, t, y)
+		k.affine2(rows, w, ld, a, b, m, sa, sb, t, y)
 	}
 	if w < c {
-		asm.Affine2Ref(rows, c-w, c, a[w:], b[w:], m[w:], sa[w:], sb[w:], t[w:], y[w:])
+		asm.Affine2Ref(rows, c-w, ld, a[w:], b[w:], m[w:], sa[w:], sb[w:], t[w:], y[w:])
 	}
 }
 
@@ -218,6 +229,11 @@ func (k *eltKernels) rowAffine2(rows, c int, a, b, m, sa, sb, t, y []float32) {
 //   - otherwise:    Σ_r a[r,ch], and Σ_r a[r,ch]·(b[r,ch] − mb[ch]) to acc2.
 
 func (k *eltKernels) colAcc(rows, c int, a, ma, b, mb, acc, acc2 []float32) {
+	k.colAccLd(rows, c, c, a, ma, b, mb, acc, acc2)
+}
+
+// colAccLd is colAcc over rows of c channels ld floats apart.
+func (k *eltKernels) colAccLd(rows, c, ld int, a, ma, b, mb, acc, acc2 []float32) {
 	if rows == 0 || c == 0 {
 		return
 	}
@@ -225,24 +241,24 @@ func (k *eltKernels) colAcc(rows, c int, a, ma, b, mb, acc, acc2 []float32) {
 	switch {
 	case b == nil:
 		if w > 0 {
-			k.colSum(rows, w, c, a, acc)
+			k.colSum(rows, w, ld, a, acc)
 		}
 		if w < c {
-			asm.ColSumRef(rows, c-w, c, a[w:], acc[w:])
+			asm.ColSumRef(rows, c-w, ld, a[w:], acc[w:])
 		}
 	case acc2 == nil:
 		if w > 0 {
-			k.colDot(rows, w, c, a, ma, b, mb, acc)
+			k.colDot(rows, w, ld, a, ma, b, mb, acc)
 		}
 		if w < c {
-			asm.ColDotRef(rows, c-w, c, a[w:], ma[w:], b[w:], mb[w:], acc[w:])
+			asm.ColDotRef(rows, c-w, ld, a[w:], ma[w:], b[w:], mb[w:], acc[w:])
 		}
 	default:
 		if w > 0 {
-			k.colSD(rows, w, c, a, b, mb, acc, acc2)
+			k.colSD(rows, w, ld, a, b, mb, acc, acc2)
 		}
 		if w < c {
-			asm.ColSumDotRef(rows, c-w, c, a[w:], b[w:], mb[w:], acc[w:], acc2[w:])
+			asm.ColSumDotRef(rows, c-w, ld, a[w:], b[w:], mb[w:], acc[w:], acc2[w:])
 		}
 	}
 }

@@ -22,6 +22,17 @@ import (
 // Rows of C are split over the worker pool (columns, when there are too
 // few rows). A call allocates nothing in steady state.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(false, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// sgemmSerial is Sgemm on the calling goroutine only, for kernels that
+// split their work over the pool themselves and multiply small matrices
+// within each chunk.
+func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	sgemm(true, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+func sgemm(serial, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 	if m == 0 || n == 0 {
 		return
@@ -31,6 +42,7 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 		return
 	}
 	g := gemmCtxPool.Get().(*gemmCtx)
+	g.serial = serial
 	g.run(gemmKernels(Active()), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	gemmCtxPool.Put(g)
 }
@@ -223,6 +235,7 @@ type gemmCtx struct {
 	alpha, beta    float32
 	a, b, c        []float32
 	lda, ldb, ldc  int
+	serial         bool // run on the calling goroutine only
 	direct         bool // read whole A panels in place
 	directB        bool // read whole-width B panels in place
 
@@ -272,7 +285,7 @@ const gemmDirectBPanels = 8
 // Rows are split over the workers; columns when there are too few rows.
 func (g *gemmCtx) run(kr *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	*g = gemmCtx{kr: kr, transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, beta: beta,
-		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, serial: g.serial,
 		packFn: g.packFn, rowsFn: g.rowsFn, colsFn: g.colsFn}
 	mr, nr := kr.mr, kr.nr()
 	nc, kc := gemmSplit(n, gemmNC, nr), gemmSplit(k, gemmKC, 4)
@@ -281,6 +294,9 @@ func (g *gemmCtx) run(kr *gemmKernel, transA, transB bool, m, n, k int, alpha fl
 		(gemmDirectB > 0 || gemmDirectB == 0 && ((m+mr-1)/mr <= gemmDirectBPanels || n <= nc))
 	g.mPanels = (m + mr - 1) / mr
 	t := Threads()
+	if g.serial {
+		t = 1
+	}
 	bbuf := gemmBufPool.Get().(*gemmBuf)
 	for jc := 0; jc < n; jc += nc {
 		g.jc, g.ncb = jc, min(nc, n-jc)
@@ -292,9 +308,14 @@ func (g *gemmCtx) run(kr *gemmKernel, transA, transB bool, m, n, k int, alpha fl
 				g.betaBlk = 1
 			}
 			g.bp = bbuf.grow(g.nPanels * nr * g.kcb)
+			if t == 1 {
+				g.packB(0, g.nPanels)
+				g.tiles(0, g.mPanels, 0, g.nPanels)
+				continue
+			}
 			parallelFor(g.nPanels, max(1, (1<<14)/(nr*g.kcb)), g.packFn)
 			// Each worker should get at least ~32K multiply-adds.
-			if t == 1 || g.mPanels >= 2*t || g.nPanels < 2*t {
+			if g.mPanels >= 2*t || g.nPanels < 2*t {
 				parallelFor(g.mPanels, max(1, (1<<15)/(mr*g.ncb*g.kcb)), g.rowsFn)
 			} else {
 				parallelFor(g.nPanels, max(1, (1<<15)/(nr*m*g.kcb)), g.colsFn)

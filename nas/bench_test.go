@@ -159,27 +159,36 @@ var ownPkgs = []string{"github.com/nasrun/nasrun/nn", "github.com/nasrun/nasrun/
 
 // BenchmarkTrainStepFusedBN compares the training step (batch 64, threads
 // as -cpu sets) with batch norm's fused kernels and with the composed
-// primitives, in one process: each b.N iteration is one round of 5 steps
-// in each mode, in turn, since the machine's speed drifts more between runs
-// than the two differ. It reports each mode's median ms per step over the
-// rounds and the median of the rounds' ratios (fused ÷ composed). On an
-// implementation without fused kernels both modes are the same code.
-// Run it with -benchtime 20x or more.
-func BenchmarkTrainStepFusedBN(b *testing.B) {
+// primitives (see benchModes). On an implementation without fused kernels
+// both modes are the same code. Run it with -benchtime 20x or more.
+func BenchmarkTrainStepFusedBN(b *testing.B) { benchModes(b, kernels.SetFusedBatchNorm) }
+
+// BenchmarkTrainStepFusedBlocks compares the training step with the
+// blocks run as fused passes (nn.SetFusedBlocks) and op by op (see
+// benchModes). Run it with -benchtime 20x or more.
+func BenchmarkTrainStepFusedBlocks(b *testing.B) { benchModes(b, nn.SetFusedBlocks) }
+
+// benchModes compares the training step (batch 64, threads as -cpu sets)
+// of each reference network with set(true) and set(false), in one process:
+// each b.N iteration is one round of 5 steps in each mode, in turn, since
+// the machine's speed drifts more between runs than the two differ. It
+// reports each mode's median ms per step over the rounds and the median of
+// the rounds' ratios (on ÷ off).
+func benchModes(b *testing.B, set func(bool) bool) {
 	for _, name := range []string{"mbv3-like", "ghost-like"} {
 		b.Run("net="+name+"/batch=64", func(b *testing.B) {
 			defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
-			defer kernels.SetFusedBatchNorm(kernels.SetFusedBatchNorm(true))
+			defer set(set(true))
 			tr := newTrainer(b, name, 64)
 			for range 10 {
 				tr.step(b)
 			}
-			var ms [2][]float64 // composed, fused
+			var ms [2][]float64 // off, on
 			var ratio []float64
 			b.ResetTimer()
 			for range b.N {
 				for mode := range 2 {
-					kernels.SetFusedBatchNorm(mode == 1)
+					set(mode == 1)
 					tr.step(b) // the first step after a switch warms the caches
 					t0 := time.Now()
 					for range 5 {
@@ -189,9 +198,9 @@ func BenchmarkTrainStepFusedBN(b *testing.B) {
 				}
 				ratio = append(ratio, ms[1][len(ms[1])-1]/ms[0][len(ms[0])-1])
 			}
-			b.ReportMetric(median(ms[0]), "composed-ms/step")
-			b.ReportMetric(median(ms[1]), "fused-ms/step")
-			b.ReportMetric(median(ratio), "fused/composed")
+			b.ReportMetric(median(ms[0]), "off-ms/step")
+			b.ReportMetric(median(ms[1]), "on-ms/step")
+			b.ReportMetric(median(ratio), "on/off")
 		})
 	}
 }

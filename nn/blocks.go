@@ -99,6 +99,9 @@ func (s BlockSpec) Residual() bool { return s.Stride == 1 && s.In == s.Out }
 type MBConv struct {
 	Body Sequential
 	Res  bool
+
+	fused     *fused // the training plan, built at the first training pass
+	fusedDone bool   // fused is built (nil: the body cannot fuse)
 }
 
 // NewMBConv builds an MBConv block.
@@ -115,8 +118,18 @@ func NewMBConv(rng *rand.Rand, s BlockSpec) *MBConv {
 	return &MBConv{Body: body, Res: s.Residual()}
 }
 
-// Forward applies the block to x [N,H,W,In].
+// Forward applies the block to x [N,H,W,In]. In training mode it runs as
+// fused passes (SetFusedBlocks); the body must not change after the first
+// training pass.
 func (m *MBConv) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	if c.Train && fusedOn {
+		if !m.fusedDone {
+			m.fused, m.fusedDone = mbconvFused(m), true
+		}
+		if m.fused != nil {
+			return m.fused.run(c, x)
+		}
+	}
 	y := m.Body.Forward(c, x)
 	if m.Res {
 		y = c.Tape.Add(y, x)

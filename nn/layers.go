@@ -109,7 +109,13 @@ func (m *BatchNorm2d) forwardAct(c *Ctx, x *autograd.Var, act Act) *autograd.Var
 	if mean == nil {
 		return y // a shape error, already on the tape
 	}
-	n := len(x.Value.Data) / max(len(mean), 1)
+	m.track(c, mean, variance, len(x.Value.Data)/max(len(mean), 1))
+	return y
+}
+
+// track updates the running statistics with a training batch's mean and
+// biased variance over n values per channel.
+func (m *BatchNorm2d) track(c *Ctx, mean, variance []float32, n int) {
 	unbias := float32(n) / float32(max(n-1, 1))
 	mom := m.Momentum
 	if c.BNMomentum > 0 {
@@ -121,7 +127,6 @@ func (m *BatchNorm2d) forwardAct(c *Ctx, x *autograd.Var, act Act) *autograd.Var
 		rv[j] = (1-mom)*rv[j] + mom*variance[j]*unbias
 	}
 	m.Count.Data[0]++
-	return y
 }
 
 // Visit reports weight, bias, running_mean, running_var and

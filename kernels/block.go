@@ -1,0 +1,1117 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"sync"
+
+	"github.com/nasrun/nasrun/kernels/asm"
+)
+
+// Fused training blocks. A MobileNet or GhostNet block in training mode is a
+// chain of convolutions, each followed by a batch norm and an activation.
+// Run op by op, every intermediate tensor makes several trips through main
+// memory: written by the convolution, read for the batch statistics, read
+// and written again by the normalisation, read by the next convolution,
+// and as many again backward. At batch 64 these tensors are megabytes, far
+// larger than the L2 cache, so a training step is bound by memory traffic.
+//
+// A Block runs the same computation with the batch norms split at their
+// natural barrier, the batch statistics, the way cuDNN's fused "scale, bias,
+// activation, convolution, statistics" operations do on GPUs:
+//
+//   - Forward, each convolution (an Op) reads its input raw, as the previous
+//     convolution wrote it, and applies the batch norm and activation on
+//     load (act(x·s + t), s and t folded from the batch statistics and the
+//     affine parameters), image chunk by image chunk into an L2-sized
+//     scratch; it writes its raw output and takes the output's batch
+//     statistics while the chunk is still in cache. An SE block before a
+//     1×1 convolution runs on the same chunk. Only the raw outputs are
+//     stored; the normalised tensors never exist in memory.
+//   - Backward mirrors it: each op reads its output's gradient lazily, as
+//     g·A + (x − mean)·B + C from the gradient g that its consumers left and
+//     the batch norm's backward coefficients, recomputes its normalised
+//     input from the raw one, and leaves the gradient g of its input with
+//     the batch norm's backward sums (Σg, Σg·(x − mean)), again chunk by
+//     chunk.
+//
+// Per convolution and direction that is one read of each tensor it needs
+// and one write of what it produces, against four to six passes op by op.
+//
+// The buffers are BlockBufs: raw NHWC tensors whose rows are Ld floats,
+// each with one batch norm over its channels. An op reads and writes a
+// BlockView, a run of a buffer's channels, so that a Ghost module's primary
+// and cheap convolutions write the two halves of one buffer and its
+// consumers read the concatenation as one tensor. The block's output is the
+// sum of its Terms, batch-normalised views (no activation), plus the input
+// for a residual block.
+
+// BlockBuf is one raw tensor of a Block: N·H·W rows of Ld floats, and the
+// batch norm that its consumers apply to it (Gamma nil: none, the block's
+// input, read as it is).
+type BlockBuf struct {
+	N, H, W, Ld int
+	// Data holds the values: the block's input, or what the producing ops
+	// write in Forward.
+	Data []float32
+	// Gamma, Beta, Eps and Act are the batch norm and the activation after
+	// it, as consumers see the buffer: act(BN(x)).
+	Gamma, Beta []float32
+	Eps         float32
+	Act         Act
+	// Mean and Var receive the batch mean and biased variance in Forward
+	// (Ld values each, like Gamma and Beta).
+	Mean, Var []float32
+	// DGamma and DBeta receive the gradients of Gamma and Beta in Backward
+	// (overwritten).
+	DGamma, DBeta []float32
+
+	s, t       []float32 // the normalisation folded: act(x·s + t)
+	g          []float32 // the gradient g = dL/d(act(BN(x)))·act'(·) its consumers left
+	sum, sumX  []float64 // Σg and Σg·(x − mean) per channel
+	ca, cb, cc []float32 // the input gradient: g·ca + (x − mean)·cb + cc
+	gSet       []bool    // per channel: g holds a contribution
+}
+
+// BlockView is channels [Off, Off+C) of a buffer.
+type BlockView struct {
+	Buf    *BlockBuf
+	Off, C int
+}
+
+// BlockSE is a squeeze-and-excitation block applied to a 1×1 op's input
+// (after its batch norm and activation): the input's channels are scaled
+// by hardsigmoid(W2ᵀ·relu(W1ᵀ·mean + B1) + B2), per image.
+type BlockSE struct {
+	Hidden         int
+	W1, B1, W2, B2 []float32 // [C,Hidden], [Hidden], [Hidden,C], [C]
+	// DW1, DB1, DW2 and DB2 receive the gradients in Backward (overwritten).
+	DW1, DB1, DW2, DB2 []float32
+
+	pool, hid, gate []float32 // per image: the pooled input, the hidden and gate pre-activations
+}
+
+// BlockOp is one convolution of a Block, from In to Out: 1×1 when K is 0
+// (W is [In.C, Out.C]), else depthwise K×K with Stride and Pad (W is
+// [K,K,C], In.C = Out.C). SE, if set, scales the input first (1×1 only).
+type BlockOp struct {
+	In, Out        BlockView
+	K, Stride, Pad int
+	W              []float32
+	SE             *BlockSE
+	// DW receives the weight gradient in Backward (overwritten).
+	DW []float32
+
+	dw      *dwPlan
+	inFirst bool // Backward: the op's input gradient is the first to reach In's channels
+}
+
+// Block is a training-mode block run as fused passes (see the top of the
+// file). Set the fields, call Forward, then Backward once with the
+// gradient of Out.
+type Block struct {
+	// In is the block's input (no batch norm, Ld = its channels).
+	In *BlockBuf
+	// Ops run in order; every BlockBuf other than In is the output of ops.
+	Ops []BlockOp
+	// Terms are summed into Out, each batch-normalised without activation
+	// and as wide as Out; Residual adds In too.
+	Terms    []BlockView
+	Residual bool
+	// Out receives the output, In's rows by Terms' width.
+	Out []float32
+	// Alloc returns scratch memory of n floats (contents unspecified) that
+	// lives until Backward has returned: the gradient buffers and the SE's
+	// saved vectors. A training tape passes its arena.
+	Alloc func(n int) []float32
+
+	bufs   []*BlockBuf
+	f64    []float64 // the buffers' backward sums
+	flags  []bool    // the buffers' gSet
+	bwdOut []float32 // Backward's dOut
+}
+
+// blockChunkBytes bounds the bytes per image chunk of the largest tensor an
+// op touches: a chunk's input, scratch and output stay in L2 between the
+// passes over it.
+const blockChunkBytes = 192 << 10
+
+// Check validates the block's shapes and returns a description of the
+// first mistake, or nil. Forward panics with it.
+func (b *Block) Check() error {
+	if b.In == nil || b.In.Gamma != nil || len(b.In.Data) != b.In.N*b.In.H*b.In.W*b.In.Ld {
+		return fmt.Errorf("the input must be a buffer without batch norm whose Data holds N·H·W·Ld values")
+	}
+	known := map[*BlockBuf]bool{b.In: true}
+	written := map[*BlockBuf][]bool{}
+	view := func(what string, v BlockView) error {
+		if v.Buf == nil || v.Off < 0 || v.C < 1 || v.Off+v.C > v.Buf.Ld {
+			return fmt.Errorf("%s: channels [%d, %d) of a buffer of %d", what, v.Off, v.Off+v.C, ldOf(v.Buf))
+		}
+		return nil
+	}
+	for i := range b.Ops {
+		op := &b.Ops[i]
+		name := fmt.Sprintf("op %d", i)
+		if err := view(name+" input", op.In); err != nil {
+			return err
+		}
+		if err := view(name+" output", op.Out); err != nil {
+			return err
+		}
+		in, out := op.In.Buf, op.Out.Buf
+		if !known[in] {
+			return fmt.Errorf("%s reads a buffer that no earlier op wrote", name)
+		}
+		for c := op.In.Off; c < op.In.Off+op.In.C; c++ {
+			if in != b.In && !written[in][c] {
+				return fmt.Errorf("%s reads channel %d before an op wrote it", name, c)
+			}
+		}
+		if out == b.In || out.Gamma == nil {
+			return fmt.Errorf("%s writes a buffer without batch norm", name)
+		}
+		nc := out.Ld
+		for _, v := range [4][]float32{out.Gamma, out.Beta, out.Mean, out.Var} {
+			if len(v) != nc {
+				return fmt.Errorf("%s output: a batch-norm vector has %d values, want %d", name, len(v), nc)
+			}
+		}
+		if out.N != in.N || len(out.Data) != out.N*out.H*out.W*out.Ld {
+			return fmt.Errorf("%s output: Data has %d values for %d×%d×%d×%d", name, len(out.Data), out.N, out.H, out.W, out.Ld)
+		}
+		if written[out] == nil {
+			written[out] = make([]bool, nc)
+			b.bufs = append(b.bufs, out)
+		}
+		for c := op.Out.Off; c < op.Out.Off+op.Out.C; c++ {
+			if written[out][c] {
+				return fmt.Errorf("%s writes channel %d a second time", name, c)
+			}
+			written[out][c] = true
+		}
+		known[out] = true
+		if op.K == 0 {
+			if out.H != in.H || out.W != in.W {
+				return fmt.Errorf("%s: a 1×1 op from %d×%d to %d×%d", name, in.H, in.W, out.H, out.W)
+			}
+			if len(op.W) != op.In.C*op.Out.C {
+				return fmt.Errorf("%s: weights of %d, want %d×%d", name, len(op.W), op.In.C, op.Out.C)
+			}
+			if se := op.SE; se != nil {
+				c, h := op.In.C, se.Hidden
+				if h < 1 || len(se.W1) != c*h || len(se.B1) != h || len(se.W2) != h*c || len(se.B2) != c {
+					return fmt.Errorf("%s: SE parameters do not match %d channels and %d hidden", name, c, h)
+				}
+			}
+			continue
+		}
+		p := op.dwConv()
+		if op.In.C != op.Out.C || op.SE != nil || op.K < 1 || op.Stride < 1 || op.Pad < 0 ||
+			in.H+2*op.Pad < op.K || in.W+2*op.Pad < op.K || out.H != p.OutH() || out.W != p.OutW() {
+			return fmt.Errorf("%s: depthwise %d×%d stride %d pad %d from %d×%d×%d to %d×%d×%d", name,
+				op.K, op.K, op.Stride, op.Pad, in.H, in.W, op.In.C, out.H, out.W, op.Out.C)
+		}
+		if len(op.W) != op.K*op.K*op.In.C {
+			return fmt.Errorf("%s: depthwise weights of %d, want %d", name, len(op.W), op.K*op.K*op.In.C)
+		}
+		if op.In.Off != 0 || op.In.C != in.Ld || op.Out.Off != 0 || op.Out.C != out.Ld {
+			return fmt.Errorf("%s: a depthwise op reads and writes whole buffers", name)
+		}
+	}
+	read := map[*BlockBuf]bool{}
+	for i := range b.Ops {
+		read[b.Ops[i].In.Buf] = true
+	}
+	for _, v := range b.Terms {
+		read[v.Buf] = true
+	}
+	for buf, w := range written {
+		for c, ok := range w {
+			if !ok {
+				return fmt.Errorf("channel %d of a buffer is never written", c)
+			}
+		}
+		if !read[buf] {
+			return fmt.Errorf("a buffer that ops write is neither read by an op nor a term")
+		}
+	}
+	if len(b.Terms) == 0 || len(b.Terms)+btoi(b.Residual) > 2 {
+		return fmt.Errorf("the output sums %d terms and %v residual, want 1 or 2 in all", len(b.Terms), b.Residual)
+	}
+	cout := b.Terms[0].C
+	for i, v := range b.Terms {
+		if err := view(fmt.Sprintf("term %d", i), v); err != nil {
+			return err
+		}
+		if !known[v.Buf] || v.Buf == b.In || v.Off != 0 || v.C != v.Buf.Ld || v.C != cout || v.Buf.Act != ActNone ||
+			v.Buf.H != b.In.H*v.Buf.H/b.In.H || v.Buf.N*v.Buf.H*v.Buf.W != b.Terms[0].Buf.N*b.Terms[0].Buf.H*b.Terms[0].Buf.W {
+			return fmt.Errorf("term %d: a whole buffer written by an op, without activation, as wide and as large as the others", i)
+		}
+	}
+	t0 := b.Terms[0].Buf
+	if b.Residual && (b.In.Ld != cout || b.In.H != t0.H || b.In.W != t0.W) {
+		return fmt.Errorf("residual input %d×%d×%d, output %d×%d×%d", b.In.H, b.In.W, b.In.Ld, t0.H, t0.W, cout)
+	}
+	if len(b.Out) != t0.N*t0.H*t0.W*cout {
+		return fmt.Errorf("Out has %d values, want %d", len(b.Out), t0.N*t0.H*t0.W*cout)
+	}
+	if b.Alloc == nil {
+		return fmt.Errorf("no Alloc")
+	}
+	return nil
+}
+
+// checkGrads checks the lengths of the gradient slices Backward writes.
+func (b *Block) checkGrads() error {
+	for _, buf := range b.bufs {
+		if len(buf.DGamma) != buf.Ld || len(buf.DBeta) != buf.Ld {
+			return fmt.Errorf("batch-norm gradients of %d and %d values, want %d", len(buf.DGamma), len(buf.DBeta), buf.Ld)
+		}
+	}
+	for i := range b.Ops {
+		op := &b.Ops[i]
+		if len(op.DW) != len(op.W) {
+			return fmt.Errorf("op %d: weight gradient of %d values, want %d", i, len(op.DW), len(op.W))
+		}
+		if se := op.SE; se != nil && (len(se.DW1) != len(se.W1) || len(se.DB1) != len(se.B1) || len(se.DW2) != len(se.W2) || len(se.DB2) != len(se.B2)) {
+			return fmt.Errorf("op %d: SE gradients do not match its parameters", i)
+		}
+	}
+	return nil
+}
+
+func ldOf(b *BlockBuf) int {
+	if b == nil {
+		return 0
+	}
+	return b.Ld
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (op *BlockOp) dwConv() DWConv {
+	in := op.In.Buf
+	return DWConv{N: in.N, H: in.H, W: in.W, C: op.In.C, K: op.K, Stride: op.Stride, Pad: op.Pad}
+}
+
+// Forward computes Out and every buffer's batch statistics.
+func (b *Block) Forward() {
+	b.bufs = b.bufs[:0]
+	if err := b.Check(); err != nil {
+		panic("kernels.Block.Forward: " + err.Error())
+	}
+	for _, buf := range b.bufs {
+		buf.s, buf.t = b.Alloc(buf.Ld), b.Alloc(buf.Ld)
+		buf.g, buf.gSet = nil, nil
+	}
+	for i := range b.Ops {
+		op := &b.Ops[i]
+		if op.SE != nil {
+			n := op.In.Buf.N
+			op.SE.pool, op.SE.hid, op.SE.gate = b.Alloc(n*op.In.C), b.Alloc(n*op.SE.Hidden), b.Alloc(n*op.In.C)
+		}
+		if op.K > 0 {
+			op.dw = newDWPlan(op.dwConv(), op.W)
+		}
+		b.run(op, blockFwd)
+		out := op.Out
+		bnScaleShift(out.C, out.Buf.Eps, out.Buf.Gamma[out.Off:], out.Buf.Beta[out.Off:], out.Buf.Mean[out.Off:], out.Buf.Var[out.Off:],
+			out.Buf.s[out.Off:], out.Buf.t[out.Off:])
+	}
+	b.runTerms(blockTermsFwd, nil)
+}
+
+// Backward computes the gradients of every parameter and writes the input's
+// gradient into dIn (overwritten), given dOut, the gradient of Out. dOut is
+// read, and serves as the gradient buffer of the terms, until Backward
+// returns.
+func (b *Block) Backward(dOut, dIn []float32) {
+	if len(dOut) != len(b.Out) || len(dIn) != len(b.In.Data) {
+		panic(fmt.Sprintf("kernels.Block.Backward: dOut has %d values (want %d), dIn %d (want %d)", len(dOut), len(b.Out), len(dIn), len(b.In.Data)))
+	}
+	if err := b.checkGrads(); err != nil {
+		panic("kernels.Block.Backward: " + err.Error())
+	}
+	n := 0
+	for _, buf := range b.bufs {
+		n += buf.Ld
+	}
+	b.f64, b.flags = grow(b.f64, 2*n), grow(b.flags, n)
+	clear(b.f64)
+	clear(b.flags)
+	b.bwdOut, b.In.g = dOut, dIn
+	for _, buf := range b.bufs {
+		buf.sum, buf.sumX, b.f64 = b.f64[:buf.Ld], b.f64[buf.Ld:2*buf.Ld], b.f64[2*buf.Ld:]
+		buf.gSet, b.flags = b.flags[:buf.Ld], b.flags[buf.Ld:]
+		buf.ca, buf.cb, buf.cc = b.Alloc(buf.Ld), b.Alloc(buf.Ld), b.Alloc(buf.Ld)
+	}
+	b.f64, b.flags = b.f64[:cap(b.f64)], b.flags[:cap(b.flags)]
+	// Terms first: their buffers' gradient is dOut itself (no activation).
+	for _, v := range b.Terms {
+		v.Buf.g = dOut
+		for c := range v.Buf.gSet {
+			v.Buf.gSet[c] = true
+		}
+	}
+	b.runTerms(blockTermsBwd, dOut)
+	// In's gradient: dOut where residual, plus what the ops reading In
+	// leave; inSet tracks whether an op has written dIn yet (the first adds
+	// dOut to its own contribution where residual).
+	inSet := false
+	for i := len(b.Ops) - 1; i >= 0; i-- {
+		op := &b.Ops[i]
+		b.finishBN(op.Out)
+		in := op.In
+		if in.Buf == b.In {
+			op.inFirst = !inSet
+			inSet = true
+		} else {
+			op.inFirst = true
+			for c := in.Off; c < in.Off+in.C; c++ {
+				if in.Buf.gSet[c] {
+					op.inFirst = false
+				}
+			}
+			if in.Buf.g == nil {
+				in.Buf.g = b.Alloc(len(in.Buf.Data))
+			}
+		}
+		b.run(op, blockBwd)
+		if in.Buf != b.In {
+			for c := in.Off; c < in.Off+in.C; c++ {
+				in.Buf.gSet[c] = true
+			}
+		}
+		if op.dw != nil {
+			op.dw.release()
+			op.dw = nil
+		}
+	}
+	switch {
+	case inSet:
+	case b.Residual:
+		copy(dIn, dOut)
+	default:
+		clear(dIn)
+	}
+	b.In.g, b.bwdOut = nil, nil
+	for _, buf := range b.bufs {
+		buf.g, buf.sum, buf.sumX, buf.gSet = nil, nil, nil, nil
+	}
+}
+
+// finishBN turns the backward sums of view v's channels into the batch
+// norm's gradients and the input-gradient coefficients:
+// dβ = Σg, dγ = Σg·x̂, dx = γ/σ·(g − Σg/n − x̂·Σg·x̂/n) = g·A + (x − mean)·B + C.
+func (b *Block) finishBN(v BlockView) {
+	buf := v.Buf
+	n := float64(buf.N * buf.H * buf.W)
+	for ch := v.Off; ch < v.Off+v.C; ch++ {
+		sg, sxm := buf.sum[ch], buf.sumX[ch]
+		inv := 1 / math.Sqrt(float64(buf.Var[ch])+float64(buf.Eps))
+		a := float64(buf.Gamma[ch]) * inv
+		buf.ca[ch] = float32(a)
+		buf.cb[ch] = float32(-a * inv * inv * sxm / n)
+		buf.cc[ch] = float32(-a * sg / n)
+		buf.DBeta[ch] = float32(sg)
+		buf.DGamma[ch] = float32(sxm * inv)
+	}
+}
+
+// The passes a blockJob runs.
+const (
+	blockFwd = iota
+	blockBwd
+	blockTermsFwd
+	blockTermsBwd
+)
+
+// blockJob is one parallel pass of a Block: the pool's chunks are slots,
+// each taking a contiguous range of image chunks with its own scratch and
+// partial sums, combined in slot order afterwards.
+type blockJob struct {
+	b      *Block
+	op     *BlockOp
+	pass   int
+	k      *eltKernels
+	imgs   int // images per chunk
+	chunks int
+	slots  []blockSlot
+	dOut   []float32
+	body   func(lo, hi int)
+}
+
+var blockJobs = sync.Pool{New: func() any {
+	j := new(blockJob)
+	j.body = j.runSlots
+	return j
+}}
+
+// blockSlot is one slot's scratch and partial results.
+type blockSlot struct {
+	f32    [10][]float32
+	f64    [2][]float64
+	padKey [2][5]int // the layouts of sPadIn and sPadDy
+	first  bool      // the slot has not yet accumulated into its weight gradients
+}
+
+func (s *blockSlot) buf(i, n int) []float32 {
+	if cap(s.f32[i]) < n {
+		s.f32[i] = make([]float32, n)
+	}
+	s.f32[i] = s.f32[i][:n]
+	return s.f32[i]
+}
+
+func (s *blockSlot) buf64(i, n int) []float64 {
+	if cap(s.f64[i]) < n {
+		s.f64[i] = make([]float64, n)
+	}
+	s.f64[i] = s.f64[i][:n]
+	clear(s.f64[i])
+	return s.f64[i]
+}
+
+// Slot scratch indices.
+const (
+	sIn    = iota // the op's normalised input chunk
+	sZ            // the SE-scaled input, or the input gradient chunk
+	sOut          // the output (gradient) chunk
+	sAcc          // weight-gradient accumulators
+	sVec          // small per-image vectors
+	sPart         // per-channel float32 partial sums
+	sSE           // the SE's backward vectors
+	sConst        // ones and zeros
+	sPadIn        // a depthwise op's padded input (blockSlot.padded)
+	sPadDy        // a depthwise op's padded output gradient
+)
+
+// run runs pass over the images of op (or the terms, op nil).
+func (b *Block) run(op *BlockOp, pass int) {
+	j := blockJobs.Get().(*blockJob)
+	j.b, j.op, j.pass, j.k = b, op, pass, elt()
+	n := b.In.N
+	per := b.In.H * b.In.W * b.In.Ld
+	if op != nil {
+		per = max(op.In.Buf.H*op.In.Buf.W*op.In.Buf.Ld, op.Out.Buf.H*op.Out.Buf.W*op.Out.Buf.Ld)
+	} else {
+		t := b.Terms[0].Buf
+		per = t.H * t.W * t.Ld
+	}
+	j.imgs = max(1, min(n, blockChunkBytes/(4*max(per, 1))))
+	j.chunks = (n + j.imgs - 1) / j.imgs
+	t := min(Threads(), j.chunks)
+	if cap(j.slots) < t {
+		j.slots = make([]blockSlot, t)
+	}
+	j.slots = j.slots[:t]
+	for i := range j.slots {
+		j.slots[i].first = true
+	}
+	if op != nil && op.dw != nil {
+		op.dw.slots(t)
+	}
+	parallelFor(t, 1, j.body)
+	j.combine()
+	j.b, j.op, j.dOut = nil, nil, nil
+	blockJobs.Put(j)
+}
+
+// runTerms runs a pass over the output's rows.
+func (b *Block) runTerms(pass int, dOut []float32) {
+	j := blockJobs.Get().(*blockJob)
+	j.b, j.op, j.pass, j.k, j.dOut = b, nil, pass, elt(), dOut
+	t0 := b.Terms[0].Buf
+	n, per := t0.N, t0.H*t0.W*t0.Ld
+	j.imgs = max(1, min(n, blockChunkBytes/(4*max(per, 1))))
+	j.chunks = (n + j.imgs - 1) / j.imgs
+	t := min(Threads(), j.chunks)
+	if cap(j.slots) < t {
+		j.slots = make([]blockSlot, t)
+	}
+	j.slots = j.slots[:t]
+	parallelFor(t, 1, j.body)
+	j.combine()
+	j.b, j.dOut = nil, nil
+	blockJobs.Put(j)
+}
+
+// runSlots runs slots [lo, hi), each over its range of image chunks.
+func (j *blockJob) runSlots(lo, hi int) {
+	t := len(j.slots)
+	for s := lo; s < hi; s++ {
+		sl := &j.slots[s]
+		j.begin(sl)
+		for c := s * j.chunks / t; c < (s+1)*j.chunks/t; c++ {
+			n0 := c * j.imgs
+			n1 := min(n0+j.imgs, j.b.In.N)
+			switch j.pass {
+			case blockFwd:
+				if j.op.K == 0 {
+					j.fwdPW(sl, n0, n1)
+				} else {
+					j.fwdDW(sl, n0, n1)
+				}
+			case blockBwd:
+				if j.op.K == 0 {
+					j.bwdPW(sl, n0, n1)
+				} else {
+					j.bwdDW(sl, n0, n1)
+				}
+			case blockTermsFwd:
+				j.termsFwd(sl, n0, n1)
+			case blockTermsBwd:
+				j.termsBwd(sl, n0, n1)
+			}
+		}
+	}
+}
+
+// begin sizes a slot's partial sums for the pass.
+func (j *blockJob) begin(sl *blockSlot) {
+	op := j.op
+	switch j.pass {
+	case blockFwd:
+		sl.buf64(0, 4*op.Out.C)
+	case blockBwd:
+		sl.buf64(0, 2*op.In.C)
+	case blockTermsBwd:
+		w := 0
+		for _, v := range j.b.Terms {
+			w += 2 * v.C
+		}
+		sl.buf64(0, w)
+	}
+}
+
+// combine adds the slots' partial results in slot order.
+func (j *blockJob) combine() {
+	op, t := j.op, len(j.slots)
+	switch j.pass {
+	case blockFwd:
+		// Adding the slots' sums into the first in slot order is what
+		// bnStatsCombine does with them.
+		out := op.Out
+		acc := j.slots[0].f64[0]
+		for i := 1; i < t; i++ {
+			for q, v := range j.slots[i].f64[0] {
+				acc[q] += v
+			}
+		}
+		bnStatsCombine(out.Buf.N*out.Buf.H*out.Buf.W, out.C, 1, acc, out.Buf.Mean[out.Off:], out.Buf.Var[out.Off:])
+	case blockBwd:
+		if in := op.In; in.Buf != j.b.In {
+			for i := range j.slots {
+				p := j.slots[i].f64[0]
+				for c := range in.C {
+					in.Buf.sum[in.Off+c] += p[c]
+					in.Buf.sumX[in.Off+c] += p[in.C+c]
+				}
+			}
+		}
+		if op.K > 0 {
+			op.dw.combine(op.DW)
+		} else {
+			j.combineAcc(op.DW, 0)
+			if se := op.SE; se != nil {
+				off := len(op.DW)
+				for _, g := range [4][]float32{se.DW1, se.DB1, se.DW2, se.DB2} {
+					j.combineAcc(g, off)
+					off += len(g)
+				}
+			}
+		}
+	case blockTermsBwd:
+		off := 0
+		for _, v := range j.b.Terms {
+			for i := range j.slots {
+				p := j.slots[i].f64[0][off:]
+				for c := range v.C {
+					v.Buf.sum[c] += p[c]
+					v.Buf.sumX[c] += p[v.C+c]
+				}
+			}
+			off += 2 * v.C
+		}
+	}
+}
+
+// combineAcc sums the slots' weight-gradient accumulators at off into dst.
+func (j *blockJob) combineAcc(dst []float32, off int) {
+	for s := range j.slots {
+		acc := j.slots[s].f32[sAcc][off : off+len(dst)]
+		if s == 0 {
+			copy(dst, acc)
+			continue
+		}
+		j.k.flat2(j.k.add, asm.AddRef, dst, acc, dst)
+	}
+}
+
+// rows returns the rows of images [n0, n1) of buf's view v, as a slice
+// starting at channel v.Off.
+func viewRows(v BlockView, data []float32, n0, n1 int) []float32 {
+	hw, ld := v.Buf.H*v.Buf.W, v.Buf.Ld
+	return data[n0*hw*ld+v.Off : (n1-1)*hw*ld+(hw-1)*ld+v.Off+v.C]
+}
+
+// load writes the normalised input act(x·s + t) of images [n0, n1) of view
+// v into dst (rows Ld apart, at channel v.Off), or returns the raw rows
+// themselves for the block's input when copy is false.
+func (j *blockJob) load(v BlockView, n0, n1 int, dst []float32, mustCopy bool) []float32 {
+	buf := v.Buf
+	x := viewRows(v, buf.Data, n0, n1)
+	rows := (n1 - n0) * buf.H * buf.W
+	if buf.Gamma == nil {
+		if !mustCopy {
+			return x
+		}
+		y := dst[v.Off : v.Off+len(x)]
+		j.k.rowAffineLd(copyRows, copyRows, rows, v.C, buf.Ld, x, nil, nil, y)
+		return y
+	}
+	y := dst[v.Off : v.Off+len(x)]
+	j.k.actAffineLd(buf.Act, rows, v.C, buf.Ld, x, buf.s[v.Off:], buf.t[v.Off:], y)
+	return y
+}
+
+// copyRows copies rows of w floats, ld apart (a rowAffine-shaped copy).
+func copyRows(rows, w, ld int, x, _, _, y []float32) {
+	for r := range rows {
+		copy(y[r*ld:r*ld+w], x[r*ld:r*ld+w])
+	}
+}
+
+// actAffineLd sets y = act(x·s + t) over rows of c channels, ld apart.
+func (k *eltKernels) actAffineLd(act Act, rows, c, ld int, x, s, t, y []float32) {
+	if i := k.fusedBN(act, c); i >= 0 {
+		k.bn.Act[i](rows, c, ld, x, s, t, y)
+		return
+	}
+	k.rowAffineLd(k.affine, asm.AffineRef, rows, c, ld, x, s, t, y)
+	if act == ActNone {
+		return
+	}
+	if ld == c {
+		activateSeq(k, act, y[:rows*c], y[:rows*c])
+		return
+	}
+	for r := range rows {
+		activateSeq(k, act, y[r*ld:r*ld+c], y[r*ld:r*ld+c])
+	}
+}
+
+// actGradLd sets g = dy·act'(x·s + t) over rows of c channels, ld apart,
+// through z (rows·ld floats of scratch; unused by the fused kernels). g may
+// alias dy.
+func (k *eltKernels) actGradLd(act Act, rows, c, ld int, x, s, t, dy, g, z, ones, zeros []float32) {
+	if act == ActNone {
+		if &g[0] != &dy[0] {
+			copyRows(rows, c, ld, dy, nil, nil, g)
+		}
+		return
+	}
+	if i := k.fusedBN(act, c); i >= 0 {
+		k.bn.Dx[i](rows, c, ld, x, dy, s, t, zeros, ones, zeros, zeros, g)
+		return
+	}
+	k.rowAffineLd(k.affine, asm.AffineRef, rows, c, ld, x, s, t, z)
+	if ld == c {
+		activateBackward(k, act, z[:rows*c], dy[:rows*c], g[:rows*c])
+		return
+	}
+	for r := range rows {
+		activateBackward(k, act, z[r*ld:r*ld+c], dy[r*ld:r*ld+c], g[r*ld:r*ld+c])
+	}
+}
+
+// consts returns n ones and n zeros.
+func (sl *blockSlot) consts(n int) (ones, zeros []float32) {
+	v := sl.buf(sConst, 2*n)
+	for i := range n {
+		v[i] = 1
+		v[n+i] = 0
+	}
+	return v[:n], v[n:]
+}
+
+// stats adds the batch-norm sums of rows of out view v to the slot.
+func (j *blockJob) stats(sl *blockSlot, v BlockView, n0, n1 int) {
+	rows := (n1 - n0) * v.Buf.H * v.Buf.W
+	part := sl.buf(sPart, 3*v.C)
+	bnStatsChunk(j.k, 0, rows, v.C, v.Buf.Ld, viewRows(v, v.Buf.Data, n0, n1), part, sl.f64[0])
+}
+
+// fwdPW: images [n0, n1) of a 1×1 op: load (and SE), multiply, statistics.
+func (j *blockJob) fwdPW(sl *blockSlot, n0, n1 int) {
+	op := j.op
+	in, out := op.In, op.Out
+	hw, ldi := in.Buf.H*in.Buf.W, in.Buf.Ld
+	rows := (n1 - n0) * hw
+	a := j.load(in, n0, n1, sl.buf(sIn, rows*ldi), op.SE != nil)
+	if op.SE != nil {
+		j.seForward(sl, a, n0, n1)
+	}
+	y := viewRows(out, out.Buf.Data, n0, n1)
+	sgemmSerial(false, false, rows, out.C, in.C, 1, a, ldi, op.W, out.C, 0, y, out.Buf.Ld)
+	j.stats(sl, out, n0, n1)
+}
+
+// seForward scales a (images [n0, n1) of the op's input, normalised) by the
+// SE gate and saves the pooled input and pre-activations.
+func (j *blockJob) seForward(sl *blockSlot, a []float32, n0, n1 int) {
+	op, se := j.op, j.op.SE
+	c, h, ld := op.In.C, se.Hidden, op.In.Buf.Ld
+	hw := op.In.Buf.H * op.In.Buf.W
+	ni := n1 - n0
+	pool, hid, gate := se.pool[n0*c:n1*c], se.hid[n0*h:n1*h], se.gate[n0*c:n1*c]
+	vec := sl.buf(sVec, ni*(h+c))
+	r, e := vec[:ni*h], vec[ni*h:ni*(h+c)]
+	part := sl.buf(sPart, 3*c)
+	for i := range ni {
+		j.colMean(sl, hw, c, ld, a[i*hw*ld:], part, pool[i*c:(i+1)*c])
+	}
+	sgemmSerial(false, false, ni, h, c, 1, pool, c, se.W1, h, 0, hid, h)
+	for i := range ni {
+		for q := range h {
+			hid[i*h+q] += se.B1[q]
+			r[i*h+q] = max(hid[i*h+q], 0)
+		}
+	}
+	sgemmSerial(false, false, ni, c, h, 1, r, h, se.W2, c, 0, gate, c)
+	for i := range ni {
+		for q := range c {
+			gate[i*c+q] += se.B2[q]
+			e[i*c+q] = ActScalar(ActHardsigmoid, gate[i*c+q])
+		}
+	}
+	_, zeros := sl.consts(c)
+	for i := range ni {
+		ai := a[i*hw*ld:]
+		j.k.rowAffineLd(j.k.affine, asm.AffineRef, hw, c, ld, ai, e[i*c:(i+1)*c], zeros, ai)
+	}
+}
+
+// colMean sets out to the per-channel mean of rows of c channels, ld apart
+// (blocks of redBlock rows in float32, added in float64).
+func (j *blockJob) colMean(sl *blockSlot, rows, c, ld int, x, part, out []float32) {
+	part = part[:c]
+	s := sl.buf64(1, c)
+	for r := 0; r < rows; r += redBlock {
+		n := min(redBlock, rows-r)
+		clear(part)
+		j.k.colAccLd(n, c, ld, x[r*ld:], nil, nil, nil, part, nil)
+		for ch, v := range part {
+			s[ch] += float64(v)
+		}
+	}
+	for ch := range out {
+		out[ch] = float32(s[ch] / float64(rows))
+	}
+}
+
+// fwdDW: images [n0, n1) of a depthwise op: load, convolve, statistics.
+func (j *blockJob) fwdDW(sl *blockSlot, n0, n1 int) {
+	op := j.op
+	out := op.Out
+	op.dw.forward(j.loadPadded(sl, n0, n1), viewRows(out, out.Buf.Data, n0, n1), n1-n0)
+	j.stats(sl, out, n0, n1)
+}
+
+// loadPadded loads images [n0, n1) of a depthwise op's input, normalised,
+// into the slot's padded scratch (dwPlan: each image surrounded by Pad
+// zero pixels).
+func (j *blockJob) loadPadded(sl *blockSlot, n0, n1 int) []float32 {
+	op := j.op
+	in := op.In.Buf
+	h, w, c, pad := in.H, in.W, in.Ld, op.Pad
+	x := sl.padded(sPadIn, n1-n0, h, w, pad, c)
+	wp := w + 2*pad
+	for i := range n1 - n0 {
+		img := in.Data[(n0+i)*h*w*c : (n0+i+1)*h*w*c]
+		dst := x[i*(h+2*pad)*wp*c:]
+		for y := range h {
+			src, d := img[y*w*c:(y+1)*w*c], dst[((y+pad)*wp+pad)*c:((y+pad)*wp+pad+w)*c]
+			if in.Gamma == nil {
+				copy(d, src)
+				continue
+			}
+			j.k.actAffineLd(in.Act, w, c, c, src, in.s, in.t, d)
+		}
+	}
+	return x
+}
+
+// padded returns scratch i as n images (h+2·pad)×(w+2·pad) of c channels
+// whose border pixels are zero. Callers write only the interior, so the
+// borders are zeroed only when the layout changes.
+func (sl *blockSlot) padded(i, n, h, w, pad, c int) []float32 {
+	hp, wp := h+2*pad, w+2*pad
+	x := sl.buf(i, n*hp*wp*c)
+	key := [5]int{n, h, w, pad, c}
+	if sl.padKey[i-sPadIn] != key {
+		clear(x)
+		sl.padKey[i-sPadIn] = key
+	}
+	return x
+}
+
+// gradOut writes the gradient of images [n0, n1) of the op's output into
+// dst (rows Ld apart, from channel Off): g·A + (x − mean)·B + C.
+func (j *blockJob) gradOut(v BlockView, n0, n1 int, dst []float32) []float32 {
+	buf := v.Buf
+	rows := (n1 - n0) * buf.H * buf.W
+	x := viewRows(v, buf.Data, n0, n1)
+	y := dst[v.Off : v.Off+len(x)]
+	j.k.rowAffine2Ld(rows, v.C, buf.Ld, viewRows(v, buf.g, n0, n1), x, buf.Mean[v.Off:], buf.ca[v.Off:], buf.cb[v.Off:], buf.cc[v.Off:], y)
+	return y
+}
+
+// inGrad hands the gradient dx of images [n0, n1) of the op's input (rows
+// Ld apart, from channel In.Off; overwritten as scratch) on: to the block
+// input's gradient, or through the activation into the input buffer's g
+// and the slot's batch-norm sums.
+func (j *blockJob) inGrad(sl *blockSlot, dx, z []float32, n0, n1 int) {
+	op := j.op
+	in := op.In
+	buf := in.Buf
+	rows := (n1 - n0) * buf.H * buf.W
+	if buf == j.b.In {
+		d := viewRows(in, buf.g, n0, n1)
+		switch {
+		case !op.inFirst:
+			j.k.flat2(j.k.add, asm.AddRef, d, dx[:len(d)], d)
+		case j.b.Residual:
+			j.k.flat2(j.k.add, asm.AddRef, viewRows(in, j.b.bwdOut, n0, n1), dx[:len(d)], d)
+		default:
+			copy(d, dx[:len(d)])
+		}
+		return
+	}
+	x := viewRows(in, buf.Data, n0, n1)
+	ones, zeros := sl.consts(in.C)
+	g := viewRows(in, buf.g, n0, n1)
+	if op.inFirst {
+		j.k.actGradLd(buf.Act, rows, in.C, buf.Ld, x, buf.s[in.Off:], buf.t[in.Off:], dx, g, z, ones, zeros)
+	} else {
+		j.k.actGradLd(buf.Act, rows, in.C, buf.Ld, x, buf.s[in.Off:], buf.t[in.Off:], dx, dx, z, ones, zeros)
+		j.k.rowAffine2Ld(rows, in.C, buf.Ld, g, dx, zeros, ones, ones, zeros, g)
+	}
+	// Σg and Σg·(x − mean) of these rows, in blocks of redBlock.
+	part := sl.buf(sPart, 2*in.C)
+	acc := sl.f64[0]
+	for r := 0; r < rows; r += redBlock {
+		n := min(redBlock, rows-r)
+		clear(part)
+		j.k.colAccLd(n, in.C, buf.Ld, g[r*buf.Ld:], nil, x[r*buf.Ld:], buf.Mean[in.Off:], part[:in.C], part[in.C:])
+		for c, v := range part {
+			acc[c] += float64(v)
+		}
+	}
+}
+
+// bwdPW: images [n0, n1) of a 1×1 op backward.
+func (j *blockJob) bwdPW(sl *blockSlot, n0, n1 int) {
+	op := j.op
+	in, out := op.In, op.Out
+	hw, ldi, ldo := in.Buf.H*in.Buf.W, in.Buf.Ld, out.Buf.Ld
+	rows := (n1 - n0) * hw
+	dy := j.gradOut(out, n0, n1, sl.buf(sOut, rows*ldo))
+	a := j.load(in, n0, n1, sl.buf(sIn, rows*ldi), false)
+	z := a
+	var e []float32
+	if se := op.SE; se != nil {
+		c := in.C
+		ni := n1 - n0
+		e = sl.buf(sVec, ni*c)
+		for i := range e {
+			e[i] = ActScalar(ActHardsigmoid, se.gate[n0*c+i])
+		}
+		z = sl.buf(sZ, rows*ldi)[in.Off:]
+		_, zeros := sl.consts(c)
+		for i := range ni {
+			j.k.rowAffineLd(j.k.affine, asm.AffineRef, hw, c, ldi, a[i*hw*ldi:], e[i*c:(i+1)*c], zeros, z[i*hw*ldi:])
+		}
+	}
+	acc := sl.buf(sAcc, j.accLen())
+	beta := float32(1)
+	if sl.first {
+		beta = 0
+		sl.first = false
+	}
+	sgemmSerial(true, false, in.C, out.C, rows, 1, z, ldi, dy, ldo, beta, acc, out.C)
+	// dx = dy·Wᵀ, into the SE scratch (its z is no longer needed) or a
+	// fresh one.
+	var dx []float32
+	if op.SE != nil {
+		dx = z
+	} else {
+		dx = sl.buf(sZ, rows*ldi)[in.Off:]
+	}
+	sgemmSerial(false, true, rows, in.C, out.C, 1, dy, ldo, op.W, out.C, 0, dx, ldi)
+	if op.SE != nil {
+		j.seBackward(sl, a, dx, e, acc[len(op.DW):], beta, n0, n1)
+	}
+	j.inGrad(sl, dx, sl.buf(sOut, rows*ldi)[in.Off:], n0, n1)
+}
+
+// accLen is the length of a slot's weight-gradient accumulators.
+func (j *blockJob) accLen() int {
+	op := j.op
+	n := len(op.DW)
+	if se := op.SE; se != nil {
+		n += len(se.DW1) + len(se.DB1) + len(se.DW2) + len(se.DB2)
+	}
+	return n
+}
+
+// seBackward turns dz (the gradient of the SE-scaled input a·e, images
+// [n0, n1)) into the gradient of a, in place, accumulating the SE's
+// parameter gradients into acc (DW1, DB1, DW2, DB2 in order; beta 0: the
+// slot's first).
+func (j *blockJob) seBackward(sl *blockSlot, a, dz, e, acc []float32, beta float32, n0, n1 int) {
+	op, se := j.op, j.op.SE
+	c, h, ld := op.In.C, se.Hidden, op.In.Buf.Ld
+	hw := op.In.Buf.H * op.In.Buf.W
+	ni := n1 - n0
+	dW1, dB1 := acc[:c*h], acc[c*h:c*h+h]
+	dW2, dB2 := acc[c*h+h:2*c*h+h], acc[2*c*h+h:2*c*h+h+c]
+	if beta == 0 {
+		clear(dB1)
+		clear(dB2)
+	}
+	// de = Σ_p dz·a per image; du = de·hsig'(gate).
+	vec := sl.buf(sSE, ni*(2*c+2*h))
+	du, r, dh, dp := vec[:ni*c], vec[ni*c:ni*(c+h)], vec[ni*(c+h):ni*(c+2*h)], vec[ni*(c+2*h):ni*(2*c+2*h)]
+	_, zeros := sl.consts(c)
+	part := sl.buf(sPart, 3*c)
+	for i := range ni {
+		s := sl.buf64(1, c)
+		for rr := 0; rr < hw; rr += redBlock {
+			n := min(redBlock, hw-rr)
+			clear(part[:c])
+			off := (i*hw + rr) * ld
+			j.k.colAccLd(n, c, ld, dz[off:], zeros, a[off:], zeros, part[:c], nil)
+			for ch, v := range part[:c] {
+				s[ch] += float64(v)
+			}
+		}
+		for ch := range c {
+			du[i*c+ch] = float32(s[ch]) * ActGradScalar(ActHardsigmoid, se.gate[(n0+i)*c+ch])
+			dB2[ch] += du[i*c+ch]
+		}
+	}
+	hid := se.hid[n0*h : n1*h]
+	for i := range hid {
+		r[i] = max(hid[i], 0)
+	}
+	sgemmSerial(true, false, h, c, ni, 1, r, h, du, c, beta, dW2, c)
+	sgemmSerial(false, true, ni, h, c, 1, du, c, se.W2, c, 0, dh, h)
+	for i := range dh {
+		if !(hid[i] > 0) {
+			dh[i] = 0
+		}
+		dB1[i%h] += dh[i]
+	}
+	sgemmSerial(true, false, c, h, ni, 1, se.pool[n0*c:n1*c], c, dh, h, beta, dW1, h)
+	sgemmSerial(false, true, ni, c, h, 1, dh, h, se.W1, h, 0, dp, c)
+	// da = dz·e + dp/hw.
+	for i := range dp {
+		dp[i] /= float32(hw)
+	}
+	for i := range ni {
+		off := i * hw * ld
+		j.k.rowAffineLd(j.k.affine, asm.AffineRef, hw, c, ld, dz[off:], e[i*c:(i+1)*c], dp[i*c:(i+1)*c], dz[off:])
+	}
+}
+
+// bwdDW: images [n0, n1) of a depthwise op backward.
+func (j *blockJob) bwdDW(sl *blockSlot, n0, n1 int) {
+	op := j.op
+	in, out := op.In, op.Out
+	ni := n1 - n0
+	rowsIn := ni * in.Buf.H * in.Buf.W
+	oh, ow, c := out.Buf.H, out.Buf.W, out.Buf.Ld
+	dy := j.gradOut(out, n0, n1, sl.buf(sOut, ni*oh*ow*c))
+	op.dw.gradOf(j.loadPadded(sl, n0, n1), dy, ni, op.dw.acc(sl, j.slotIndex(sl)))
+	dx := sl.buf(sZ, rowsIn*in.Buf.Ld)
+	if pad := op.dw.dyPad; pad > 0 {
+		// The input gradient reads dy padded.
+		dyp := sl.padded(sPadDy, ni, oh, ow, pad, c)
+		wp := ow + 2*pad
+		for i := range ni {
+			for y := range oh {
+				d := dyp[((i*(oh+2*pad)+y+pad)*wp+pad)*c:]
+				copy(d[:ow*c], dy[(i*oh+y)*ow*c:(i*oh+y+1)*ow*c])
+			}
+		}
+		dy = dyp
+	}
+	op.dw.dxOf(dy, dx, ni)
+	// The normalised input is no longer needed: its scratch serves the
+	// activation's gradient.
+	j.inGrad(sl, dx, sl.buf(sIn, rowsIn*in.Buf.Ld), n0, n1)
+}
+
+// slotIndex returns sl's index in j.slots.
+func (j *blockJob) slotIndex(sl *blockSlot) int {
+	for i := range j.slots {
+		if &j.slots[i] == sl {
+			return i
+		}
+	}
+	panic("unreachable")
+}
+
+// termsFwd: Out = Σ BN(term) (+ In) over images [n0, n1).
+func (j *blockJob) termsFwd(sl *blockSlot, n0, n1 int) {
+	b := j.b
+	t0 := b.Terms[0]
+	c := t0.C
+	rows := (n1 - n0) * t0.Buf.H * t0.Buf.W
+	y := b.Out[n0*t0.Buf.H*t0.Buf.W*c : n1*t0.Buf.H*t0.Buf.W*c]
+	x0 := viewRows(t0, t0.Buf.Data, n0, n1)
+	switch {
+	case len(b.Terms) == 2:
+		t1 := b.Terms[1]
+		sh := sl.buf(sVec, c)
+		_, zeros := sl.consts(c)
+		for ch := range c {
+			sh[ch] = t0.Buf.t[ch] + t1.Buf.t[ch]
+		}
+		j.k.rowAffine2(rows, c, x0, viewRows(t1, t1.Buf.Data, n0, n1), zeros, t0.Buf.s, t1.Buf.s, sh, y)
+	case b.Residual:
+		ones, zeros := sl.consts(c)
+		j.k.rowAffine2(rows, c, x0, viewRows(BlockView{b.In, 0, c}, b.In.Data, n0, n1), zeros, t0.Buf.s, ones, t0.Buf.t, y)
+	default:
+		j.k.rowAffine(rows, c, x0, t0.Buf.s, t0.Buf.t, y)
+	}
+}
+
+// termsBwd: the terms' batch-norm sums over images [n0, n1) of dOut.
+func (j *blockJob) termsBwd(sl *blockSlot, n0, n1 int) {
+	off := 0
+	part := sl.buf(sPart, 2*j.b.Terms[0].C)
+	acc := sl.f64[0]
+	for _, v := range j.b.Terms {
+		c := v.C
+		rows := (n1 - n0) * v.Buf.H * v.Buf.W
+		g, x := viewRows(v, j.dOut, n0, n1), viewRows(v, v.Buf.Data, n0, n1)
+		for r := 0; r < rows; r += redBlock {
+			n := min(redBlock, rows-r)
+			clear(part)
+			j.k.colAccLd(n, c, c, g[r*c:], nil, x[r*c:], v.Buf.Mean, part[:c], part[c:])
+			for q, p := range part {
+				acc[off+q] += float64(p)
+			}
+		}
+		off += 2 * c
+	}
+}
+
