@@ -1114,4 +1114,3 @@ func (j *blockJob) termsBwd(sl *blockSlot, n0, n1 int) {
 		off += 2 * c
 	}
 }
-
