@@ -125,10 +125,11 @@ type Block struct {
 	// saved vectors. A training tape passes its arena.
 	Alloc func(n int) []float32
 
-	bufs   []*BlockBuf
-	f64    []float64 // the buffers' backward sums
-	flags  []bool    // the buffers' gSet
-	bwdOut []float32 // Backward's dOut
+	checked bool // the structure passed Check
+	bufs    []*BlockBuf
+	f64     []float64 // the buffers' backward sums
+	flags   []bool    // the buffers' gSet
+	bwdOut  []float32 // Backward's dOut
 }
 
 // blockChunkBytes bounds the bytes per image chunk of the largest tensor an
@@ -136,11 +137,27 @@ type Block struct {
 // passes over it.
 const blockChunkBytes = 192 << 10
 
-// Check validates the block's shapes and returns a description of the
-// first mistake, or nil. Forward panics with it.
+// Check validates the block and returns a description of the first
+// mistake, or nil; Forward panics with it. The structure (views, ops,
+// terms, parameter lengths) is checked in full on the first call only: a
+// Block's structure must not change once checked. The sizes (N, H, W, the
+// Data and Out lengths) are checked on every call.
 func (b *Block) Check() error {
-	if b.In == nil || b.In.Gamma != nil || len(b.In.Data) != b.In.N*b.In.H*b.In.W*b.In.Ld {
-		return fmt.Errorf("the input must be a buffer without batch norm whose Data holds N·H·W·Ld values")
+	if !b.checked {
+		b.bufs = b.bufs[:0]
+		if err := b.checkStructure(); err != nil {
+			return err
+		}
+		b.checked = true
+	}
+	return b.checkSizes()
+}
+
+// checkStructure checks what does not depend on the sizes and lists the
+// buffers the ops write in b.bufs.
+func (b *Block) checkStructure() error {
+	if b.In == nil || b.In.Gamma != nil {
+		return fmt.Errorf("the input must be a buffer without batch norm")
 	}
 	known := map[*BlockBuf]bool{b.In: true}
 	written := map[*BlockBuf][]bool{}
@@ -171,17 +188,11 @@ func (b *Block) Check() error {
 		if out == b.In || out.Gamma == nil {
 			return fmt.Errorf("%s writes a buffer without batch norm", name)
 		}
-		nc := out.Ld
-		for _, v := range [4][]float32{out.Gamma, out.Beta, out.Mean, out.Var} {
-			if len(v) != nc {
-				return fmt.Errorf("%s output: a batch-norm vector has %d values, want %d", name, len(v), nc)
-			}
-		}
-		if out.N != in.N || len(out.Data) != out.N*out.H*out.W*out.Ld {
-			return fmt.Errorf("%s output: Data has %d values for %d×%d×%d×%d", name, len(out.Data), out.N, out.H, out.W, out.Ld)
+		if len(out.Gamma) != out.Ld || len(out.Beta) != out.Ld {
+			return fmt.Errorf("%s output: batch-norm parameters of %d and %d values, want %d", name, len(out.Gamma), len(out.Beta), out.Ld)
 		}
 		if written[out] == nil {
-			written[out] = make([]bool, nc)
+			written[out] = make([]bool, out.Ld)
 			b.bufs = append(b.bufs, out)
 		}
 		for c := op.Out.Off; c < op.Out.Off+op.Out.C; c++ {
@@ -192,9 +203,6 @@ func (b *Block) Check() error {
 		}
 		known[out] = true
 		if op.K == 0 {
-			if out.H != in.H || out.W != in.W {
-				return fmt.Errorf("%s: a 1×1 op from %d×%d to %d×%d", name, in.H, in.W, out.H, out.W)
-			}
 			if len(op.W) != op.In.C*op.Out.C {
 				return fmt.Errorf("%s: weights of %d, want %d×%d", name, len(op.W), op.In.C, op.Out.C)
 			}
@@ -206,17 +214,15 @@ func (b *Block) Check() error {
 			}
 			continue
 		}
-		p := op.dwConv()
-		if op.In.C != op.Out.C || op.SE != nil || op.K < 1 || op.Stride < 1 || op.Pad < 0 ||
-			in.H+2*op.Pad < op.K || in.W+2*op.Pad < op.K || out.H != p.OutH() || out.W != p.OutW() {
-			return fmt.Errorf("%s: depthwise %d×%d stride %d pad %d from %d×%d×%d to %d×%d×%d", name,
-				op.K, op.K, op.Stride, op.Pad, in.H, in.W, op.In.C, out.H, out.W, op.Out.C)
+		if op.In.C != op.Out.C || op.SE != nil || op.K < 1 || op.Stride < 1 || op.Pad < 0 {
+			return fmt.Errorf("%s: depthwise %d×%d stride %d pad %d from %d to %d channels (and no SE)", name,
+				op.K, op.K, op.Stride, op.Pad, op.In.C, op.Out.C)
 		}
 		if len(op.W) != op.K*op.K*op.In.C {
 			return fmt.Errorf("%s: depthwise weights of %d, want %d", name, len(op.W), op.K*op.K*op.In.C)
 		}
-		if op.In.Off != 0 || op.In.C != in.Ld || op.Out.Off != 0 || op.Out.C != out.Ld {
-			return fmt.Errorf("%s: a depthwise op reads and writes whole buffers", name)
+		if in.Ld != out.Ld {
+			return fmt.Errorf("%s: a depthwise op between buffers of %d and %d floats per pixel", name, in.Ld, out.Ld)
 		}
 	}
 	read := map[*BlockBuf]bool{}
@@ -244,17 +250,48 @@ func (b *Block) Check() error {
 		if err := view(fmt.Sprintf("term %d", i), v); err != nil {
 			return err
 		}
-		if !known[v.Buf] || v.Buf == b.In || v.Off != 0 || v.C != v.Buf.Ld || v.C != cout || v.Buf.Act != ActNone ||
-			v.Buf.H != b.In.H*v.Buf.H/b.In.H || v.Buf.N*v.Buf.H*v.Buf.W != b.Terms[0].Buf.N*b.Terms[0].Buf.H*b.Terms[0].Buf.W {
-			return fmt.Errorf("term %d: a whole buffer written by an op, without activation, as wide and as large as the others", i)
+		if !known[v.Buf] || v.Buf == b.In || v.Off != 0 || v.C != v.Buf.Ld || v.C != cout || v.Buf.Act != ActNone {
+			return fmt.Errorf("term %d: a whole buffer written by an op, without activation, as wide as the others", i)
+		}
+	}
+	if b.Residual && b.In.Ld != cout {
+		return fmt.Errorf("residual input of %d channels, output %d", b.In.Ld, cout)
+	}
+	return nil
+}
+
+// checkSizes checks what depends on the sizes.
+func (b *Block) checkSizes() error {
+	in := b.In
+	if len(in.Data) != in.N*in.H*in.W*in.Ld {
+		return fmt.Errorf("the input's Data holds %d values for %d×%d×%d×%d", len(in.Data), in.N, in.H, in.W, in.Ld)
+	}
+	for i := range b.Ops {
+		op := &b.Ops[i]
+		in, out := op.In.Buf, op.Out.Buf
+		if out.N != in.N || len(out.Data) != out.N*out.H*out.W*out.Ld || len(out.Mean) != out.Ld || len(out.Var) != out.Ld {
+			return fmt.Errorf("op %d output: Data has %d values for %d×%d×%d×%d (input %d images), statistics %d and %d",
+				i, len(out.Data), out.N, out.H, out.W, out.Ld, in.N, len(out.Mean), len(out.Var))
+		}
+		p := op.dwConv()
+		switch {
+		case op.K == 0 && (out.H != in.H || out.W != in.W):
+			return fmt.Errorf("op %d: a 1×1 op from %d×%d to %d×%d", i, in.H, in.W, out.H, out.W)
+		case op.K > 0 && (in.H+2*op.Pad < op.K || in.W+2*op.Pad < op.K || out.H != p.OutH() || out.W != p.OutW()):
+			return fmt.Errorf("op %d: depthwise %d×%d stride %d pad %d from %d×%d to %d×%d", i, op.K, op.K, op.Stride, op.Pad, in.H, in.W, out.H, out.W)
 		}
 	}
 	t0 := b.Terms[0].Buf
-	if b.Residual && (b.In.Ld != cout || b.In.H != t0.H || b.In.W != t0.W) {
-		return fmt.Errorf("residual input %d×%d×%d, output %d×%d×%d", b.In.H, b.In.W, b.In.Ld, t0.H, t0.W, cout)
+	for i, v := range b.Terms {
+		if v.Buf.N != t0.N || v.Buf.H != t0.H || v.Buf.W != t0.W {
+			return fmt.Errorf("term %d is %d×%d×%d, term 0 %d×%d×%d", i, v.Buf.N, v.Buf.H, v.Buf.W, t0.N, t0.H, t0.W)
+		}
 	}
-	if len(b.Out) != t0.N*t0.H*t0.W*cout {
-		return fmt.Errorf("Out has %d values, want %d", len(b.Out), t0.N*t0.H*t0.W*cout)
+	if b.Residual && (in.N != t0.N || in.H != t0.H || in.W != t0.W) {
+		return fmt.Errorf("residual input %d×%d×%d, output %d×%d×%d", in.N, in.H, in.W, t0.N, t0.H, t0.W)
+	}
+	if len(b.Out) != t0.N*t0.H*t0.W*t0.Ld {
+		return fmt.Errorf("Out has %d values, want %d", len(b.Out), t0.N*t0.H*t0.W*t0.Ld)
 	}
 	if b.Alloc == nil {
 		return fmt.Errorf("no Alloc")
@@ -302,7 +339,6 @@ func (op *BlockOp) dwConv() DWConv {
 
 // Forward computes Out and every buffer's batch statistics.
 func (b *Block) Forward() {
-	b.bufs = b.bufs[:0]
 	if err := b.Check(); err != nil {
 		panic("kernels.Block.Forward: " + err.Error())
 	}
@@ -317,7 +353,7 @@ func (b *Block) Forward() {
 			op.SE.pool, op.SE.hid, op.SE.gate = b.Alloc(n*op.In.C), b.Alloc(n*op.SE.Hidden), b.Alloc(n*op.In.C)
 		}
 		if op.K > 0 {
-			op.dw = newDWPlan(op.dwConv(), op.W)
+			op.dw = newDWPlan(op.dwConv(), op.W, op.In.Buf.Ld)
 		}
 		b.run(op, blockFwd)
 		out := op.Out
@@ -346,15 +382,22 @@ func (b *Block) Backward(dOut, dIn []float32) {
 	clear(b.f64)
 	clear(b.flags)
 	b.bwdOut, b.In.g = dOut, dIn
+	f64, flags := b.f64, b.flags
 	for _, buf := range b.bufs {
-		buf.sum, buf.sumX, b.f64 = b.f64[:buf.Ld], b.f64[buf.Ld:2*buf.Ld], b.f64[2*buf.Ld:]
-		buf.gSet, b.flags = b.flags[:buf.Ld], b.flags[buf.Ld:]
+		buf.sum, buf.sumX, f64 = f64[:buf.Ld], f64[buf.Ld:2*buf.Ld], f64[2*buf.Ld:]
+		buf.gSet, flags = flags[:buf.Ld], flags[buf.Ld:]
 		buf.ca, buf.cb, buf.cc = b.Alloc(buf.Ld), b.Alloc(buf.Ld), b.Alloc(buf.Ld)
 	}
-	b.f64, b.flags = b.f64[:cap(b.f64)], b.flags[:cap(b.flags)]
-	// Terms first: their buffers' gradient is dOut itself (no activation).
+	// Terms first: their buffers' gradient is dOut (no activation): dOut
+	// itself, or a copy where an op reading the buffer will add to it (a
+	// Ghost module's cheap operation reads its first half).
 	for _, v := range b.Terms {
 		v.Buf.g = dOut
+		for i := range b.Ops {
+			if b.Ops[i].In.Buf == v.Buf {
+				v.Buf.g = b.Alloc(len(dOut))
+			}
+		}
 		for c := range v.Buf.gSet {
 			v.Buf.gSet[c] = true
 		}
@@ -827,22 +870,25 @@ func (j *blockJob) fwdDW(sl *blockSlot, n0, n1 int) {
 // loadPadded loads images [n0, n1) of a depthwise op's input, normalised,
 // into the slot's padded scratch (dwPlan: each image surrounded by Pad
 // zero pixels).
+//
+// The scratch's pixels are the input buffer's Ld floats apart, the view's
+// channels at the start of each.
 func (j *blockJob) loadPadded(sl *blockSlot, n0, n1 int) []float32 {
-	op := j.op
-	in := op.In.Buf
-	h, w, c, pad := in.H, in.W, in.Ld, op.Pad
-	x := sl.padded(sPadIn, n1-n0, h, w, pad, c)
+	v := j.op.In
+	in := v.Buf
+	h, w, ld, pad := in.H, in.W, in.Ld, j.op.Pad
+	x := sl.padded(sPadIn, n1-n0, h, w, pad, ld)
 	wp := w + 2*pad
 	for i := range n1 - n0 {
-		img := in.Data[(n0+i)*h*w*c : (n0+i+1)*h*w*c]
-		dst := x[i*(h+2*pad)*wp*c:]
+		img := in.Data[(n0+i)*h*w*ld+v.Off:]
+		dst := x[i*(h+2*pad)*wp*ld:]
 		for y := range h {
-			src, d := img[y*w*c:(y+1)*w*c], dst[((y+pad)*wp+pad)*c:((y+pad)*wp+pad+w)*c]
+			src, d := img[y*w*ld:], dst[((y+pad)*wp+pad)*ld:]
 			if in.Gamma == nil {
-				copy(d, src)
+				copyRows(w, v.C, ld, src, nil, nil, d)
 				continue
 			}
-			j.k.actAffineLd(in.Act, w, c, c, src, in.s, in.t, d)
+			j.k.actAffineLd(in.Act, w, v.C, ld, src, in.s[v.Off:], in.t[v.Off:], d)
 		}
 	}
 	return x
@@ -896,23 +942,27 @@ func (j *blockJob) inGrad(sl *blockSlot, dx, z []float32, n0, n1 int) {
 	}
 	x := viewRows(in, buf.Data, n0, n1)
 	ones, zeros := sl.consts(in.C)
+	// This op's contribution: straight into g if it is the first, else into
+	// dx and then added to g.
 	g := viewRows(in, buf.g, n0, n1)
-	if op.inFirst {
-		j.k.actGradLd(buf.Act, rows, in.C, buf.Ld, x, buf.s[in.Off:], buf.t[in.Off:], dx, g, z, ones, zeros)
-	} else {
-		j.k.actGradLd(buf.Act, rows, in.C, buf.Ld, x, buf.s[in.Off:], buf.t[in.Off:], dx, dx, z, ones, zeros)
-		j.k.rowAffine2Ld(rows, in.C, buf.Ld, g, dx, zeros, ones, ones, zeros, g)
+	contrib := g
+	if !op.inFirst {
+		contrib = dx
 	}
-	// Σg and Σg·(x − mean) of these rows, in blocks of redBlock.
+	j.k.actGradLd(buf.Act, rows, in.C, buf.Ld, x, buf.s[in.Off:], buf.t[in.Off:], dx, contrib, z, ones, zeros)
+	// Its Σg and Σg·(x − mean), in blocks of redBlock rows.
 	part := sl.buf(sPart, 2*in.C)
 	acc := sl.f64[0]
 	for r := 0; r < rows; r += redBlock {
 		n := min(redBlock, rows-r)
 		clear(part)
-		j.k.colAccLd(n, in.C, buf.Ld, g[r*buf.Ld:], nil, x[r*buf.Ld:], buf.Mean[in.Off:], part[:in.C], part[in.C:])
+		j.k.colAccLd(n, in.C, buf.Ld, contrib[r*buf.Ld:], nil, x[r*buf.Ld:], buf.Mean[in.Off:], part[:in.C], part[in.C:])
 		for c, v := range part {
 			acc[c] += float64(v)
 		}
+	}
+	if !op.inFirst {
+		j.k.rowAffine2Ld(rows, in.C, buf.Ld, g, dx, zeros, ones, ones, zeros, g)
 	}
 }
 
@@ -1037,18 +1087,19 @@ func (j *blockJob) bwdDW(sl *blockSlot, n0, n1 int) {
 	in, out := op.In, op.Out
 	ni := n1 - n0
 	rowsIn := ni * in.Buf.H * in.Buf.W
-	oh, ow, c := out.Buf.H, out.Buf.W, out.Buf.Ld
-	dy := j.gradOut(out, n0, n1, sl.buf(sOut, ni*oh*ow*c))
+	// dy and dx: pixels Ld apart, the op's channels at the start of each.
+	oh, ow, ld := out.Buf.H, out.Buf.W, out.Buf.Ld
+	dy := j.gradOut(out, n0, n1, sl.buf(sOut, ni*oh*ow*ld))
 	op.dw.gradOf(j.loadPadded(sl, n0, n1), dy, ni, op.dw.acc(sl, j.slotIndex(sl)))
 	dx := sl.buf(sZ, rowsIn*in.Buf.Ld)
 	if pad := op.dw.dyPad; pad > 0 {
 		// The input gradient reads dy padded.
-		dyp := sl.padded(sPadDy, ni, oh, ow, pad, c)
+		dyp := sl.padded(sPadDy, ni, oh, ow, pad, ld)
 		wp := ow + 2*pad
 		for i := range ni {
 			for y := range oh {
-				d := dyp[((i*(oh+2*pad)+y+pad)*wp+pad)*c:]
-				copy(d[:ow*c], dy[(i*oh+y)*ow*c:(i*oh+y+1)*ow*c])
+				r := (i*oh + y) * ow
+				copyRows(ow, out.C, ld, dy[r*ld:], nil, nil, dyp[((i*(oh+2*pad)+y+pad)*wp+pad)*ld:])
 			}
 		}
 		dy = dyp
@@ -1103,6 +1154,9 @@ func (j *blockJob) termsBwd(sl *blockSlot, n0, n1 int) {
 		c := v.C
 		rows := (n1 - n0) * v.Buf.H * v.Buf.W
 		g, x := viewRows(v, j.dOut, n0, n1), viewRows(v, v.Buf.Data, n0, n1)
+		if &v.Buf.g[0] != &j.dOut[0] {
+			copy(viewRows(v, v.Buf.g, n0, n1), g)
+		}
 		for r := 0; r < rows; r += redBlock {
 			n := min(redBlock, rows-r)
 			clear(part)

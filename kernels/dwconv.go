@@ -57,12 +57,12 @@ func (j *dwJob) prepareFwd(x, w, bias, y []float32) {
 	if act > ActHardswish {
 		act = ActNone // the assembly fuses none, ReLU, ReLU6, hardswish; the rest runs after, in Go
 	}
-	c := p.C
+	c, ld := p.C, j.pix()
 	j.corr = dwCorr{
-		in: x, inImg: p.H * p.W * c, hi: p.H, wi: p.W, c: c,
+		in: x, inImg: p.H * p.W * ld, hi: p.H, wi: p.W, c: c, xs: ld,
 		kh: p.K, kw: p.K, s: p.Stride, pt: p.Pad, pl: p.Pad,
 		oh: j.oh, ow: j.ow,
-		out: y, outImg: j.oh * j.ow * c, oRow: j.ow * c, oPix: c,
+		out: y, outImg: j.oh * j.ow * ld, oRow: j.ow * ld, oPix: ld,
 		act: int(act), post: p.Act,
 	}
 	j.corr.w, j.corr.wb, j.corr.wr, j.corr.wc = w, 0, p.K*c, c
@@ -136,6 +136,7 @@ type dwJob struct {
 	oh, ow                int
 	simd, avx512          bool
 	v                     int // channels per vector
+	ld                    int // pixel stride of every operand in floats (0: C); see pix
 	x, w, bias, y, dy, dx []float32
 	tapMap                []int // window tap → weight tap of the current correlation
 	corr                  dwCorr
@@ -174,9 +175,20 @@ func getDWJob(p DWConv) *dwJob {
 	return j
 }
 
+// pix returns the pixel stride of the job's operands: C, unless a fused
+// block's buffers interleave other channels with the convolution's (a
+// Ghost module's cheap operation reads and writes halves of one tensor).
+func (j *dwJob) pix() int {
+	if j.ld > 0 {
+		return j.ld
+	}
+	return j.p.C
+}
+
 func putDWJob(j *dwJob) {
 	// Drop the references to the caller's buffers; keep the scratch.
 	j.x, j.w, j.bias, j.y, j.dy, j.dx = nil, nil, nil, nil, nil, nil
+	j.ld = 0
 	j.corr = dwCorr{}
 	j.grad = dwGrad{}
 	dwJobs.Put(j)
@@ -304,16 +316,16 @@ const (
 // inside it and the border code never runs.
 func (j *dwJob) prepareDxPhase(ph, pad int, dy, dx []float32) int {
 	p := j.p
-	c, k, s := p.C, p.K, p.Stride
+	c, k, s, ld := p.C, p.K, p.Stride, j.pix()
 	hi, wi := j.oh+2*pad, j.ow+2*pad
 	j.corr = dwCorr{
-		in: dy, inImg: hi * wi * c, hi: hi, wi: wi, c: c, s: 1,
-		out: dx, outImg: p.H * p.W * c,
+		in: dy, inImg: hi * wi * ld, hi: hi, wi: wi, c: c, xs: ld, s: 1,
+		out: dx, outImg: p.H * p.W * ld,
 	}
 	q := &j.corr
 	if s == 1 {
 		q.kh, q.kw, q.pt, q.pl = k, k, k-1-p.Pad-pad, k-1-p.Pad-pad
-		q.oh, q.ow, q.oRow, q.oPix = p.H, p.W, p.W*c, c
+		q.oh, q.ow, q.oRow, q.oPix = p.H, p.W, p.W*ld, ld
 		// The flipped window: tap (ty, tx) is kernel tap (k-1-ty, k-1-tx).
 		q.w, q.wb, q.wr, q.wc = j.w, (k*k-1)*c, -k*c, -c
 		j.tapMap = grow(j.tapMap, k*k)
@@ -331,7 +343,7 @@ func (j *dwJob) prepareDxPhase(ph, pad int, dy, dx []float32) int {
 		return dxPhaseNone
 	}
 	q.oh, q.ow = qy1-qy0+1, qx1-qx0+1
-	q.off, q.oRow, q.oPix = (s*qy0+ry-p.Pad)*p.W*c+(s*qx0+rx-p.Pad)*c, s*p.W*c, s*c
+	q.off, q.oRow, q.oPix = (s*qy0+ry-p.Pad)*p.W*ld+(s*qx0+rx-p.Pad)*ld, s*p.W*ld, s*ld
 	if my <= 0 || mx <= 0 {
 		return dxPhaseZero
 	}
@@ -374,6 +386,7 @@ func floorDiv(a, b int) int {
 type dwCorr struct {
 	in                []float32
 	inImg, hi, wi, c  int
+	xs                int // input pixel stride in floats
 	kh, kw, s, pt, pl int
 	oh, ow            int
 	out               []float32
@@ -471,7 +484,7 @@ func (j *dwJob) prepareCorr(w, bias []float32) {
 	q.oyT, q.oyB = interior(q.hi, q.kh, q.s, q.pt, q.oh)
 	cols := 16*q.s + q.kw - q.s
 	q.nrMax = max(1, min(8, (320/cols-q.kh+q.s)/q.s))
-	q.zero = zeros(q.wi * q.c)
+	q.zero = zeros(q.wi * q.xs)
 }
 
 // interior returns the output columns [lo, hi) whose window lies inside an
@@ -527,11 +540,11 @@ func (j *dwJob) corrRowsOf(q *dwCorr, lo, hi int) {
 // [oy, oy+nr) of image n in one call.
 func (j *dwJob) corrInterior(sc *dwScratch, q *dwCorr, n, oy, nr int) {
 	a := &sc.tile
-	a.C, a.XS, a.YS, a.Act = q.c, q.c, q.oPix, q.act
-	a.NR, a.RS, a.YR = nr, q.wi*q.c, q.oRow
-	in := n*q.inImg + (oy*q.s-q.pt)*q.wi*q.c + (q.oxL*q.s-q.pl)*q.c
+	a.C, a.XS, a.YS, a.Act = q.c, q.xs, q.oPix, q.act
+	a.NR, a.RS, a.YR = nr, q.wi*q.xs, q.oRow
+	in := n*q.inImg + (oy*q.s-q.pt)*q.wi*q.xs + (q.oxL*q.s-q.pl)*q.xs
 	for ty := range q.kh {
-		a.Rows[ty] = unsafe.Pointer(&q.in[in+ty*q.wi*q.c])
+		a.Rows[ty] = unsafe.Pointer(&q.in[in+ty*q.wi*q.xs])
 	}
 	a.W, a.WR, a.WC, a.B = unsafe.Pointer(&q.w[q.wb]), q.wr, q.wc, unsafe.Pointer(&q.bias[0])
 	a.WPK, a.N = unsafe.Pointer(&j.wp[0]), q.oxR-q.oxL
@@ -547,14 +560,14 @@ func (j *dwJob) corrInterior(sc *dwScratch, q *dwCorr, n, oy, nr int) {
 func (j *dwJob) corrRow(sc *dwScratch, q *dwCorr, n, oy int, interior, borders bool) {
 	zp := unsafe.Pointer(&q.zero[0])
 	a := &sc.tile
-	a.C, a.XS, a.YS, a.Act, a.NR = q.c, q.c, q.oPix, q.act, 1
+	a.C, a.XS, a.YS, a.Act, a.NR = q.c, q.xs, q.oPix, q.act, 1
 	inBase, outRow := n*q.inImg, n*q.outImg+q.off+oy*q.oRow
 	// rows[ty]: index of the input row's column 0, or -1 outside.
 	var rows [8]int
 	for ty := range min(q.kh, len(rows)) {
 		rows[ty] = -1
 		if iy := oy*q.s - q.pt + ty; iy >= 0 && iy < q.hi {
-			rows[ty] = inBase + iy*q.wi*q.c
+			rows[ty] = inBase + iy*q.wi*q.xs
 		}
 	}
 	a.WR, a.WC, a.B = q.wr, q.wc, unsafe.Pointer(&q.bias[0])
@@ -563,7 +576,7 @@ func (j *dwJob) corrRow(sc *dwScratch, q *dwCorr, n, oy int, interior, borders b
 		if full {
 			a.WPK = unsafe.Pointer(&j.wp[0])
 		}
-		col := (ox0*q.s - q.pl + kx0) * q.c
+		col := (ox0*q.s - q.pl + kx0) * q.xs
 		for ty := range q.kh {
 			if rows[ty] < 0 {
 				a.Rows[ty] = zp
@@ -596,7 +609,7 @@ func (j *dwJob) corrRow(sc *dwScratch, q *dwCorr, n, oy int, interior, borders b
 			}
 			for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
 				i = fillTaps(sc.taps, i, unsafe.Pointer(&q.out[outRow+ox*q.oPix]), img, zp,
-					oy*q.s-q.pt, ox*q.s-q.pl, q.kh, q.kw, q.hi, q.wi, q.c)
+					oy*q.s-q.pt, ox*q.s-q.pl, q.kh, q.kw, q.hi, q.wi, q.xs)
 			}
 		}
 		ia := &sc.ind
@@ -614,8 +627,8 @@ func (j *dwJob) corrRow(sc *dwScratch, q *dwCorr, n, oy int, interior, borders b
 // "rows" are the window's input columns, stepping down the input.
 func (j *dwJob) corrColumns(sc *dwScratch, q *dwCorr, n, oy0, oy1 int) {
 	a := &sc.tile
-	a.C, a.XS, a.YS, a.Act, a.N, a.NR = q.c, q.wi*q.c, q.oRow, q.act, oy1-oy0, 1
-	inRow := n*q.inImg + (oy0*q.s-q.pt)*q.wi*q.c
+	a.C, a.XS, a.YS, a.Act, a.N, a.NR = q.c, q.wi*q.xs, q.oRow, q.act, oy1-oy0, 1
+	inRow := n*q.inImg + (oy0*q.s-q.pt)*q.wi*q.xs
 	outRow := n*q.outImg + q.off + oy0*q.oRow
 	// The transposed window's tap (tx, ty) is the window's (ty, kx0+tx).
 	a.WR, a.WC, a.B, a.WPK = q.wc, q.wr, unsafe.Pointer(&q.bias[0]), nil
@@ -623,7 +636,7 @@ func (j *dwJob) corrColumns(sc *dwScratch, q *dwCorr, n, oy0, oy1 int) {
 		a.W = unsafe.Pointer(&q.w[q.wb+sg.kx0*q.wc])
 		for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
 			for tx := range sg.kx1 - sg.kx0 {
-				a.Rows[tx] = unsafe.Pointer(&q.in[inRow+(ox*q.s-q.pl+sg.kx0+tx)*q.c])
+				a.Rows[tx] = unsafe.Pointer(&q.in[inRow+(ox*q.s-q.pl+sg.kx0+tx)*q.xs])
 			}
 			a.Y = unsafe.Pointer(&q.out[outRow+ox*q.oPix])
 			sg.vtile(a)
@@ -632,8 +645,8 @@ func (j *dwJob) corrColumns(sc *dwScratch, q *dwCorr, n, oy0, oy1 int) {
 }
 
 // fillTaps writes at taps[i:] the pixel's head pointer and its kh×kw input
-// pointers (window top-left at iy0, ix0; zp outside the input) and returns
-// the next index.
+// pointers (window top-left at iy0, ix0; zp outside the input; pixels c
+// floats apart in img) and returns the next index.
 func fillTaps(taps []unsafe.Pointer, i int, head unsafe.Pointer, img []float32, zp unsafe.Pointer, iy0, ix0, kh, kw, hi, wi, c int) int {
 	taps[i] = head
 	i++
@@ -695,6 +708,7 @@ func zeros(n int) []float32 {
 type dwGrad struct {
 	x                []float32 // input images (dy itself in the bias-only pass)
 	h, w, c, k, s, p int
+	xs, dys          int // pixel strides of x and dy in floats (SIMD; the reference takes c)
 	dy               []float32
 	oh, ow           int
 	needDw           bool
@@ -736,11 +750,12 @@ func (j *dwJob) backwardDw(dw, db []float32) {
 func (j *dwJob) setGrad(x, dy []float32, needDw bool) {
 	p := j.p
 	g := &j.grad
-	*g = dwGrad{x: x, h: p.H, w: p.W, c: p.C, k: p.K, s: p.Stride, p: p.Pad, dy: dy, oh: j.oh, ow: j.ow, needDw: needDw}
+	ld := j.pix()
+	*g = dwGrad{x: x, h: p.H, w: p.W, c: p.C, k: p.K, s: p.Stride, p: p.Pad, xs: ld, dy: dy, dys: ld, oh: j.oh, ow: j.ow, needDw: needDw}
 	if !needDw {
 		// Bias only: run the reduction as a 1×1 window over dy itself and
 		// keep its bias slot.
-		g.x, g.h, g.w, g.k, g.s, g.p = dy, j.oh, j.ow, 1, 1, 0
+		g.x, g.h, g.w, g.k, g.s, g.p, g.xs = dy, j.oh, j.ow, 1, 1, 0, ld
 	}
 	g.rows = p.N * j.oh
 	if !j.simd {
@@ -823,7 +838,7 @@ func (j *dwJob) prepareGrad() {
 	g.accLen = off
 	g.band = max(1, 98304/(g.ow*g.c*4*2))
 	g.ind = asm.DWGradIndirect(j.avx512)
-	g.zero = zeros(g.w * g.c)
+	g.zero = zeros(g.w * g.xs)
 }
 
 // gradChunks accumulates chunks [lo, hi) of the weight gradient.
@@ -858,8 +873,8 @@ func (j *dwJob) gradRows(g *dwGrad, acc []float32, r0, r1 int) {
 // gradChunkSIMD accumulates output rows [r0, r1) into acc, a band of rows
 // per tile-kernel call.
 func (j *dwJob) gradChunkSIMD(g *dwGrad, acc []float32, r0, r1 int) {
-	c, k := g.c, g.k
-	img := g.h * g.w * c
+	k := g.k
+	img := g.h * g.w * g.xs
 	zp := unsafe.Pointer(&g.zero[0])
 	sc := getDWScratch()
 	defer putDWScratch(sc)
@@ -874,7 +889,7 @@ func (j *dwJob) gradChunkSIMD(g *dwGrad, acc []float32, r0, r1 int) {
 					if iy < 0 || iy >= g.h {
 						sc.rows[(r-b0)*k+ky] = zp
 					} else {
-						sc.rows[(r-b0)*k+ky] = unsafe.Pointer(&g.x[n*img+iy*g.w*c])
+						sc.rows[(r-b0)*k+ky] = unsafe.Pointer(&g.x[n*img+iy*g.w*g.xs])
 					}
 				}
 			}
@@ -916,12 +931,12 @@ func (j *dwJob) gradChunkSIMD(g *dwGrad, acc []float32, r0, r1 int) {
 					continue
 				}
 				for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
-					i = fillTaps(sc.taps, i, unsafe.Pointer(&g.dy[(r*g.ow+ox)*c]), ximg, zp,
-						oy*g.s-g.p, ox*g.s-g.p, k, k, g.h, g.w, c)
+					i = fillTaps(sc.taps, i, unsafe.Pointer(&g.dy[(r*g.ow+ox)*g.dys]), ximg, zp,
+						oy*g.s-g.p, ox*g.s-g.p, k, k, g.h, g.w, g.xs)
 				}
 			}
 			ia.Taps, ia.N, ia.NT = unsafe.Pointer(&sc.taps[0]), g.nInd, taps
-			ia.W, ia.C = unsafe.Pointer(&acc[g.indOff]), c
+			ia.W, ia.C = unsafe.Pointer(&acc[g.indOff]), g.c
 			g.ind(ia)
 		}
 	}
@@ -930,12 +945,11 @@ func (j *dwJob) gradChunkSIMD(g *dwGrad, acc []float32, r0, r1 int) {
 // gradCall runs one row-wise gradient call over rows [ra, rb) of the band
 // that starts at b0 (whose window-row pointers are in sc.rows).
 func (j *dwJob) gradCall(sc *dwScratch, g *dwGrad, acc []float32, cl dwGradCall, b0, ra, rb int) {
-	c := g.c
 	a := &sc.grad
 	a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.rows[(ra-b0)*g.k+cl.ky0]), g.k, rb-ra
-	a.DY, a.DYRow = unsafe.Pointer(&g.dy[(ra*g.ow+cl.ox0)*c]), g.ow*c
-	a.N, a.C, a.Acc = cl.n, c, unsafe.Pointer(&acc[cl.off])
-	a.XOff, a.XS, a.DYS = (cl.ox0*g.s-g.p+cl.kx0)*c, c, c
+	a.DY, a.DYRow = unsafe.Pointer(&g.dy[(ra*g.ow+cl.ox0)*g.dys]), g.ow*g.dys
+	a.N, a.C, a.Acc = cl.n, g.c, unsafe.Pointer(&acc[cl.off])
+	a.XOff, a.XS, a.DYS = (cl.ox0*g.s-g.p+cl.kx0)*g.xs, g.xs, g.dys
 	cl.fn(a)
 }
 
@@ -953,19 +967,19 @@ func (j *dwJob) gradColumns(sc *dwScratch, g *dwGrad, acc []float32, b0, b1 int)
 		if oa >= ob {
 			continue
 		}
-		inRow := n*g.h*g.w*c + (oa*g.s-g.p)*g.w*c
+		inRow := n*g.h*g.w*g.xs + (oa*g.s-g.p)*g.w*g.xs
 		for _, sg := range j.segs {
 			cols := sg.kx1 - sg.kx0
 			fn := asm.DWGradTile(j.avx512, cols, k, g.s)
 			sc.taps = grow(sc.taps, max(cols, len(sc.taps)))
 			for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
 				for tx := range cols {
-					sc.taps[tx] = unsafe.Pointer(&g.x[inRow+(ox*g.s-g.p+sg.kx0+tx)*c])
+					sc.taps[tx] = unsafe.Pointer(&g.x[inRow+(ox*g.s-g.p+sg.kx0+tx)*g.xs])
 				}
 				a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.taps[0]), cols, 1
-				a.DY, a.DYRow = unsafe.Pointer(&g.dy[((n*g.oh+oa)*g.ow+ox)*c]), 0
+				a.DY, a.DYRow = unsafe.Pointer(&g.dy[((n*g.oh+oa)*g.ow+ox)*g.dys]), 0
 				a.N, a.C, a.Acc = ob-oa, c, unsafe.Pointer(&acc[sg.vOff])
-				a.XOff, a.XS, a.DYS = 0, g.w*c, g.ow*c
+				a.XOff, a.XS, a.DYS = 0, g.w*g.xs, g.ow*g.dys
 				fn(a)
 			}
 		}

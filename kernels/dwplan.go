@@ -10,7 +10,8 @@ import (
 // once (weights packed, border segments and gradient calls planned) and
 // then run on chunks of images by several goroutines at once: the
 // forward pass, the input gradient and the weight gradient, each chunk's
-// weight gradient into its slot's accumulator.
+// weight gradient into its slot's accumulator. Every operand's pixels are
+// ld floats apart (C channels used; a Ghost module's halves are ld = 2C).
 //
 // The caller stores the input padded: each image (H+2·Pad)×(W+2·Pad) with
 // zeros around it, so that the forward pass and the weight gradient are
@@ -21,6 +22,7 @@ import (
 // it as it is).
 type dwPlan struct {
 	p, pp DWConv // the convolution, and the same on the padded input (Pad 0)
+	ld    int
 	w     []float32
 	dyPad int
 	fwd   *dwJob
@@ -31,16 +33,16 @@ type dwPlan struct {
 
 var dwPlans = sync.Pool{New: func() any { return new(dwPlan) }}
 
-// newDWPlan prepares p (Act ignored) with weights w for images of p's size;
-// p.N is the most images one call takes.
-func newDWPlan(p DWConv, w []float32) *dwPlan {
+// newDWPlan prepares p (Act ignored) with weights w for images of p's size
+// whose pixels are ld floats apart; p.N is the most images one call takes.
+func newDWPlan(p DWConv, w []float32, ld int) *dwPlan {
 	p.Act = ActNone
 	pl := dwPlans.Get().(*dwPlan)
-	pl.p, pl.w = p, w
+	pl.p, pl.w, pl.ld = p, w, ld
 	pl.pp = p
 	pl.pp.H, pl.pp.W, pl.pp.Pad = p.H+2*p.Pad, p.W+2*p.Pad, 0
 	pl.fwd = getDWJob(pl.pp)
-	pl.fwd.w = w
+	pl.fwd.w, pl.fwd.ld = w, ld
 	if pl.fwd.simd {
 		pl.fwd.prepareFwd(nil, w, nil, nil)
 		// The least padding of dy that puts every phase's windows inside it.
@@ -55,6 +57,7 @@ func newDWPlan(p DWConv, w []float32) *dwPlan {
 		}
 	}
 	pl.grad = getDWJob(pl.pp)
+	pl.grad.ld = ld
 	pl.grad.setGrad(nil, nil, true)
 	return pl
 }
@@ -65,7 +68,7 @@ func (pl *dwPlan) prepareDx(pad int) {
 	pl.dyPad = pad
 	for ph := range dxPhases(pl.p) {
 		j := getDWJob(pl.p)
-		j.w = pl.w
+		j.w, j.ld = pl.w, pl.ld
 		switch j.prepareDxPhase(ph, pad, nil, nil) {
 		case dxPhaseRun:
 			pl.dx = append(pl.dx, j)
@@ -130,11 +133,15 @@ func (pl *dwPlan) combine(dw []float32) { pl.grad.combineGrad(dw, nil) }
 func (pl *dwPlan) forward(x, y []float32, n int) {
 	j, p := pl.fwd, pl.pp
 	if !j.simd {
+		xc, xs := pl.dense(x, n*p.H*p.W)
+		yc, ys := pl.denseOut(y, n*j.oh*j.ow)
 		img, row := p.H*p.W*p.C, j.ow*p.C
 		for r := range n * j.oh {
 			i, oy := r/j.oh, r%j.oh
-			asm.DWConvFwdRowRef(x[i*img:(i+1)*img], p.H, p.W, p.C, p.K, p.Stride, 0, pl.w, nil, y[r*row:(r+1)*row], oy)
+			asm.DWConvFwdRowRef(xc[i*img:(i+1)*img], p.H, p.W, p.C, p.K, p.Stride, 0, pl.w, nil, yc[r*row:(r+1)*row], oy)
 		}
+		pl.scatter(yc, y, n*j.oh*j.ow, ys)
+		release(xs)
 		return
 	}
 	q := j.corr
@@ -147,11 +154,16 @@ func (pl *dwPlan) forward(x, y []float32, n int) {
 func (pl *dwPlan) dxOf(dy, dx []float32, n int) {
 	p := pl.p
 	if !pl.fwd.simd {
-		oimg, row := pl.fwd.oh*pl.fwd.ow*p.C, p.W*p.C
+		oh, ow := pl.fwd.oh, pl.fwd.ow
+		dyc, dys := pl.dense(dy, n*oh*ow)
+		dxc, dxs := pl.denseOut(dx, n*p.H*p.W)
+		oimg, row := oh*ow*p.C, p.W*p.C
 		for r := range n * p.H {
 			i, iy := r/p.H, r%p.H
-			asm.DWConvDxRowRef(dy[i*oimg:(i+1)*oimg], pl.fwd.oh, pl.fwd.ow, p.C, p.K, p.Stride, p.Pad, pl.w, dx[r*row:(r+1)*row], iy)
+			asm.DWConvDxRowRef(dyc[i*oimg:(i+1)*oimg], oh, ow, p.C, p.K, p.Stride, p.Pad, pl.w, dxc[r*row:(r+1)*row], iy)
 		}
+		pl.scatter(dxc, dx, n*p.H*p.W, dxs)
+		release(dys)
 		return
 	}
 	for _, j := range pl.dx {
@@ -176,6 +188,62 @@ func (pl *dwPlan) dxOf(dy, dx []float32, n int) {
 // gradient dy) into acc, a slot's accumulator.
 func (pl *dwPlan) gradOf(x, dy []float32, n int, acc []float32) {
 	g := pl.grad.grad
-	g.x, g.dy = x, dy
+	if pl.grad.simd {
+		g.x, g.dy = x, dy
+		pl.grad.gradRows(&g, acc, 0, n*g.oh)
+		return
+	}
+	xc, xs := pl.dense(x, n*pl.pp.H*pl.pp.W)
+	dyc, dys := pl.dense(dy, n*pl.fwd.oh*pl.fwd.ow)
+	g.x, g.dy = xc, dyc
 	pl.grad.gradRows(&g, acc, 0, n*g.oh)
+	release(xs)
+	release(dys)
+}
+
+// The reference kernels take dense pixels (C floats apart): for a plan of
+// ld ≠ C, dense copies its operands and scatter puts an output back.
+
+// dense returns px pixels of x packed C floats apart: x itself if they
+// are, else a copy in scratch (non-nil, to release).
+func (pl *dwPlan) dense(x []float32, px int) ([]float32, *eltScratch) {
+	c := pl.p.C
+	if pl.ld == c {
+		return x, nil
+	}
+	sc := getEltScratch(px*c, 0)
+	for i := range px {
+		copy(sc.f32[i*c:(i+1)*c], x[i*pl.ld:i*pl.ld+c])
+	}
+	return sc.f32, sc
+}
+
+// denseOut returns a buffer for px output pixels packed C floats apart: y
+// itself if its pixels are, else scratch (non-nil, for scatter).
+func (pl *dwPlan) denseOut(y []float32, px int) ([]float32, *eltScratch) {
+	if pl.ld == pl.p.C {
+		return y, nil
+	}
+	sc := getEltScratch(px*pl.p.C, 0)
+	return sc.f32, sc
+}
+
+// scatter copies px dense pixels d into y (ld apart) and releases sc; a nil
+// sc means d is y.
+func (pl *dwPlan) scatter(d, y []float32, px int, sc *eltScratch) {
+	if sc == nil {
+		return
+	}
+	c := pl.p.C
+	for i := range px {
+		copy(y[i*pl.ld:i*pl.ld+c], d[i*c:(i+1)*c])
+	}
+	sc.put()
+}
+
+// release puts scratch back unless it is nil.
+func release(sc *eltScratch) {
+	if sc != nil {
+		sc.put()
+	}
 }

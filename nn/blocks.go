@@ -151,6 +151,9 @@ type GhostBottleneck struct {
 	DW     Sequential // nil at stride 1
 	SE     *SEBlock
 	Short  Sequential // nil for the identity
+
+	fused     *fused // the training plan, built at the first training pass
+	fusedDone bool   // fused is built (nil: the block cannot fuse)
 }
 
 // NewGhostBottleneck builds a Ghost bottleneck.
@@ -170,8 +173,18 @@ func NewGhostBottleneck(rng *rand.Rand, s BlockSpec) *GhostBottleneck {
 	return m
 }
 
-// Forward applies the block to x [N,H,W,In].
+// Forward applies the block to x [N,H,W,In]. In training mode it runs as
+// fused passes (SetFusedBlocks) unless a Ghost module's width is odd; its
+// modules must not change after the first training pass.
 func (m *GhostBottleneck) Forward(c *Ctx, x *autograd.Var) *autograd.Var {
+	if c.Train && fusedOn {
+		if !m.fusedDone {
+			m.fused, m.fusedDone = ghostFused(m), true
+		}
+		if m.fused != nil {
+			return m.fused.run(c, x)
+		}
+	}
 	y := m.G1.Forward(c, x)
 	if m.DW != nil {
 		y = m.DW.Forward(c, y)

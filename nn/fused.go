@@ -174,17 +174,15 @@ func mbconvFused(m *MBConv) *fused {
 	if i+3 > len(b) {
 		return nil
 	}
-	dw, ok := b[i].(*DepthwiseConv2d)
-	bn, ok2 := b[i+1].(*BatchNorm2d)
-	act, ok3 := b[i+2].(*Activation)
-	if !ok || !ok2 || !ok3 || dw.B != nil || dw.W.Value.Shape[0] != dw.W.Value.Shape[1] {
+	dw, bn, act, ok := dwBNAct(b[i : i+3])
+	if !ok {
 		return nil
 	}
 	mid := dw.W.Value.Shape[2]
 	if in == nil {
 		cin = mid
 	}
-	x2 := f.newBuf(act.Act, bn)
+	x2 := f.newBuf(act, bn)
 	f.depthwise(f.view(in, 0, mid), f.view(x2, 0, mid), dw)
 	i += 3
 	// [SE]
@@ -232,4 +230,119 @@ func convBNAct(s []Module) (*Conv2d, *BatchNorm2d, Act, bool) {
 func isPointwise(conv *Conv2d) bool {
 	s := conv.W.Value.Shape
 	return conv.B == nil && s[0] == 1 && s[1] == 1 && conv.Stride == 1 && conv.Pad == 0
+}
+
+// ghostFused returns the fused plan of m, or nil when it is not the shape
+// NewGhostBottleneck builds or a Ghost module cuts its concatenation (an
+// odd width). A Ghost module's primary and cheap convolutions write the two
+// halves of one buffer, which its consumers read whole.
+func ghostFused(m *GhostBottleneck) *fused {
+	f := &fused{}
+	g1p, g1c, ok := ghostParts(m.G1)
+	if !ok {
+		return nil
+	}
+	cin := g1p.conv.W.Value.Shape[2]
+	r1 := f.ghostModule(f.view(nil, 0, cin), g1p, g1c, nil)
+	src := f.view(r1, 0, r1.kb.Ld)
+	if m.DW != nil {
+		dw, bn, act, ok := dwBNAct(m.DW)
+		if !ok || act != ActNone {
+			return nil
+		}
+		d := f.newBuf(ActNone, bn)
+		f.depthwise(src, f.view(d, 0, d.kb.Ld), dw)
+		src = f.view(d, 0, d.kb.Ld)
+	}
+	if m.SE != nil && (m.SE.FC1.B == nil || m.SE.FC2.B == nil) {
+		return nil
+	}
+	g2p, g2c, ok := ghostParts(m.G2)
+	if !ok || g2p.act != ActNone || g2p.conv.W.Value.Shape[2] != src.C {
+		return nil
+	}
+	r2 := f.ghostModule(src, g2p, g2c, m.SE)
+	f.blk.Terms = []kernels.BlockView{f.view(r2, 0, r2.kb.Ld)}
+	if m.Short != nil {
+		if len(m.Short) != 4 {
+			return nil
+		}
+		dw, bn, act, ok := dwBNAct(m.Short[:2])
+		conv, ok2 := m.Short[2].(*Conv2d)
+		bn2, ok3 := m.Short[3].(*BatchNorm2d)
+		if !ok || act != ActNone || !ok2 || !ok3 || !isPointwise(conv) {
+			return nil
+		}
+		s1 := f.newBuf(ActNone, bn)
+		f.depthwise(f.view(nil, 0, cin), f.view(s1, 0, s1.kb.Ld), dw)
+		s2 := f.newBuf(ActNone, bn2)
+		f.pointwise(f.view(s1, 0, s1.kb.Ld), f.view(s2, 0, s2.kb.Ld), conv, nil)
+		f.blk.Terms = append(f.blk.Terms, f.view(s2, 0, s2.kb.Ld))
+	} else {
+		f.blk.Residual = true
+	}
+	f.in.Ld = cin
+	f.blk.In = &f.in
+	return f
+}
+
+// ghostPart is one convolution of a Ghost module with its batch norm and
+// activation.
+type ghostPart struct {
+	conv *Conv2d
+	dw   *DepthwiseConv2d
+	bn   *BatchNorm2d
+	act  Act
+}
+
+// ghostParts matches g's primary [1×1, BN, act] and cheap [depthwise,
+// BN, act] with one activation, and an output of both halves whole.
+func ghostParts(g *GhostModule) (p, c ghostPart, ok bool) {
+	var pa, ca []Module = g.Primary, g.Cheap
+	if len(pa) != len(ca) || len(pa) < 2 {
+		return p, c, false
+	}
+	if len(pa) == 2 {
+		pa, ca = append(pa[:2:2], &Activation{ActNone}), append(ca[:2:2], &Activation{ActNone})
+	}
+	conv, bn, act, ok := convBNAct(pa)
+	dw, bn2, act2, ok2 := dwBNAct(ca)
+	if !ok || !ok2 || act != act2 || dw.Stride != 1 || 2*len(bn.Gamma.Value.Data) != g.Out ||
+		len(bn2.Gamma.Value.Data) != len(bn.Gamma.Value.Data) {
+		return p, c, false
+	}
+	return ghostPart{conv: conv, bn: bn, act: act}, ghostPart{dw: dw, bn: bn2, act: act}, true
+}
+
+// ghostModule adds a Ghost module reading in (optionally through an SE):
+// its primary convolution writes the first half of a new buffer, its cheap
+// one the second half from the first.
+func (f *fused) ghostModule(in kernels.BlockView, p, c ghostPart, se *SEBlock) *fusedBuf {
+	r := f.newBuf(p.act, p.bn, c.bn)
+	h := len(p.bn.Gamma.Value.Data)
+	f.pointwise(in, f.view(r, 0, h), p.conv, se)
+	f.depthwise(f.view(r, 0, h), f.view(r, h, h), c.dw)
+	return r
+}
+
+// dwBNAct matches [depthwise without bias, BatchNorm2d] with an optional
+// Activation after them.
+func dwBNAct(s []Module) (*DepthwiseConv2d, *BatchNorm2d, Act, bool) {
+	if len(s) < 2 || len(s) > 3 {
+		return nil, nil, 0, false
+	}
+	dw, ok := s[0].(*DepthwiseConv2d)
+	bn, ok2 := s[1].(*BatchNorm2d)
+	act := ActNone
+	if len(s) == 3 {
+		a, ok := s[2].(*Activation)
+		if !ok {
+			return nil, nil, 0, false
+		}
+		act = a.Act
+	}
+	if !ok || !ok2 || dw.B != nil || dw.W.Value.Shape[0] != dw.W.Value.Shape[1] {
+		return nil, nil, 0, false
+	}
+	return dw, bn, act, true
 }
