@@ -103,7 +103,8 @@ type BlockOp struct {
 	DW []float32
 
 	dw      *dwPlan
-	inFirst bool // Backward: the op's input gradient is the first to reach In's channels
+	wt      []float32 // Backward, 1×1: Wᵀ
+	inFirst bool      // Backward: the op's input gradient is the first to reach In's channels
 }
 
 // Block is a training-mode block run as fused passes (see the top of the
@@ -410,6 +411,12 @@ func (b *Block) Backward(dOut, dIn []float32) {
 	for i := len(b.Ops) - 1; i >= 0; i-- {
 		op := &b.Ops[i]
 		b.finishBN(op.Out)
+		if op.K == 0 {
+			// Wᵀ once, so that each chunk's input gradient reads it in
+			// place instead of packing the transpose.
+			op.wt = b.Alloc(len(op.W))
+			transpose(op.In.C, op.Out.C, op.W, op.wt)
+		}
 		in := op.In
 		if in.Buf == b.In {
 			op.inFirst = !inSet
@@ -1004,7 +1011,7 @@ func (j *blockJob) bwdPW(sl *blockSlot, n0, n1 int) {
 	} else {
 		dx = sl.buf(sZ, rows*ldi)[in.Off:]
 	}
-	sgemmSerial(false, true, rows, in.C, out.C, 1, dy, ldo, op.W, out.C, 0, dx, ldi)
+	sgemmSerial(false, false, rows, in.C, out.C, 1, dy, ldo, op.wt, in.C, 0, dx, ldi)
 	if op.SE != nil {
 		j.seBackward(sl, a, dx, e, acc[len(op.DW):], beta, n0, n1)
 	}
@@ -1166,5 +1173,15 @@ func (j *blockJob) termsBwd(sl *blockSlot, n0, n1 int) {
 			}
 		}
 		off += 2 * c
+	}
+}
+
+
+// transpose writes the transpose of the rows×cols matrix a into t.
+func transpose(rows, cols int, a, t []float32) {
+	for r := range rows {
+		for c, v := range a[r*cols : (r+1)*cols] {
+			t[c*rows+r] = v
+		}
 	}
 }
