@@ -1176,7 +1176,6 @@ func (j *blockJob) termsBwd(sl *blockSlot, n0, n1 int) {
 	}
 }
 
-
 // transpose writes the transpose of the rows×cols matrix a into t.
 func transpose(rows, cols int, a, t []float32) {
 	for r := range rows {
