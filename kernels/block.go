@@ -354,7 +354,10 @@ func (b *Block) Forward() {
 			op.SE.pool, op.SE.hid, op.SE.gate = b.Alloc(n*op.In.C), b.Alloc(n*op.SE.Hidden), b.Alloc(n*op.In.C)
 		}
 		if op.K > 0 {
-			op.dw = newDWPlan(op.dwConv(), op.W, op.In.Buf.Ld)
+			if op.dw == nil {
+				op.dw = new(dwPlan)
+			}
+			op.dw.prepare(op.dwConv(), op.W, op.In.Buf.Ld)
 		}
 		b.run(op, blockFwd)
 		out := op.Out
@@ -438,10 +441,6 @@ func (b *Block) Backward(dOut, dIn []float32) {
 				in.Buf.gSet[c] = true
 			}
 		}
-		if op.dw != nil {
-			op.dw.release()
-			op.dw = nil
-		}
 	}
 	switch {
 	case inSet:
@@ -497,11 +496,34 @@ type blockJob struct {
 	body   func(lo, hi int)
 }
 
-var blockJobs = sync.Pool{New: func() any {
+// blockJobs is a free list of jobs, whose slots keep their scratch (about a
+// megabyte per thread) from one pass to the next. Not a sync.Pool: a
+// garbage collection would drop the scratch, and a training step would
+// allocate it again.
+var blockJobs struct {
+	sync.Mutex
+	free []*blockJob
+}
+
+func getBlockJob() *blockJob {
+	blockJobs.Lock()
+	defer blockJobs.Unlock()
+	if n := len(blockJobs.free); n > 0 {
+		j := blockJobs.free[n-1]
+		blockJobs.free = blockJobs.free[:n-1]
+		return j
+	}
 	j := new(blockJob)
 	j.body = j.runSlots
 	return j
-}}
+}
+
+func putBlockJob(j *blockJob) {
+	j.b, j.op, j.dOut = nil, nil, nil
+	blockJobs.Lock()
+	blockJobs.free = append(blockJobs.free, j)
+	blockJobs.Unlock()
+}
 
 // blockSlot is one slot's scratch and partial results.
 type blockSlot struct {
@@ -509,6 +531,7 @@ type blockSlot struct {
 	f64    [2][]float64
 	padKey [2][5]int // the layouts of sPadIn and sPadDy
 	first  bool      // the slot has not yet accumulated into its weight gradients
+	idx    int       // the slot's index in its job
 }
 
 func (s *blockSlot) buf(i, n int) []float32 {
@@ -542,54 +565,39 @@ const (
 	sPadDy        // a depthwise op's padded output gradient
 )
 
-// run runs pass over the images of op (or the terms, op nil).
+// run runs pass over the images of op.
 func (b *Block) run(op *BlockOp, pass int) {
-	j := blockJobs.Get().(*blockJob)
-	j.b, j.op, j.pass, j.k = b, op, pass, elt()
+	per := max(op.In.Buf.H*op.In.Buf.W*op.In.Buf.Ld, op.Out.Buf.H*op.Out.Buf.W*op.Out.Buf.Ld)
+	b.runJob(op, pass, per, nil)
+}
+
+// runTerms runs a pass over the output's rows.
+func (b *Block) runTerms(pass int, dOut []float32) {
+	t := b.Terms[0].Buf
+	b.runJob(nil, pass, t.H*t.W*t.Ld, dOut)
+}
+
+// runJob runs a pass over chunks of images of per floats each at most.
+func (b *Block) runJob(op *BlockOp, pass, per int, dOut []float32) {
+	j := getBlockJob()
+	j.b, j.op, j.pass, j.k, j.dOut = b, op, pass, elt(), dOut
 	n := b.In.N
-	per := b.In.H * b.In.W * b.In.Ld
-	if op != nil {
-		per = max(op.In.Buf.H*op.In.Buf.W*op.In.Buf.Ld, op.Out.Buf.H*op.Out.Buf.W*op.Out.Buf.Ld)
-	} else {
-		t := b.Terms[0].Buf
-		per = t.H * t.W * t.Ld
-	}
 	j.imgs = max(1, min(n, blockChunkBytes/(4*max(per, 1))))
 	j.chunks = (n + j.imgs - 1) / j.imgs
 	t := min(Threads(), j.chunks)
 	if cap(j.slots) < t {
-		j.slots = make([]blockSlot, t)
+		j.slots = append(j.slots[:cap(j.slots)], make([]blockSlot, t-cap(j.slots))...)
 	}
-	j.slots = j.slots[:t]
+	j.slots = j.slots[:t] // the slots past t keep their scratch too
 	for i := range j.slots {
-		j.slots[i].first = true
+		j.slots[i].first, j.slots[i].idx = true, i
 	}
 	if op != nil && op.dw != nil {
 		op.dw.slots(t)
 	}
 	parallelFor(t, 1, j.body)
 	j.combine()
-	j.b, j.op, j.dOut = nil, nil, nil
-	blockJobs.Put(j)
-}
-
-// runTerms runs a pass over the output's rows.
-func (b *Block) runTerms(pass int, dOut []float32) {
-	j := blockJobs.Get().(*blockJob)
-	j.b, j.op, j.pass, j.k, j.dOut = b, nil, pass, elt(), dOut
-	t0 := b.Terms[0].Buf
-	n, per := t0.N, t0.H*t0.W*t0.Ld
-	j.imgs = max(1, min(n, blockChunkBytes/(4*max(per, 1))))
-	j.chunks = (n + j.imgs - 1) / j.imgs
-	t := min(Threads(), j.chunks)
-	if cap(j.slots) < t {
-		j.slots = make([]blockSlot, t)
-	}
-	j.slots = j.slots[:t]
-	parallelFor(t, 1, j.body)
-	j.combine()
-	j.b, j.dOut = nil, nil
-	blockJobs.Put(j)
+	putBlockJob(j)
 }
 
 // runSlots runs slots [lo, hi), each over its range of image chunks.
@@ -1097,7 +1105,7 @@ func (j *blockJob) bwdDW(sl *blockSlot, n0, n1 int) {
 	// dy and dx: pixels Ld apart, the op's channels at the start of each.
 	oh, ow, ld := out.Buf.H, out.Buf.W, out.Buf.Ld
 	dy := j.gradOut(out, n0, n1, sl.buf(sOut, ni*oh*ow*ld))
-	op.dw.gradOf(j.loadPadded(sl, n0, n1), dy, ni, op.dw.acc(sl, j.slotIndex(sl)))
+	op.dw.gradOf(j.loadPadded(sl, n0, n1), dy, ni, op.dw.acc(sl.idx))
 	dx := sl.buf(sZ, rowsIn*in.Buf.Ld)
 	if pad := op.dw.dyPad; pad > 0 {
 		// The input gradient reads dy padded.
@@ -1115,16 +1123,6 @@ func (j *blockJob) bwdDW(sl *blockSlot, n0, n1 int) {
 	// The normalised input is no longer needed: its scratch serves the
 	// activation's gradient.
 	j.inGrad(sl, dx, sl.buf(sIn, rowsIn*in.Buf.Ld), n0, n1)
-}
-
-// slotIndex returns sl's index in j.slots.
-func (j *blockJob) slotIndex(sl *blockSlot) int {
-	for i := range j.slots {
-		if &j.slots[i] == sl {
-			return i
-		}
-	}
-	panic("unreachable")
 }
 
 // termsFwd: Out = Σ BN(term) (+ In) over images [n0, n1).

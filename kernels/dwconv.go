@@ -158,7 +158,13 @@ var dwJobs = sync.Pool{New: func() any {
 
 func getDWJob(p DWConv) *dwJob {
 	j := dwJobs.Get().(*dwJob)
-	j.p, j.oh, j.ow = p, p.OutH(), p.OutW()
+	j.init(p)
+	return j
+}
+
+// init sets the job up for p with the active implementation.
+func (j *dwJob) init(p DWConv) {
+	j.p, j.oh, j.ow, j.ld = p, p.OutH(), p.OutW(), 0
 	switch Active() {
 	case AVX512:
 		j.simd, j.avx512, j.v = true, true, 16
@@ -172,7 +178,6 @@ func getDWJob(p DWConv) *dwJob {
 	if j.simd && asm.DWFwdIndirect(j.avx512) == nil {
 		j.simd = false
 	}
-	return j
 }
 
 // pix returns the pixel stride of the job's operands: C, unless a fused

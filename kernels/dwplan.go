@@ -1,10 +1,6 @@
 package kernels
 
-import (
-	"sync"
-
-	"github.com/nasrun/nasrun/kernels/asm"
-)
+import "github.com/nasrun/nasrun/kernels/asm"
 
 // dwPlan is a depthwise convolution without bias or activation, prepared
 // once (weights packed, border segments and gradient calls planned) and
@@ -25,91 +21,72 @@ type dwPlan struct {
 	ld    int
 	w     []float32
 	dyPad int
-	fwd   *dwJob
-	dx    []*dwJob // the input gradient's phases with taps (SIMD)
-	dx0   []*dwJob // phases no tap lands on: their dx pixels are zero
-	grad  *dwJob
+	fwd   dwJob
+	dx    []dwJob // the input gradient's phases (SIMD)
+	dxRun []int   // the phases with taps
+	dx0   []int   // phases no tap lands on: their dx pixels are zero
+	grad  dwJob
 }
 
-var dwPlans = sync.Pool{New: func() any { return new(dwPlan) }}
-
-// newDWPlan prepares p (Act ignored) with weights w for images of p's size
-// whose pixels are ld floats apart; p.N is the most images one call takes.
-func newDWPlan(p DWConv, w []float32, ld int) *dwPlan {
+// prepare plans p (Act ignored) with weights w for images of p's size
+// whose pixels are ld floats apart; p.N is the most images one call
+// takes. A plan is prepared again whenever the weights change; it keeps
+// its buffers.
+func (pl *dwPlan) prepare(p DWConv, w []float32, ld int) {
 	p.Act = ActNone
-	pl := dwPlans.Get().(*dwPlan)
 	pl.p, pl.w, pl.ld = p, w, ld
 	pl.pp = p
 	pl.pp.H, pl.pp.W, pl.pp.Pad = p.H+2*p.Pad, p.W+2*p.Pad, 0
-	pl.fwd = getDWJob(pl.pp)
+	pl.fwd.init(pl.pp)
 	pl.fwd.w, pl.fwd.ld = w, ld
 	if pl.fwd.simd {
 		pl.fwd.prepareFwd(nil, w, nil, nil)
 		// The least padding of dy that puts every phase's windows inside it.
 		for pad := 0; pad <= p.K; pad++ {
 			pl.prepareDx(pad)
-			if pl.dxInterior() || pad == p.K {
-				if !pl.dxInterior() {
-					pl.prepareDx(0)
-				}
+			if pl.dxInterior() {
 				break
+			}
+			if pad == p.K {
+				pl.prepareDx(0)
 			}
 		}
 	}
-	pl.grad = getDWJob(pl.pp)
+	pl.grad.init(pl.pp)
 	pl.grad.ld = ld
 	pl.grad.setGrad(nil, nil, true)
-	return pl
 }
 
 // prepareDx prepares the input gradient's phases for dy padded by pad.
 func (pl *dwPlan) prepareDx(pad int) {
-	pl.releaseDx()
 	pl.dyPad = pad
-	for ph := range dxPhases(pl.p) {
-		j := getDWJob(pl.p)
+	n := dxPhases(pl.p)
+	if len(pl.dx) < n {
+		pl.dx = make([]dwJob, n)
+	}
+	pl.dxRun, pl.dx0 = pl.dxRun[:0], pl.dx0[:0]
+	for ph := range n {
+		j := &pl.dx[ph]
+		j.init(pl.p)
 		j.w, j.ld = pl.w, pl.ld
 		switch j.prepareDxPhase(ph, pad, nil, nil) {
 		case dxPhaseRun:
-			pl.dx = append(pl.dx, j)
+			pl.dxRun = append(pl.dxRun, ph)
 		case dxPhaseZero:
-			pl.dx0 = append(pl.dx0, j)
-		default:
-			putDWJob(j)
+			pl.dx0 = append(pl.dx0, ph)
 		}
 	}
 }
 
 // dxInterior reports whether every phase's windows lie inside its input.
 func (pl *dwPlan) dxInterior() bool {
-	for _, j := range pl.dx {
-		q := &j.corr
+	for _, ph := range pl.dxRun {
+		q := &pl.dx[ph].corr
 		if q.oxL != 0 || q.oxR != q.ow || q.oyT != 0 || q.oyB != q.oh {
 			return false
 		}
 	}
 	return true
-}
-
-func (pl *dwPlan) releaseDx() {
-	for _, j := range pl.dx {
-		putDWJob(j)
-	}
-	for _, j := range pl.dx0 {
-		putDWJob(j)
-	}
-	clear(pl.dx)
-	clear(pl.dx0)
-	pl.dx, pl.dx0 = pl.dx[:0], pl.dx0[:0]
-}
-
-// release pools the plan's jobs and the plan.
-func (pl *dwPlan) release() {
-	putDWJob(pl.fwd)
-	pl.releaseDx()
-	putDWJob(pl.grad)
-	*pl = dwPlan{dx: pl.dx, dx0: pl.dx0}
-	dwPlans.Put(pl)
 }
 
 // slots sets up t zeroed weight-gradient accumulators.
@@ -121,7 +98,7 @@ func (pl *dwPlan) slots(t int) {
 }
 
 // acc returns slot i's accumulator.
-func (pl *dwPlan) acc(_ *blockSlot, i int) []float32 {
+func (pl *dwPlan) acc(i int) []float32 {
 	n := pl.grad.grad.accLen
 	return pl.grad.gacc[i*n : (i+1)*n]
 }
@@ -131,7 +108,7 @@ func (pl *dwPlan) combine(dw []float32) { pl.grad.combineGrad(dw, nil) }
 
 // forward convolves n padded images of x into y.
 func (pl *dwPlan) forward(x, y []float32, n int) {
-	j, p := pl.fwd, pl.pp
+	j, p := &pl.fwd, pl.pp
 	if !j.simd {
 		xc, xs := pl.dense(x, n*p.H*p.W)
 		yc, ys := pl.denseOut(y, n*j.oh*j.ow)
@@ -166,13 +143,14 @@ func (pl *dwPlan) dxOf(dy, dx []float32, n int) {
 		release(dys)
 		return
 	}
-	for _, j := range pl.dx {
+	for _, ph := range pl.dxRun {
+		j := &pl.dx[ph]
 		q := j.corr
 		q.in, q.out = dy, dx
 		j.corrRowsOf(&q, 0, n*q.oh)
 	}
-	for _, j := range pl.dx0 {
-		q := &j.corr
+	for _, ph := range pl.dx0 {
+		q := &pl.dx[ph].corr
 		for i := range n {
 			for oy := range q.oh {
 				for ox := range q.ow {
