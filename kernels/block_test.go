@@ -1,0 +1,140 @@
+package kernels_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/nasrun/nasrun/internal/kerneltest"
+	"github.com/nasrun/nasrun/kernels"
+	"github.com/stretchr/testify/require"
+)
+
+// TestDWPlan checks the depthwise plans of the fused blocks (padded input,
+// padded output gradient, pixels ld apart, several image chunks and slots)
+// against DepthwiseConv2d and its backward, for every implementation.
+func TestDWPlan(t *testing.T) {
+	kerneltest.ForEachImpl(t, func(t *testing.T) {
+		rng := kerneltest.Rng(31)
+		for range 40 {
+			k := kerneltest.Pick(rng, 1, 3, 5, 5)
+			p := kernels.DWConv{N: 1 + rng.IntN(5), H: kerneltest.Pick(rng, 1, 4, 7, 8, 14), W: kerneltest.Pick(rng, 1, 5, 7, 9),
+				C: kerneltest.Pick(rng, 1, 8, 13, 16, 24, 40), K: k, Stride: kerneltest.Pick(rng, 1, 2), Pad: k / 2}
+			ld := p.C + kerneltest.Pick(rng, 0, 0, 3, p.C)
+			chunk := 1 + rng.IntN(p.N)
+			t.Run(fmt.Sprintf("%+v/ld=%d/chunk=%d", p, ld, chunk), func(t *testing.T) {
+				oh, ow := p.OutH(), p.OutW()
+				w := kerneltest.RandBuf(rng, p.K*p.K*p.C).Data
+				xs := kerneltest.RandBuf(rng, p.N*p.H*p.W*ld).Data
+				dys := kerneltest.RandBuf(rng, p.N*oh*ow*ld).Data
+				y, dx, dw := kernels.DWPlanRun(p, ld, chunk, w, xs, dys)
+				// The same on dense operands through the public kernels.
+				dense := func(v []float32, px int) []float32 {
+					d := make([]float32, px*p.C)
+					for i := range px {
+						copy(d[i*p.C:(i+1)*p.C], v[i*ld:])
+					}
+					return d
+				}
+				x, dy := dense(xs, p.N*p.H*p.W), dense(dys, p.N*oh*ow)
+				wantY := make([]float32, len(dy))
+				kernels.DepthwiseConv2d(p, x, w, nil, wantY)
+				wantDx, wantDw := make([]float32, len(x)), make([]float32, len(w))
+				kernels.DepthwiseConv2dBackward(p, x, w, dy, wantDx, wantDw, nil)
+				kerneltest.AssertClose(t, "y", kerneltest.Widen(wantY), dense(y, p.N*oh*ow), 1e-5)
+				kerneltest.AssertClose(t, "dx", kerneltest.Widen(wantDx), dense(dx, p.N*p.H*p.W), 1e-5)
+				kerneltest.AssertClose(t, "dw", kerneltest.Widen(wantDw), dw, 1e-5)
+			})
+		}
+	})
+}
+
+// blockFixture is a valid block on n images of h×w×2c: a Ghost module
+// (a 1×1 op writes the first half of a buffer, a depthwise op the second
+// half from the first) with a residual, for the Check tests to break.
+func blockFixture(n, h, w, c int) *kernels.Block {
+	in := &kernels.BlockBuf{N: n, H: h, W: w, Ld: 2 * c, Data: make([]float32, n*h*w*2*c)}
+	x1 := &kernels.BlockBuf{N: n, H: h, W: w, Ld: 2 * c, Data: make([]float32, n*h*w*2*c), Eps: 1e-5,
+		Gamma: make([]float32, 2*c), Beta: make([]float32, 2*c), Mean: make([]float32, 2*c), Var: make([]float32, 2*c)}
+	return &kernels.Block{
+		In: in,
+		Ops: []kernels.BlockOp{
+			{In: kernels.BlockView{Buf: in, C: 2 * c}, Out: kernels.BlockView{Buf: x1, C: c}, W: make([]float32, 2*c*c)},
+			{In: kernels.BlockView{Buf: x1, C: c}, Out: kernels.BlockView{Buf: x1, Off: c, C: c}, K: 3, Stride: 1, Pad: 1, W: make([]float32, 9*c)},
+		},
+		Terms:    []kernels.BlockView{{Buf: x1, C: 2 * c}},
+		Residual: true,
+		Out:      make([]float32, n*h*w*2*c),
+		Alloc:    func(n int) []float32 { return make([]float32, n) },
+	}
+}
+
+// TestBlockCheck checks that Check names what is wrong with a block, and
+// that Forward panics with it.
+func TestBlockCheck(t *testing.T) {
+	require.NoError(t, blockFixture(2, 5, 5, 8).Check())
+	for _, c := range []struct {
+		name, want string
+		break_     func(b *kernels.Block)
+	}{
+		{"input with batch norm", "the input must be a buffer without batch norm", func(b *kernels.Block) { b.In.Gamma = make([]float32, 16) }},
+		{"view out of range", "op 1 input: channels [12, 20) of a buffer of 16", func(b *kernels.Block) { b.Ops[1].In.Off = 12 }},
+		{"unwritten input", "op 0 reads a buffer that no earlier op wrote", func(b *kernels.Block) { b.Ops[0].In.Buf = b.Ops[1].Out.Buf }},
+		{"read before written", "op 1 reads channel 8 before an op wrote it", func(b *kernels.Block) { b.Ops[1].In.Off = 8 }},
+		{"channel written twice", "op 1 writes channel 0 a second time", func(b *kernels.Block) { b.Ops[1].Out.Off = 0 }},
+		{"weights", "op 0: weights of 127, want 16×8", func(b *kernels.Block) { b.Ops[0].W = b.Ops[0].W[:127] }},
+		{"depthwise widths", "op 1: depthwise 3×3 stride 1 pad 1 from 8 to 4 channels", func(b *kernels.Block) { b.Ops[1].Out.C = 4 }},
+		{"unwritten channels", "channel 8 of a buffer is never written", func(b *kernels.Block) { b.Ops = b.Ops[:1] }},
+		{"terms", "the output sums 2 terms and true residual, want 1 or 2 in all", func(b *kernels.Block) { b.Terms = append(b.Terms, b.Terms[0]) }},
+		{"term with activation", "term 0: a whole buffer written by an op, without activation, as wide as the others", func(b *kernels.Block) {
+			b.Terms[0].Buf.Act = kernels.ActReLU
+		}},
+		{"data size", "op 0 output: Data has 799 values for 2×5×5×16 (input 2 images), statistics 16 and 16", func(b *kernels.Block) {
+			x1 := b.Ops[0].Out.Buf
+			x1.Data = x1.Data[:799]
+		}},
+		{"output size", "Out has 10 values, want 800", func(b *kernels.Block) { b.Out = b.Out[:10] }},
+		{"spatial size", "op 0: a 1×1 op from 5×5 to 4×5", func(b *kernels.Block) {
+			x1 := b.Ops[0].Out.Buf
+			x1.H, x1.Data = 4, x1.Data[:2*4*5*16]
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := blockFixture(2, 5, 5, 8)
+			c.break_(b)
+			err := b.Check()
+			require.Error(t, err)
+			require.Contains(t, err.Error(), c.want)
+			require.PanicsWithValue(t, "kernels.Block.Forward: "+err.Error(), b.Forward)
+		})
+	}
+}
+
+// TestBlockNoAlloc checks that a block's steady-state forward and backward
+// allocate nothing.
+func TestBlockNoAlloc(t *testing.T) {
+	b := blockFixture(4, 7, 7, 8)
+	rng := kerneltest.Rng(3)
+	for i := range b.In.Data {
+		b.In.Data[i] = rng.Float32()
+	}
+	for _, op := range b.Ops {
+		op.Out.Buf.DGamma, op.Out.Buf.DBeta = make([]float32, op.Out.Buf.Ld), make([]float32, op.Out.Buf.Ld)
+		for i := range op.Out.Buf.Gamma {
+			op.Out.Buf.Gamma[i] = 1
+		}
+	}
+	for i := range b.Ops {
+		b.Ops[i].DW = make([]float32, len(b.Ops[i].W))
+	}
+	arena := make([]float32, 1<<20)
+	used := 0
+	b.Alloc = func(n int) []float32 { used += n; return arena[used-n : used] }
+	dOut, dIn := make([]float32, len(b.Out)), make([]float32, len(b.In.Data))
+	step := func() {
+		used = 0
+		b.Forward()
+		b.Backward(dOut, dIn)
+	}
+	step()
+	require.Zero(t, testing.AllocsPerRun(5, step))
+}

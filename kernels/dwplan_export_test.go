@@ -1,0 +1,60 @@
+package kernels
+
+import "math"
+
+// DWPlanRun runs a dwPlan of p (no bias, no activation) over the images of
+// x, whose pixels are ld floats apart (the first p.C of each used), in
+// chunks of chunk images, as a fused block does: the forward pass from the
+// input padded around each image, the weight gradient, and the input
+// gradient from dy (pixels ld apart too) padded as the plan asks. It
+// returns y and dx with pixels ld apart and dw [K,K,C], summed over two
+// slots.
+func DWPlanRun(p DWConv, ld, chunk int, w, x, dy []float32) (y, dx, dw []float32) {
+	var pl dwPlan
+	q := p
+	q.N = chunk
+	pl.prepare(q, w, ld)
+	oh, ow := p.OutH(), p.OutW()
+	hp, wp := p.H+2*p.Pad, p.W+2*p.Pad
+	y = make([]float32, p.N*oh*ow*ld)
+	dx = make([]float32, p.N*p.H*p.W*ld)
+	nan := float32(math.NaN())
+	for i := range y {
+		y[i] = nan // every output pixel's channels must be written
+	}
+	for i := range dx {
+		dx[i] = nan
+	}
+	dw = make([]float32, p.K*p.K*p.C)
+	pl.slots(2)
+	for n0 := 0; n0 < p.N; n0 += chunk {
+		n := min(chunk, p.N-n0)
+		// The input, padded.
+		xp := make([]float32, n*hp*wp*ld)
+		for i := range n {
+			for r := range p.H {
+				for c := range p.W {
+					src := x[(((n0+i)*p.H+r)*p.W+c)*ld:]
+					copy(xp[((i*hp+r+p.Pad)*wp+c+p.Pad)*ld:][:p.C], src[:p.C])
+				}
+			}
+		}
+		pl.forward(xp, y[n0*oh*ow*ld:], n)
+		g := dy[n0*oh*ow*ld:]
+		pl.gradOf(xp, g, n, pl.acc(n0/chunk%2))
+		if pad := pl.dyPad; pad > 0 {
+			gp := make([]float32, n*(oh+2*pad)*(ow+2*pad)*ld)
+			for i := range n {
+				for r := range oh {
+					for c := range ow {
+						copy(gp[((i*(oh+2*pad)+r+pad)*(ow+2*pad)+c+pad)*ld:][:p.C], g[((i*oh+r)*ow+c)*ld:][:p.C])
+					}
+				}
+			}
+			g = gp
+		}
+		pl.dxOf(g, dx[n0*p.H*p.W*ld:], n)
+	}
+	pl.combine(dw)
+	return y, dx, dw
+}
