@@ -3,6 +3,8 @@
 // functions in reverse. Each op (conv.go, linear.go, norm.go, act.go,
 // pool.go, shape.go, loss.go) keeps its forward and backward side by side
 // and calls package kernels for the math. All activations are NHWC.
+// Block (block.go) records a whole network block in training mode as one
+// op, run as fused passes by kernels.Block.
 //
 // Parameters (NewParam) live outside any tape and own a Grad that
 // accumulates across Backward calls until ZeroGrad. Everything else a step

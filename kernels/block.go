@@ -119,7 +119,7 @@ type Block struct {
 	// and as wide as Out; Residual adds In too.
 	Terms    []BlockView
 	Residual bool
-	// Out receives the output, In's rows by Terms' width.
+	// Out receives the output: the terms' pixels, each as wide as a term.
 	Out []float32
 	// Alloc returns scratch memory of n floats (contents unspecified) that
 	// lives until Backward has returned: the gradient buffers and the SE's
@@ -257,6 +257,38 @@ func (b *Block) checkStructure() error {
 	}
 	if b.Residual && b.In.Ld != cout {
 		return fmt.Errorf("residual input of %d channels, output %d", b.In.Ld, cout)
+	}
+	// Backward adds each op's input gradient into its view's channels or
+	// writes them first: in backward order (the terms, then the ops in
+	// reverse) every view must find its channels all written or none.
+	covered := map[*BlockBuf][]bool{}
+	for _, v := range b.Terms {
+		covered[v.Buf] = make([]bool, v.Buf.Ld)
+		for c := range covered[v.Buf] {
+			covered[v.Buf][c] = true
+		}
+	}
+	for i := len(b.Ops) - 1; i >= 0; i-- {
+		v := b.Ops[i].In
+		if v.Buf == b.In {
+			if v.Off != 0 || v.C != b.In.Ld {
+				return fmt.Errorf("op %d reads channels [%d, %d) of the input, want all %d", i, v.Off, v.Off+v.C, b.In.Ld)
+			}
+			continue
+		}
+		cv := covered[v.Buf]
+		if cv == nil {
+			cv = make([]bool, v.Buf.Ld)
+			covered[v.Buf] = cv
+		}
+		for c := v.Off; c < v.Off+v.C; c++ {
+			if cv[c] != cv[v.Off] {
+				return fmt.Errorf("op %d reads channels [%d, %d) of a buffer that the ops after it read only in part", i, v.Off, v.Off+v.C)
+			}
+		}
+		for c := v.Off; c < v.Off+v.C; c++ {
+			cv[c] = true
+		}
 	}
 	return nil
 }

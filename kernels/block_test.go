@@ -93,6 +93,10 @@ func TestBlockCheck(t *testing.T) {
 			x1.Data = x1.Data[:799]
 		}},
 		{"output size", "Out has 10 values, want 800", func(b *kernels.Block) { b.Out = b.Out[:10] }},
+		{"part of the input", "op 0 reads channels [0, 8) of the input, want all 16", func(b *kernels.Block) {
+			b.Ops[0].In.C = 8
+			b.Ops[0].W = b.Ops[0].W[:64]
+		}},
 		{"spatial size", "op 0: a 1×1 op from 5×5 to 4×5", func(b *kernels.Block) {
 			x1 := b.Ops[0].Out.Buf
 			x1.H, x1.Data = 4, x1.Data[:2*4*5*16]

@@ -1,6 +1,8 @@
 // Package kernels is nasrun's compute layer: SGEMM, depthwise and dense
 // convolution, pooling, activations, batch norm and the small elementwise
-// ops, forward and backward, on raw float32 slices in NHWC layout.
+// ops, forward and backward, on raw float32 slices in NHWC layout; and
+// Block, a training block of convolutions and batch norms run as fused
+// passes over chunks of images (block.go).
 //
 // Every kernel has a pure-Go reference (Ref) and, where the CPU allows,
 // assembly implementations from package kernels/asm. The implementation is

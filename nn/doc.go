@@ -50,6 +50,19 @@
 //		opt.Step()
 //	}
 //
+// # Fused blocks
+//
+// In training mode an [MBConv] or [GhostBottleneck] runs as one
+// autograd.Block op instead of its layers' ops: the convolutions apply the
+// previous batch norm and activation as they load their input and take
+// their output's batch statistics as they store it, image chunk by image
+// chunk in the L2 cache, and only the convolutions' raw outputs are kept
+// for the backward pass (kernels.Block describes the passes). The
+// arithmetic is the same, to rounding; the step reads and writes main
+// memory about half as often. [SetFusedBlocks] turns it off, for
+// comparisons; a Ghost module of odd width, which cuts its concatenation,
+// runs op by op.
+//
 // # Inference
 //
 // [Network.Inference] compiles a trained network into a [Plan]: BN folded
