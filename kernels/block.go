@@ -773,6 +773,10 @@ func (j *blockJob) load(v BlockView, n0, n1 int, dst []float32, mustCopy bool) [
 
 // copyRows copies rows of w floats, ld apart (a rowAffine-shaped copy).
 func copyRows(rows, w, ld int, x, _, _, y []float32) {
+	if w == ld {
+		copy(y[:rows*w], x[:rows*w])
+		return
+	}
 	for r := range rows {
 		copy(y[r*ld:r*ld+w], x[r*ld:r*ld+w])
 	}
@@ -948,9 +952,19 @@ func (sl *blockSlot) padded(i, n, h, w, pad, c int) []float32 {
 	hp, wp := h+2*pad, w+2*pad
 	x := sl.buf(i, n*hp*wp*c)
 	key := [5]int{n, h, w, pad, c}
-	if sl.padKey[i-sPadIn] != key {
-		clear(x)
-		sl.padKey[i-sPadIn] = key
+	if sl.padKey[i-sPadIn] == key || pad == 0 {
+		return x
+	}
+	sl.padKey[i-sPadIn] = key
+	for img := range n {
+		m := x[img*hp*wp*c : (img+1)*hp*wp*c]
+		clear(m[:pad*wp*c])            // the top rows
+		clear(m[(h+pad)*wp*c:])        // the bottom rows
+		for y := pad; y < h+pad; y++ { // the left and right columns
+			row := m[y*wp*c : (y+1)*wp*c]
+			clear(row[:pad*c])
+			clear(row[(w+pad)*c:])
+		}
 	}
 	return x
 }

@@ -308,7 +308,7 @@ func ghostParts(g *GhostModule) (p, c ghostPart, ok bool) {
 	conv, bn, act, ok := convBNAct(pa)
 	dw, bn2, act2, ok2 := dwBNAct(ca)
 	if !ok || !ok2 || act != act2 || dw.Stride != 1 || 2*len(bn.Gamma.Value.Data) != g.Out ||
-		len(bn2.Gamma.Value.Data) != len(bn.Gamma.Value.Data) {
+		len(bn2.Gamma.Value.Data) != len(bn.Gamma.Value.Data) || bn2.Eps != bn.Eps {
 		return p, c, false
 	}
 	return ghostPart{conv: conv, bn: bn, act: act}, ghostPart{dw: dw, bn: bn2, act: act}, true
