@@ -1010,14 +1010,26 @@ func (j *blockJob) inGrad(sl *blockSlot, dx, z []float32, n0, n1 int) {
 	if !op.inFirst {
 		contrib = dx
 	}
-	j.k.actGradLd(buf.Act, rows, in.C, buf.Ld, x, buf.s[in.Off:], buf.t[in.Off:], dx, contrib, z, ones, zeros)
-	// Its Σg and Σg·(x − mean), in blocks of redBlock rows.
+	// Its Σg and Σg·(x − mean), in blocks of redBlock rows: with the
+	// implementation's fused kernel as g is written, else after.
 	part := sl.buf(sPart, 2*in.C)
 	acc := sl.f64[0]
+	s, t, m := buf.s[in.Off:], buf.t[in.Off:], buf.Mean[in.Off:]
+	fused := -1
+	if f := j.k.fusedBN(buf.Act, in.C); f >= 0 && j.k.bn.Grad[f] != nil {
+		fused = f
+	} else {
+		j.k.actGradLd(buf.Act, rows, in.C, buf.Ld, x, s, t, dx, contrib, z, ones, zeros)
+	}
 	for r := 0; r < rows; r += redBlock {
 		n := min(redBlock, rows-r)
 		clear(part)
-		j.k.colAccLd(n, in.C, buf.Ld, contrib[r*buf.Ld:], nil, x[r*buf.Ld:], buf.Mean[in.Off:], part[:in.C], part[in.C:])
+		o := r * buf.Ld
+		if fused >= 0 {
+			j.k.bn.Grad[fused](n, in.C, buf.Ld, x[o:], dx[o:], s, t, m, contrib[o:], part[:in.C], part[in.C:])
+		} else {
+			j.k.colAccLd(n, in.C, buf.Ld, contrib[o:], nil, x[o:], m, part[:in.C], part[in.C:])
+		}
 		for c, v := range part {
 			acc[c] += float64(v)
 		}

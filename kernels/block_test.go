@@ -142,3 +142,56 @@ func TestBlockNoAlloc(t *testing.T) {
 	step()
 	require.Zero(t, testing.AllocsPerRun(5, step))
 }
+
+// TestBNGradRows checks the fused blocks' activation gradient with its
+// batch-norm sums (g = dy·act'(x·s + t), Σg, Σg·(x − m)) against float64
+// loops: every activation, rows off the two-row loop, channels off the
+// vectors, rows further apart than their channels, g over dy.
+func TestBNGradRows(t *testing.T) {
+	kerneltest.ForEachImpl(t, func(t *testing.T) {
+		rng := kerneltest.Rng(41)
+		for _, act := range []kernels.Act{kernels.ActNone, kernels.ActReLU, kernels.ActReLU6, kernels.ActHardswish, kernels.ActHardsigmoid} {
+			for _, sh := range [][3]int{{1, 8, 8}, {7, 16, 16}, {64, 24, 48}, {33, 17, 20}, {256, 40, 40}, {5, 96, 96}, {9, 13, 13}} {
+				rows, c, ld := sh[0], sh[1], sh[2]
+				for _, inPlace := range []bool{false, true} {
+					name := kerneltest.Name("act", act, "rows", rows, "c", c, "ld", ld, "inPlace", inPlace)
+					x, dy := kerneltest.RandBuf(rng, rows*ld), kerneltest.RandBuf(rng, rows*ld)
+					s, tt, m := kerneltest.RandBuf(rng, c), kerneltest.RandBuf(rng, c), kerneltest.RandBuf(rng, c)
+					for i := range tt.Data {
+						tt.Data[i] *= 4 // spread x·s + t over the activations' kinks
+					}
+					wantG := make([]float64, rows*c)
+					wantS, wantSX := make([]float64, c), make([]float64, c)
+					for r := range rows {
+						for ch := range c {
+							i := r*ld + ch
+							z := float64(x.Data[i])*float64(s.Data[ch]) + float64(tt.Data[ch])
+							gv := float64(dy.Data[i]) * float64(kernels.ActGradScalar(act, float32(z)))
+							wantG[r*c+ch] = gv
+							wantS[ch] += gv
+							wantSX[ch] += gv * (float64(x.Data[i]) - float64(m.Data[ch]))
+						}
+					}
+					g := kerneltest.NewBuf(rows * ld)
+					if inPlace {
+						g = dy
+					}
+					sumG, sumGX := kerneltest.NewBuf(c), kerneltest.NewBuf(c)
+					clear(sumG.Data)
+					clear(sumGX.Data)
+					kernels.BNGradRows(act, rows, c, ld, x.Data, dy.Data, s.Data, tt.Data, m.Data, g.Data, sumG.Data, sumGX.Data)
+					for _, b := range []*kerneltest.Buf{x, s, tt, m, g, sumG, sumGX} {
+						b.Check(t, name)
+					}
+					got := make([]float32, rows*c)
+					for r := range rows {
+						copy(got[r*c:(r+1)*c], g.Data[r*ld:])
+					}
+					kerneltest.AssertClose(t, "g "+name, wantG, got, 1e-5)
+					kerneltest.AssertClose(t, "Σg "+name, wantS, sumG.Data, 1e-4)
+					kerneltest.AssertClose(t, "Σg(x−m) "+name, wantSX, sumGX.Data, 1e-4)
+				}
+			}
+		}
+	})
+}

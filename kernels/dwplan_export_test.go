@@ -58,3 +58,24 @@ func DWPlanRun(p DWConv, ld, chunk int, w, x, dy []float32) (y, dx, dw []float32
 	pl.combine(dw)
 	return y, dx, dw
 }
+
+// BNGradRows runs the active implementation's fused gradient-and-sums
+// kernel of act (or, where it has none, the composed path the blocks fall
+// back to) over rows of c channels, ld floats apart: g = dy·act'(x·s + t)
+// and the sums Σg and Σg·(x − m) per channel. It reports whether the
+// kernel was fused.
+func BNGradRows(act Act, rows, c, ld int, x, dy, s, t, m, g, sumG, sumGX []float32) bool {
+	k := elt()
+	f := k.fusedBN(act, c)
+	if f >= 0 && k.bn.Grad[f] != nil {
+		k.bn.Grad[f](rows, c, ld, x, dy, s, t, m, g, sumG, sumGX)
+		return true
+	}
+	ones, zeros := make([]float32, c), make([]float32, c)
+	for i := range ones {
+		ones[i] = 1
+	}
+	k.actGradLd(act, rows, c, ld, x, s, t, dy, g, make([]float32, rows*ld), ones, zeros)
+	k.colAccLd(rows, c, ld, g, nil, x, m, sumG, sumGX)
+	return false
+}

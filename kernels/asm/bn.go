@@ -15,4 +15,7 @@ type BNFused struct {
 	// Stats adds Σ_r (x[r,j] − k[j]) to accS[j] and Σ_r (x[r,j] − k[j])² to
 	// accQ[j]: the training statistics of any batch norm, in one read.
 	Stats func(rows, w, ld int, x, k, accS, accQ []float32)
+	// Grad is Sums that also stores g[r,j] (g may alias dy); nil where the
+	// implementation has none (the caller composes Dx and the sums).
+	Grad [4]func(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
 }

@@ -8,6 +8,7 @@ var BNFusedAVX2 = &BNFused{
 	Sums:  [4]func(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32){BNSumsReluAVX2, BNSumsRelu6AVX2, BNSumsHardswishAVX2, BNSumsHardsigmoidAVX2},
 	Dx:    [4]func(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32){BNDxReluAVX2, BNDxRelu6AVX2, BNDxHardswishAVX2, BNDxHardsigmoidAVX2},
 	Stats: BNStatsAVX2,
+	Grad:  [4]func(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32){BNGradReluAVX2, BNGradRelu6AVX2, BNGradHardswishAVX2, BNGradHardsigmoidAVX2},
 }
 
 //go:noescape
@@ -55,7 +56,20 @@ var BNFusedAVX512 = &BNFused{
 	Sums:  [4]func(rows, w, ld int, x, dy, s, t, m, accG, accGX []float32){BNSumsReluAVX512, BNSumsRelu6AVX512, BNSumsHardswishAVX512, BNSumsHardsigmoidAVX512},
 	Dx:    [4]func(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32){BNDxReluAVX512, BNDxRelu6AVX512, BNDxHardswishAVX512, BNDxHardsigmoidAVX512},
 	Stats: BNStatsAVX512,
+	Grad:  [4]func(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32){BNGradReluAVX512, BNGradRelu6AVX512, BNGradHardswishAVX512, BNGradHardsigmoidAVX512},
 }
+
+//go:noescape
+func BNGradReluAVX512(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+
+//go:noescape
+func BNGradRelu6AVX512(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+
+//go:noescape
+func BNGradHardswishAVX512(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+
+//go:noescape
+func BNGradHardsigmoidAVX512(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
 
 //go:noescape
 func BNStatsAVX512(rows, w, ld int, x, k, accS, accQ []float32)
@@ -95,3 +109,15 @@ func BNDxHardswishAVX512(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float
 
 //go:noescape
 func BNDxHardsigmoidAVX512(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
+
+//go:noescape
+func BNGradReluAVX2(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+
+//go:noescape
+func BNGradRelu6AVX2(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+
+//go:noescape
+func BNGradHardswishAVX2(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+
+//go:noescape
+func BNGradHardsigmoidAVX2(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)

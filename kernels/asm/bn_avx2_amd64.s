@@ -140,6 +140,75 @@ done: \
 	VZEROUPPER; \
 	RET
 
+// One row of BNGRAD at offset AX: x in Y0, dy in Y1, z and g in Y2 (g
+// stored), temporary Y3; the sums into GR and GXR.
+#define GRADROW(OPG, GR, GXR) \
+	VMOVUPS     (SI)(AX*1), Y0; \
+	VMOVUPS     (R12)(AX*1), Y1; \
+	VMOVUPS     (R14)(BX*1), Y2; \
+	VFMADD231PS (R11)(BX*1), Y0, Y2; \
+	OPG(Y2, Y1, Y3); \
+	VMOVUPS     Y2, (R13)(AX*1); \
+	VADDPS      Y2, GR, GR; \
+	VSUBPS      (R15)(BX*1), Y0, Y0; \
+	VFMADD231PS Y0, Y2, GXR
+
+// func NAME(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32):
+// BNSums that also stores g (which may alias dy); for each vector of
+// channels, down the rows, alternating two pairs of sums (Y8, Y9 and Y10,
+// Y11). x SI, dy R12, g R13 (AX: the row's offset), s R11, t R14, m R15,
+// accG DI, accGX R9, BX the vector's offset, CX channels left, DX rows
+// left.
+#define BNGRAD(NAME, OPG, CONSTS) \
+TEXT NAME(SB), NOSPLIT, $0-216; \
+	CONSTS; \
+	MOVQ rows+0(FP), R8; \
+	MOVQ ld+16(FP), R10; \
+	SHLQ $2, R10; \
+	MOVQ x_base+24(FP), SI; \
+	MOVQ dy_base+48(FP), R12; \
+	MOVQ s_base+72(FP), R11; \
+	MOVQ t_base+96(FP), R14; \
+	MOVQ m_base+120(FP), R15; \
+	MOVQ g_base+144(FP), R13; \
+	MOVQ accG_base+168(FP), DI; \
+	MOVQ accGX_base+192(FP), R9; \
+	MOVQ w+8(FP), CX; \
+	XORQ BX, BX; \
+vec: \
+	CMPQ    CX, $8; \
+	JLT     done; \
+	VMOVUPS (DI)(BX*1), Y8; \
+	VMOVUPS (R9)(BX*1), Y9; \
+	VXORPS  Y10, Y10, Y10; \
+	VXORPS  Y11, Y11, Y11; \
+	MOVQ    BX, AX; \
+	MOVQ    R8, DX; \
+pair: \
+	CMPQ DX, $2; \
+	JLT  one; \
+	GRADROW(OPG, Y8, Y9); \
+	ADDQ R10, AX; \
+	GRADROW(OPG, Y10, Y11); \
+	ADDQ R10, AX; \
+	SUBQ $2, DX; \
+	JMP  pair; \
+one: \
+	TESTQ DX, DX; \
+	JZ    vdone; \
+	GRADROW(OPG, Y8, Y9); \
+vdone: \
+	VADDPS  Y10, Y8, Y8; \
+	VADDPS  Y11, Y9, Y9; \
+	VMOVUPS Y8, (DI)(BX*1); \
+	VMOVUPS Y9, (R9)(BX*1); \
+	ADDQ    $32, BX; \
+	SUBQ    $8, CX; \
+	JMP     vec; \
+done: \
+	VZEROUPPER; \
+	RET
+
 // func NAME(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32):
 // one vector at a time; s R11, t R12, m R13, sa R14, sb R15, tt AX (set
 // after the constants, which use AX), x SI, dy DX, dx DI.
@@ -294,3 +363,15 @@ ssv:
 sdone:
 	VZEROUPPER
 	RET
+
+// func BNGradReluAVX2(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+BNGRAD(·BNGradReluAVX2, RELU_G, GRAD_CONSTS)
+
+// func BNGradRelu6AVX2(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+BNGRAD(·BNGradRelu6AVX2, RELU6_G, GRAD_CONSTS)
+
+// func BNGradHardswishAVX2(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+BNGRAD(·BNGradHardswishAVX2, HSWISH_G, HSWISH_G_CONSTS)
+
+// func BNGradHardsigmoidAVX2(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+BNGRAD(·BNGradHardsigmoidAVX2, HSIG_G, GRAD_CONSTS)

@@ -325,6 +325,101 @@ BNDX(·BNDxHardswishAVX512, HSWISH_G)
 // func BNDxHardsigmoidAVX512(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
 BNDX(·BNDxHardsigmoidAVX512, HSIG_G)
 
+// One row of BNGRAD: x at OFF(SI)(AX), dy at OFF(R12)(AX); g stored at
+// OFF(R13)(AX) and added into GR (Σg) and GXR (Σg·(x − m)); XR, DR, ZR
+// clobbered, temporary Z12.
+#define GRADROW(OPG, XR, DR, ZR, GR, GXR) \
+	VMOVUPS.Z   (SI)(AX*1), K4, XR; \
+	VMOVUPS.Z   (R12)(AX*1), K4, DR; \
+	VMOVAPS     Z17, ZR; \
+	VFMADD231PS Z16, XR, ZR; \
+	OPG(ZR, DR, Z12); \
+	VMOVUPS     ZR, K4, (R13)(AX*1); \
+	VADDPS      ZR, GR, GR; \
+	VSUBPS      Z18, XR, XR; \
+	VFMADD231PS XR, ZR, GXR
+
+// func NAME(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32).
+// BNSums that also stores g (which may alias dy): for each block of 16
+// channels (the last one masked), the per-channel vectors and the sums in
+// registers, then down the rows, two at a time into two pairs of sums.
+// x SI, dy R12, g R13 (AX: the row's offset within them), s R11, t R14,
+// m R15, accG DI, accGX R9, BX the block's offset, CX channels left, DX
+// rows left.
+#define BNGRAD(NAME, OPG) \
+TEXT NAME(SB), NOSPLIT, $0-216; \
+	MOVQ rows+0(FP), R8; \
+	MOVQ w+8(FP), R9; \
+	MOVQ ld+16(FP), R10; \
+	SHLQ $2, R10; \
+	MOVQ x_base+24(FP), SI; \
+	MOVQ dy_base+48(FP), R12; \
+	MOVQ s_base+72(FP), R11; \
+	MOVQ t_base+96(FP), R14; \
+	MOVQ m_base+120(FP), R15; \
+	MOVQ g_base+144(FP), R13; \
+	MOVQ accG_base+168(FP), DI; \
+	TAILMASK512; \
+	CONSTS; \
+	MOVQ w+8(FP), CX; \
+	MOVQ accGX_base+192(FP), R9; \
+	XORQ BX, BX; \
+blk: \
+	CMPQ CX, $16; \
+	JLT  btail; \
+	KXNORW K0, K0, K4; \
+	JMP  bbody; \
+btail: \
+	TESTQ CX, CX; \
+	JZ    done; \
+	KMOVW K1, K4; \
+bbody: \
+	VMOVUPS.Z (R11)(BX*1), K4, Z16; \
+	VMOVUPS.Z (R14)(BX*1), K4, Z17; \
+	VMOVUPS.Z (R15)(BX*1), K4, Z18; \
+	VMOVUPS.Z (DI)(BX*1), K4, Z19; \
+	VMOVUPS.Z (R9)(BX*1), K4, Z20; \
+	VPXORD    Z21, Z21, Z21; \
+	VPXORD    Z22, Z22, Z22; \
+	MOVQ      BX, AX; \
+	MOVQ      R8, DX; \
+pair: \
+	CMPQ DX, $2; \
+	JLT  one; \
+	GRADROW(OPG, Z0, Z8, Z4, Z19, Z20); \
+	ADDQ R10, AX; \
+	GRADROW(OPG, Z1, Z9, Z5, Z21, Z22); \
+	ADDQ R10, AX; \
+	SUBQ $2, DX; \
+	JMP  pair; \
+one: \
+	TESTQ DX, DX; \
+	JZ    bdone; \
+	GRADROW(OPG, Z0, Z8, Z4, Z19, Z20); \
+bdone: \
+	VADDPS  Z21, Z19, Z19; \
+	VADDPS  Z22, Z20, Z20; \
+	VMOVUPS Z19, K4, (DI)(BX*1); \
+	VMOVUPS Z20, K4, (R9)(BX*1); \
+	ADDQ    $64, BX; \
+	SUBQ    $16, CX; \
+	JG      blk; \
+done: \
+	VZEROUPPER; \
+	RET
+
+// func BNGradReluAVX512(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+BNGRAD(·BNGradReluAVX512, RELU_G)
+
+// func BNGradRelu6AVX512(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+BNGRAD(·BNGradRelu6AVX512, RELU6_G)
+
+// func BNGradHardswishAVX512(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+BNGRAD(·BNGradHardswishAVX512, HSWISH_G)
+
+// func BNGradHardsigmoidAVX512(rows, w, ld int, x, dy, s, t, m, g, accG, accGX []float32)
+BNGRAD(·BNGradHardsigmoidAVX512, HSIG_G)
+
 // One row's contribution to the statistics sums: d = x − k in XR, then
 // Z19 += d, Z20 += d². k in Z18.
 #define STATROW(XR) \
