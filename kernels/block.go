@@ -972,11 +972,18 @@ func (sl *blockSlot) padded(i, n, h, w, pad, c int) []float32 {
 // gradOut writes the gradient of images [n0, n1) of the op's output into
 // dst (rows Ld apart, from channel Off): g·A + (x − mean)·B + C.
 func (j *blockJob) gradOut(v BlockView, n0, n1 int, dst []float32) []float32 {
+	hw := v.Buf.H * v.Buf.W
+	return j.gradOutRows(v, n0*hw, (n1-n0)*hw, dst[v.Off:])
+}
+
+// gradOutRows is gradOut over rows [r0, r0+rows) of view v, into dst
+// (rows Ld apart, the view's first channel first), which it returns.
+func (j *blockJob) gradOutRows(v BlockView, r0, rows int, dst []float32) []float32 {
 	buf := v.Buf
-	rows := (n1 - n0) * buf.H * buf.W
-	x := viewRows(v, buf.Data, n0, n1)
-	y := dst[v.Off : v.Off+len(x)]
-	j.k.rowAffine2Ld(rows, v.C, buf.Ld, viewRows(v, buf.g, n0, n1), x, buf.Mean[v.Off:], buf.ca[v.Off:], buf.cb[v.Off:], buf.cc[v.Off:], y)
+	ld := buf.Ld
+	lo, hi := r0*ld+v.Off, (r0+rows-1)*ld+v.Off+v.C
+	y := dst[:hi-lo]
+	j.k.rowAffine2Ld(rows, v.C, ld, buf.g[lo:hi], buf.Data[lo:hi], buf.Mean[v.Off:], buf.ca[v.Off:], buf.cb[v.Off:], buf.cc[v.Off:], y)
 	return y
 }
 
@@ -1160,23 +1167,24 @@ func (j *blockJob) bwdDW(sl *blockSlot, n0, n1 int) {
 	in, out := op.In, op.Out
 	ni := n1 - n0
 	rowsIn := ni * in.Buf.H * in.Buf.W
-	// dy and dx: pixels Ld apart, the op's channels at the start of each.
+	// dy and dx: pixels Ld apart, the op's channels at the start of each;
+	// dy padded where the input gradient reads it so (dwPlan).
 	oh, ow, ld := out.Buf.H, out.Buf.W, out.Buf.Ld
-	dy := j.gradOut(out, n0, n1, sl.buf(sOut, ni*oh*ow*ld))
-	op.dw.gradOf(j.loadPadded(sl, n0, n1), dy, ni, op.dw.acc(sl.idx))
-	dx := sl.buf(sZ, rowsIn*in.Buf.Ld)
-	if pad := op.dw.dyPad; pad > 0 {
-		// The input gradient reads dy padded.
-		dyp := sl.padded(sPadDy, ni, oh, ow, pad, ld)
+	var dy []float32
+	pad := op.dw.dyPad
+	if pad > 0 {
+		dy = sl.padded(sPadDy, ni, oh, ow, pad, ld)
 		wp := ow + 2*pad
 		for i := range ni {
 			for y := range oh {
-				r := (i*oh + y) * ow
-				copyRows(ow, out.C, ld, dy[r*ld:], nil, nil, dyp[((i*(oh+2*pad)+y+pad)*wp+pad)*ld:])
+				j.gradOutRows(out, (n0+i)*oh*ow+y*ow, ow, dy[((i*(oh+2*pad)+y+pad)*wp+pad)*ld:])
 			}
 		}
-		dy = dyp
+	} else {
+		dy = j.gradOut(out, n0, n1, sl.buf(sOut, ni*oh*ow*ld))
 	}
+	op.dw.gradOf(j.loadPadded(sl, n0, n1), dy, pad > 0, ni, op.dw.acc(sl.idx))
+	dx := sl.buf(sZ, rowsIn*in.Buf.Ld)
 	op.dw.dxOf(dy, dx, ni)
 	// The normalised input is no longer needed: its scratch serves the
 	// activation's gradient.

@@ -714,6 +714,7 @@ type dwGrad struct {
 	x                []float32 // input images (dy itself in the bias-only pass)
 	h, w, c, k, s, p int
 	xs, dys          int // pixel strides of x and dy in floats (SIMD; the reference takes c)
+	dyRow, dyImg     int // dy's row and image strides in floats (SIMD; ow·dys and oh·ow·dys unless dy is padded)
 	dy               []float32
 	oh, ow           int
 	needDw           bool
@@ -756,7 +757,8 @@ func (j *dwJob) setGrad(x, dy []float32, needDw bool) {
 	p := j.p
 	g := &j.grad
 	ld := j.pix()
-	*g = dwGrad{x: x, h: p.H, w: p.W, c: p.C, k: p.K, s: p.Stride, p: p.Pad, xs: ld, dy: dy, dys: ld, oh: j.oh, ow: j.ow, needDw: needDw}
+	*g = dwGrad{x: x, h: p.H, w: p.W, c: p.C, k: p.K, s: p.Stride, p: p.Pad, xs: ld, dy: dy, dys: ld, oh: j.oh, ow: j.ow, needDw: needDw,
+		dyRow: j.ow * ld, dyImg: j.oh * j.ow * ld}
 	if !needDw {
 		// Bias only: run the reduction as a 1×1 window over dy itself and
 		// keep its bias slot.
@@ -883,8 +885,14 @@ func (j *dwJob) gradChunkSIMD(g *dwGrad, acc []float32, r0, r1 int) {
 	zp := unsafe.Pointer(&g.zero[0])
 	sc := getDWScratch()
 	defer putDWScratch(sc)
-	for b0 := r0; b0 < r1; b0 += g.band {
-		b1 := min(r1, b0+g.band)
+	// A band's rows share one dy row stride: where dy is padded, a band
+	// ends with its image.
+	padded := g.dyImg != g.oh*g.dyRow
+	for b0, b1 := r0, r0; b0 < r1; b0 = b1 {
+		b1 = min(r1, b0+g.band)
+		if padded {
+			b1 = min(b1, (b0/g.oh+1)*g.oh)
+		}
 		if len(j.calls) > 0 {
 			sc.rows = grow(sc.rows, (b1-b0)*k)
 			for r := b0; r < b1; r++ {
@@ -936,7 +944,7 @@ func (j *dwJob) gradChunkSIMD(g *dwGrad, acc []float32, r0, r1 int) {
 					continue
 				}
 				for ox := sg.ox0; ox < sg.ox0+sg.n; ox++ {
-					i = fillTaps(sc.taps, i, unsafe.Pointer(&g.dy[(r*g.ow+ox)*g.dys]), ximg, zp,
+					i = fillTaps(sc.taps, i, unsafe.Pointer(&g.dy[g.dyAt(r, ox)]), ximg, zp,
 						oy*g.s-g.p, ox*g.s-g.p, k, k, g.h, g.w, g.xs)
 				}
 			}
@@ -947,12 +955,15 @@ func (j *dwJob) gradChunkSIMD(g *dwGrad, acc []float32, r0, r1 int) {
 	}
 }
 
+// dyAt returns the offset in g.dy of output row r (of the batch), column ox.
+func (g *dwGrad) dyAt(r, ox int) int { return r/g.oh*g.dyImg + r%g.oh*g.dyRow + ox*g.dys }
+
 // gradCall runs one row-wise gradient call over rows [ra, rb) of the band
 // that starts at b0 (whose window-row pointers are in sc.rows).
 func (j *dwJob) gradCall(sc *dwScratch, g *dwGrad, acc []float32, cl dwGradCall, b0, ra, rb int) {
 	a := &sc.grad
 	a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.rows[(ra-b0)*g.k+cl.ky0]), g.k, rb-ra
-	a.DY, a.DYRow = unsafe.Pointer(&g.dy[(ra*g.ow+cl.ox0)*g.dys]), g.ow*g.dys
+	a.DY, a.DYRow = unsafe.Pointer(&g.dy[g.dyAt(ra, cl.ox0)]), g.dyRow
 	a.N, a.C, a.Acc = cl.n, g.c, unsafe.Pointer(&acc[cl.off])
 	a.XOff, a.XS, a.DYS = (cl.ox0*g.s-g.p+cl.kx0)*g.xs, g.xs, g.dys
 	cl.fn(a)
@@ -982,9 +993,9 @@ func (j *dwJob) gradColumns(sc *dwScratch, g *dwGrad, acc []float32, b0, b1 int)
 					sc.taps[tx] = unsafe.Pointer(&g.x[inRow+(ox*g.s-g.p+sg.kx0+tx)*g.xs])
 				}
 				a.Rows, a.RowStride, a.NR = unsafe.Pointer(&sc.taps[0]), cols, 1
-				a.DY, a.DYRow = unsafe.Pointer(&g.dy[((n*g.oh+oa)*g.ow+ox)*g.dys]), 0
+				a.DY, a.DYRow = unsafe.Pointer(&g.dy[g.dyAt(n*g.oh+oa, ox)]), 0
 				a.N, a.C, a.Acc = ob-oa, c, unsafe.Pointer(&acc[sg.vOff])
-				a.XOff, a.XS, a.DYS = 0, g.w*g.xs, g.ow*g.dys
+				a.XOff, a.XS, a.DYS = 0, g.w*g.xs, g.dyRow
 				fn(a)
 			}
 		}

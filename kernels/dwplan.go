@@ -163,11 +163,17 @@ func (pl *dwPlan) dxOf(dy, dx []float32, n int) {
 }
 
 // gradOf adds the weight gradient of n images (padded input x, output
-// gradient dy) into acc, a slot's accumulator.
-func (pl *dwPlan) gradOf(x, dy []float32, n int, acc []float32) {
+// gradient dy) into acc, a slot's accumulator. With SIMD, dy may be stored
+// padded by dyPad as dxOf reads it (padded true).
+func (pl *dwPlan) gradOf(x, dy []float32, padded bool, n int, acc []float32) {
 	g := pl.grad.grad
 	if pl.grad.simd {
 		g.x, g.dy = x, dy
+		if padded && pl.dyPad > 0 {
+			wp := g.ow + 2*pl.dyPad
+			g.dyRow, g.dyImg = wp*pl.ld, (g.oh+2*pl.dyPad)*wp*pl.ld
+			g.dy = dy[(pl.dyPad*wp+pl.dyPad)*pl.ld:]
+		}
 		pl.grad.gradRows(&g, acc, 0, n*g.oh)
 		return
 	}

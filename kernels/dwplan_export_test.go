@@ -41,7 +41,10 @@ func DWPlanRun(p DWConv, ld, chunk int, w, x, dy []float32) (y, dx, dw []float32
 		}
 		pl.forward(xp, y[n0*oh*ow*ld:], n)
 		g := dy[n0*oh*ow*ld:]
-		pl.gradOf(xp, g, n, pl.acc(n0/chunk%2))
+		if n0/chunk%2 == 0 {
+			// Half the chunks read dy as it is, half padded.
+			pl.gradOf(xp, g, false, n, pl.acc(0))
+		}
 		if pad := pl.dyPad; pad > 0 {
 			gp := make([]float32, n*(oh+2*pad)*(ow+2*pad)*ld)
 			for i := range n {
@@ -52,6 +55,9 @@ func DWPlanRun(p DWConv, ld, chunk int, w, x, dy []float32) (y, dx, dw []float32
 				}
 			}
 			g = gp
+		}
+		if n0/chunk%2 == 1 {
+			pl.gradOf(xp, g, true, n, pl.acc(1))
 		}
 		pl.dxOf(g, dx[n0*p.H*p.W*ld:], n)
 	}
