@@ -2,13 +2,13 @@ package nn_test
 
 import (
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/nasrun/nasrun/autograd"
 	"github.com/nasrun/nasrun/internal/kerneltest"
 	"github.com/nasrun/nasrun/nn"
+	"github.com/nasrun/nasrun/nn/nntest"
 	"github.com/nasrun/nasrun/tensor"
 	"github.com/stretchr/testify/require"
 )
@@ -54,23 +54,6 @@ func runBlock(t *testing.T, m nn.Module, x, dy *tensor.Tensor, fused bool) block
 		}
 	}
 	return r
-}
-
-// relErr is max |got − want| / max(max |want|, floor).
-func relErr(got, want []float32, floor float64) float64 {
-	var d float64
-	for i := range want {
-		d = max(d, math.Abs(float64(got[i])-float64(want[i])))
-	}
-	return d / max(absMax(want), floor, 1e-30)
-}
-
-func absMax(v []float32) float64 {
-	var m float64
-	for _, x := range v {
-		m = max(m, math.Abs(float64(x)))
-	}
-	return m
 }
 
 // TestFusedBlocks checks the fused training blocks against the same blocks
@@ -120,8 +103,8 @@ func TestFusedBlocks(t *testing.T) {
 				want := runBlock(t, m, x, dy, false)
 				got := runBlock(t, m, x, dy, true)
 				const tol = 2e-4
-				require.LessOrEqual(t, relErr(got.out, want.out, 0), tol, "output")
-				require.LessOrEqual(t, relErr(got.dx, want.dx, 0), tol, "input gradient")
+				require.LessOrEqual(t, nntest.RelErr(got.out, want.out, 0), tol, "output")
+				require.LessOrEqual(t, nntest.RelErr(got.dx, want.dx, 0), tol, "input gradient")
 				// A batch norm followed by a linear convolution and another
 				// batch norm (a Ghost block's depthwise and shortcut) has a
 				// shift gradient that is zero but for rounding: gradients
@@ -129,13 +112,13 @@ func TestFusedBlocks(t *testing.T) {
 				// block's largest.
 				var scale float64
 				for _, w := range want.grads {
-					scale = max(scale, absMax(w))
+					scale = max(scale, nntest.AbsMax(w))
 				}
 				for k, w := range want.grads {
-					require.LessOrEqual(t, relErr(got.grads[k], w, 1e-3*scale), tol, "gradient of %s", k)
+					require.LessOrEqual(t, nntest.RelErr(got.grads[k], w, 1e-3*scale), tol, "gradient of %s", k)
 				}
 				for k, w := range want.state {
-					require.LessOrEqual(t, relErr(got.state[k], w, 0), tol, "state %s", k)
+					require.LessOrEqual(t, nntest.RelErr(got.state[k], w, 0), tol, "state %s", k)
 				}
 			})
 		}

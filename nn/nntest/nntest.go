@@ -18,8 +18,8 @@ import (
 // (max |got−want| / max |want| per tensor).
 const Tol = 1e-4
 
-// absMax is max |v|.
-func absMax(v []float32) float64 {
+// AbsMax is max |v|.
+func AbsMax(v []float32) float64 {
 	var m float64
 	for _, x := range v {
 		m = max(m, math.Abs(float64(x)))
@@ -33,7 +33,7 @@ func RelErr(got, want []float32, floor float64) float64 {
 	for i := range want {
 		d = max(d, math.Abs(float64(got[i])-float64(want[i])))
 	}
-	return d / max(absMax(want), floor, 1e-30)
+	return d / max(AbsMax(want), floor, 1e-30)
 }
 
 // RequireClose compares a tensor with a fixture tensor of the same layout,
@@ -74,7 +74,7 @@ func CheckFixture(t *testing.T, net *nn.Network, fx map[string]safetensors.Tenso
 		var floor float64
 		for k, want := range fx {
 			if strings.HasPrefix(k, mode+".grad.") && k != mode+".grad.x" {
-				floor = max(floor, 0.01*absMax(want.Data))
+				floor = max(floor, 0.01*AbsMax(want.Data))
 			}
 		}
 		n := 0
