@@ -744,8 +744,8 @@ func (j *blockJob) combineAcc(dst []float32, off int) {
 	}
 }
 
-// rows returns the rows of images [n0, n1) of buf's view v, as a slice
-// starting at channel v.Off.
+// viewRows returns the rows of images [n0, n1) of view v in data (its
+// buffer's values or gradient), as a slice starting at channel v.Off.
 func viewRows(v BlockView, data []float32, n0, n1 int) []float32 {
 	hw, ld := v.Buf.H*v.Buf.W, v.Buf.Ld
 	return data[n0*hw*ld+v.Off : (n1-1)*hw*ld+(hw-1)*ld+v.Off+v.C]
@@ -753,7 +753,7 @@ func viewRows(v BlockView, data []float32, n0, n1 int) []float32 {
 
 // load writes the normalised input act(x·s + t) of images [n0, n1) of view
 // v into dst (rows Ld apart, at channel v.Off), or returns the raw rows
-// themselves for the block's input when copy is false.
+// themselves for the block's input unless mustCopy.
 func (j *blockJob) load(v BlockView, n0, n1 int, dst []float32, mustCopy bool) []float32 {
 	buf := v.Buf
 	x := viewRows(v, buf.Data, n0, n1)
@@ -763,7 +763,7 @@ func (j *blockJob) load(v BlockView, n0, n1 int, dst []float32, mustCopy bool) [
 			return x
 		}
 		y := dst[v.Off : v.Off+len(x)]
-		j.k.rowAffineLd(copyRows, copyRows, rows, v.C, buf.Ld, x, nil, nil, y)
+		copyRows(rows, v.C, buf.Ld, x, y)
 		return y
 	}
 	y := dst[v.Off : v.Off+len(x)]
@@ -771,8 +771,8 @@ func (j *blockJob) load(v BlockView, n0, n1 int, dst []float32, mustCopy bool) [
 	return y
 }
 
-// copyRows copies rows of w floats, ld apart (a rowAffine-shaped copy).
-func copyRows(rows, w, ld int, x, _, _, y []float32) {
+// copyRows copies rows of w floats, ld apart.
+func copyRows(rows, w, ld int, x, y []float32) {
 	if w == ld {
 		copy(y[:rows*w], x[:rows*w])
 		return
@@ -802,17 +802,13 @@ func (k *eltKernels) actAffineLd(act Act, rows, c, ld int, x, s, t, y []float32)
 }
 
 // actGradLd sets g = dy·act'(x·s + t) over rows of c channels, ld apart,
-// through z (rows·ld floats of scratch; unused by the fused kernels). g may
-// alias dy.
-func (k *eltKernels) actGradLd(act Act, rows, c, ld int, x, s, t, dy, g, z, ones, zeros []float32) {
+// through z (rows·ld floats of scratch), with the composed primitives
+// (where there is no fused kernel: BNFused.Grad). g may alias dy.
+func (k *eltKernels) actGradLd(act Act, rows, c, ld int, x, s, t, dy, g, z []float32) {
 	if act == ActNone {
 		if &g[0] != &dy[0] {
-			copyRows(rows, c, ld, dy, nil, nil, g)
+			copyRows(rows, c, ld, dy, g)
 		}
-		return
-	}
-	if i := k.fusedBN(act, c); i >= 0 {
-		k.bn.Dx[i](rows, c, ld, x, dy, s, t, zeros, ones, zeros, zeros, g)
 		return
 	}
 	k.rowAffineLd(k.affine, asm.AffineRef, rows, c, ld, x, s, t, z)
@@ -936,7 +932,7 @@ func (j *blockJob) loadPadded(sl *blockSlot, n0, n1 int) []float32 {
 		for y := range h {
 			src, d := img[y*w*ld:], dst[((y+pad)*wp+pad)*ld:]
 			if in.Gamma == nil {
-				copyRows(w, v.C, ld, src, nil, nil, d)
+				copyRows(w, v.C, ld, src, d)
 				continue
 			}
 			j.k.actAffineLd(in.Act, w, v.C, ld, src, in.s[v.Off:], in.t[v.Off:], d)
@@ -1026,7 +1022,7 @@ func (j *blockJob) inGrad(sl *blockSlot, dx, z []float32, n0, n1 int) {
 	if f := j.k.fusedBN(buf.Act, in.C); f >= 0 && j.k.bn.Grad[f] != nil {
 		fused = f
 	} else {
-		j.k.actGradLd(buf.Act, rows, in.C, buf.Ld, x, s, t, dx, contrib, z, ones, zeros)
+		j.k.actGradLd(buf.Act, rows, in.C, buf.Ld, x, s, t, dx, contrib, z)
 	}
 	for r := 0; r < rows; r += redBlock {
 		n := min(redBlock, rows-r)

@@ -77,11 +77,7 @@ func BNGradRows(act Act, rows, c, ld int, x, dy, s, t, m, g, sumG, sumGX []float
 		k.bn.Grad[f](rows, c, ld, x, dy, s, t, m, g, sumG, sumGX)
 		return true
 	}
-	ones, zeros := make([]float32, c), make([]float32, c)
-	for i := range ones {
-		ones[i] = 1
-	}
-	k.actGradLd(act, rows, c, ld, x, s, t, dy, g, make([]float32, rows*ld), ones, zeros)
+	k.actGradLd(act, rows, c, ld, x, s, t, dy, g, make([]float32, rows*ld))
 	k.colAccLd(rows, c, ld, g, nil, x, m, sumG, sumGX)
 	return false
 }
