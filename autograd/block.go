@@ -30,7 +30,12 @@ func (tp *Tape) Block(b *kernels.Block, x *Var, params []BlockParam) *Var {
 	if len(xs) != 4 || b.In == nil || xs[0] != b.In.N || xs[1] != b.In.H || xs[2] != b.In.W || xs[3] != b.In.Ld {
 		return tp.failf("autograd.Block: input %v for a block that takes %v", xs, blockInShape(b))
 	}
+	if len(b.Terms) == 0 {
+		return tp.failf("autograd.Block: a block without output terms")
+	}
 	b.In.Data = x.Value.Data
+	// Ops may share an output buffer (a Ghost module's two halves): each
+	// buffer is allocated once, by its first op.
 	for i := range b.Ops {
 		b.Ops[i].Out.Buf.Data = nil
 	}
@@ -39,9 +44,6 @@ func (tp *Tape) Block(b *kernels.Block, x *Var, params []BlockParam) *Var {
 			buf.Data = tp.buf(buf.N * buf.H * buf.W * buf.Ld)
 			buf.Mean, buf.Var = tp.buf(buf.Ld), tp.buf(buf.Ld)
 		}
-	}
-	if len(b.Terms) == 0 {
-		return tp.failf("autograd.Block: a block without output terms")
 	}
 	t := b.Terms[0].Buf
 	y := tp.newVar([]int{t.N, t.H, t.W, t.Ld}, x)

@@ -771,7 +771,7 @@ func (j *blockJob) load(v BlockView, n0, n1 int, dst []float32, mustCopy bool) [
 			return x
 		}
 		y := dst[v.Off : v.Off+len(x)]
-		copyRows(rows, v.C, buf.Ld, x, y)
+		copyRows(rows, v.C, buf.Ld, buf.Ld, x, y)
 		return y
 	}
 	y := dst[v.Off : v.Off+len(x)]
@@ -779,14 +779,14 @@ func (j *blockJob) load(v BlockView, n0, n1 int, dst []float32, mustCopy bool) [
 	return y
 }
 
-// copyRows copies rows of w floats, ld apart.
-func copyRows(rows, w, ld int, x, y []float32) {
-	if w == ld {
+// copyRows copies rows of w floats from x, ldx apart, to y, ldy apart.
+func copyRows(rows, w, ldx, ldy int, x, y []float32) {
+	if w == ldx && w == ldy {
 		copy(y[:rows*w], x[:rows*w])
 		return
 	}
 	for r := range rows {
-		copy(y[r*ld:r*ld+w], x[r*ld:r*ld+w])
+		copy(y[r*ldy:r*ldy+w], x[r*ldx:r*ldx+w])
 	}
 }
 
@@ -815,7 +815,7 @@ func (k *eltKernels) actAffineLd(act Act, rows, c, ld int, x, s, t, y []float32)
 func (k *eltKernels) actGradLd(act Act, rows, c, ld int, x, s, t, dy, g, z []float32) {
 	if act == ActNone {
 		if &g[0] != &dy[0] {
-			copyRows(rows, c, ld, dy, g)
+			copyRows(rows, c, ld, ld, dy, g)
 		}
 		return
 	}
@@ -940,7 +940,7 @@ func (j *blockJob) loadPadded(sl *blockSlot, n0, n1 int) []float32 {
 		for y := range h {
 			src, d := img[y*w*ld:], dst[((y+pad)*wp+pad)*ld:]
 			if in.Gamma == nil {
-				copyRows(w, v.C, ld, src, d)
+				copyRows(w, v.C, ld, ld, src, d)
 				continue
 			}
 			j.k.actAffineLd(in.Act, w, v.C, ld, src, in.s[v.Off:], in.t[v.Off:], d)

@@ -289,14 +289,19 @@ func (j *dwJob) backwardDx() {
 		case dxPhaseRun:
 			parallelFor(p.N*j.corr.oh, j.grain(j.corr.ow), j.corrFn)
 		case dxPhaseZero:
-			q := &j.corr
-			for n := range p.N {
-				for oy := range q.oh {
-					for ox := range q.ow {
-						i := n*q.outImg + q.off + oy*q.oRow + ox*q.oPix
-						clear(j.dx[i : i+q.c])
-					}
-				}
+			j.corr.clearOut(j.dx, p.N)
+		}
+	}
+}
+
+// clearOut zeroes q's output pixels in out for n images: a phase of the
+// input gradient that no tap lands on.
+func (q *dwCorr) clearOut(out []float32, n int) {
+	for i := range n {
+		for oy := range q.oh {
+			for ox := range q.ow {
+				o := i*q.outImg + q.off + oy*q.oRow + ox*q.oPix
+				clear(out[o : o+q.c])
 			}
 		}
 	}

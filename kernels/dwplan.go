@@ -150,15 +150,7 @@ func (pl *dwPlan) dxOf(dy, dx []float32, n int) {
 		j.corrRowsOf(&q, 0, n*q.oh)
 	}
 	for _, ph := range pl.dx0 {
-		q := &pl.dx[ph].corr
-		for i := range n {
-			for oy := range q.oh {
-				for ox := range q.ow {
-					o := i*q.outImg + q.off + oy*q.oRow + ox*q.oPix
-					clear(dx[o : o+q.c])
-				}
-			}
-		}
+		pl.dx[ph].corr.clearOut(dx, n)
 	}
 }
 
@@ -196,9 +188,7 @@ func (pl *dwPlan) dense(x []float32, px int) ([]float32, *eltScratch) {
 		return x, nil
 	}
 	sc := getEltScratch(px*c, 0)
-	for i := range px {
-		copy(sc.f32[i*c:(i+1)*c], x[i*pl.ld:i*pl.ld+c])
-	}
+	copyRows(px, c, pl.ld, c, x, sc.f32)
 	return sc.f32, sc
 }
 
@@ -218,10 +208,7 @@ func (pl *dwPlan) scatter(d, y []float32, px int, sc *eltScratch) {
 	if sc == nil {
 		return
 	}
-	c := pl.p.C
-	for i := range px {
-		copy(y[i*pl.ld:i*pl.ld+c], d[i*c:(i+1)*c])
-	}
+	copyRows(px, pl.p.C, pl.p.C, pl.ld, d, y)
 	sc.put()
 }
 
