@@ -5,9 +5,10 @@ import (
 	"github.com/nasrun/nasrun/kernels"
 )
 
-// Fused blocks: in training mode an MBConv block runs as one
-// autograd.Block op, its convolutions and batch norms as fused passes over
-// memory (kernels.Block) instead of op by op; the arithmetic is the same.
+// Fused blocks: in training mode an MBConv block or a Ghost bottleneck
+// runs as one autograd.Block op, its convolutions and batch norms as fused
+// passes over memory (kernels.Block) instead of op by op; the arithmetic
+// is the same.
 
 // fusedOn is SetFusedBlocks's setting.
 var fusedOn = true
@@ -28,8 +29,6 @@ type fused struct {
 	in     kernels.BlockBuf
 	bufs   []*fusedBuf
 	params []autograd.BlockParam
-	// outs[i]: the buffer op i writes.
-	outs []*fusedBuf
 }
 
 // fusedBuf is one buffer of the plan and the batch norms over its
@@ -86,7 +85,7 @@ func (f *fused) pointwise(in, out kernels.BlockView, conv *Conv2d, se *SEBlock) 
 			autograd.BlockParam{Var: se.FC1.W, Grad: s.DW1}, autograd.BlockParam{Var: se.FC1.B, Grad: s.DB1},
 			autograd.BlockParam{Var: se.FC2.W, Grad: s.DW2}, autograd.BlockParam{Var: se.FC2.B, Grad: s.DB2})
 	}
-	f.addOp(op, out)
+	f.blk.Ops = append(f.blk.Ops, op)
 }
 
 // depthwise adds a depthwise op from in to out with conv's weights.
@@ -94,16 +93,7 @@ func (f *fused) depthwise(in, out kernels.BlockView, conv *DepthwiseConv2d) {
 	w := conv.W.Value.Data
 	op := kernels.BlockOp{In: in, Out: out, K: conv.W.Value.Shape[0], Stride: conv.Stride, Pad: conv.Pad, W: w, DW: make([]float32, len(w))}
 	f.params = append(f.params, autograd.BlockParam{Var: conv.W, Grad: op.DW})
-	f.addOp(op, out)
-}
-
-func (f *fused) addOp(op kernels.BlockOp, out kernels.BlockView) {
 	f.blk.Ops = append(f.blk.Ops, op)
-	for _, b := range f.bufs {
-		if &b.kb == out.Buf {
-			f.outs = append(f.outs, b)
-		}
-	}
 }
 
 // run applies the plan to x [N,H,W,C] in training mode and updates the
@@ -119,10 +109,7 @@ func (f *fused) run(c *Ctx, x *autograd.Var) *autograd.Var {
 		if len(b.bns) > 1 {
 			off := 0
 			for _, bn := range b.bns {
-				off += copy(b.kb.Gamma[off:], bn.Gamma.Value.Data)
-			}
-			off = 0
-			for _, bn := range b.bns {
+				copy(b.kb.Gamma[off:], bn.Gamma.Value.Data)
 				off += copy(b.kb.Beta[off:], bn.Beta.Value.Data)
 			}
 		} else {
@@ -132,7 +119,7 @@ func (f *fused) run(c *Ctx, x *autograd.Var) *autograd.Var {
 	// Each buffer's size follows from its first producer's input.
 	for i := range f.blk.Ops {
 		op := &f.blk.Ops[i]
-		in, out := op.In.Buf, &f.outs[i].kb
+		in, out := op.In.Buf, op.Out.Buf
 		out.H, out.W = in.H, in.W
 		if op.K > 0 {
 			out.H, out.W = (in.H+2*op.Pad-op.K)/op.Stride+1, (in.W+2*op.Pad-op.K)/op.Stride+1
@@ -214,15 +201,31 @@ func mbconvFused(m *MBConv) *fused {
 	return f
 }
 
-// convBNAct matches [1×1 Conv2d without bias, BatchNorm2d, Activation].
+// convBNAct matches [1×1 Conv2d without bias, BatchNorm2d] with an
+// optional Activation after them.
 func convBNAct(s []Module) (*Conv2d, *BatchNorm2d, Act, bool) {
-	conv, ok := s[0].(*Conv2d)
-	bn, ok2 := s[1].(*BatchNorm2d)
-	act, ok3 := s[2].(*Activation)
-	if !ok || !ok2 || !ok3 || !isPointwise(conv) {
-		return nil, nil, 0, false
+	conv, bn, act, ok := layerBNAct[*Conv2d](s)
+	return conv, bn, act, ok && isPointwise(conv)
+}
+
+// layerBNAct matches [L, BatchNorm2d] with an optional Activation after
+// them (ActNone without).
+func layerBNAct[L Module](s []Module) (l L, bn *BatchNorm2d, act Act, ok bool) {
+	switch len(s) {
+	case 2:
+		act = ActNone
+	case 3:
+		a, ok := s[2].(*Activation)
+		if !ok {
+			return l, nil, 0, false
+		}
+		act = a.Act
+	default:
+		return l, nil, 0, false
 	}
-	return conv, bn, act.Act, true
+	l, ok = s[0].(L)
+	bn, ok2 := s[1].(*BatchNorm2d)
+	return l, bn, act, ok && ok2
 }
 
 // isPointwise reports whether conv is a 1×1, stride-1 convolution without
@@ -298,15 +301,8 @@ type ghostPart struct {
 // ghostParts matches g's primary [1×1, BN, act] and cheap [depthwise,
 // BN, act] with one activation, and an output of both halves whole.
 func ghostParts(g *GhostModule) (p, c ghostPart, ok bool) {
-	var pa, ca []Module = g.Primary, g.Cheap
-	if len(pa) != len(ca) || len(pa) < 2 {
-		return p, c, false
-	}
-	if len(pa) == 2 {
-		pa, ca = append(pa[:2:2], &Activation{ActNone}), append(ca[:2:2], &Activation{ActNone})
-	}
-	conv, bn, act, ok := convBNAct(pa)
-	dw, bn2, act2, ok2 := dwBNAct(ca)
+	conv, bn, act, ok := convBNAct(g.Primary)
+	dw, bn2, act2, ok2 := dwBNAct(g.Cheap)
 	if !ok || !ok2 || act != act2 || dw.Stride != 1 || 2*len(bn.Gamma.Value.Data) != g.Out ||
 		len(bn2.Gamma.Value.Data) != len(bn.Gamma.Value.Data) || bn2.Eps != bn.Eps {
 		return p, c, false
@@ -328,21 +324,6 @@ func (f *fused) ghostModule(in kernels.BlockView, p, c ghostPart, se *SEBlock) *
 // dwBNAct matches [depthwise without bias, BatchNorm2d] with an optional
 // Activation after them.
 func dwBNAct(s []Module) (*DepthwiseConv2d, *BatchNorm2d, Act, bool) {
-	if len(s) < 2 || len(s) > 3 {
-		return nil, nil, 0, false
-	}
-	dw, ok := s[0].(*DepthwiseConv2d)
-	bn, ok2 := s[1].(*BatchNorm2d)
-	act := ActNone
-	if len(s) == 3 {
-		a, ok := s[2].(*Activation)
-		if !ok {
-			return nil, nil, 0, false
-		}
-		act = a.Act
-	}
-	if !ok || !ok2 || dw.B != nil || dw.W.Value.Shape[0] != dw.W.Value.Shape[1] {
-		return nil, nil, 0, false
-	}
-	return dw, bn, act, true
+	dw, bn, act, ok := layerBNAct[*DepthwiseConv2d](s)
+	return dw, bn, act, ok && dw.B == nil && dw.W.Value.Shape[0] == dw.W.Value.Shape[1]
 }

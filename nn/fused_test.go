@@ -102,6 +102,7 @@ func TestFusedBlocks(t *testing.T) {
 				dy := tensor.RandNormal(rng, 0, 1, n, ho, ho, s.Out)
 				want := runBlock(t, m, x, dy, false)
 				got := runBlock(t, m, x, dy, true)
+				require.True(t, nn.IsFused(m), "the block did not fuse")
 				const tol = 2e-4
 				require.LessOrEqual(t, nntest.RelErr(got.out, want.out, 0), tol, "output")
 				require.LessOrEqual(t, nntest.RelErr(got.dx, want.dx, 0), tol, "input gradient")
