@@ -89,6 +89,7 @@ type BlockSE struct {
 	DW1, DB1, DW2, DB2 []float32
 
 	pool, hid, gate []float32 // per image: the pooled input, the hidden and gate pre-activations
+	du, dh          []float32 // Backward, per image: the gradients of the gate and hidden pre-activations
 }
 
 // BlockOp is one convolution of a Block, from In to Out: 1×1 when K is 0
@@ -457,6 +458,10 @@ func (b *Block) Backward(dOut, dIn []float32) {
 			op.wt = b.Alloc(len(op.W))
 			transpose(op.In.C, op.Out.C, op.W, op.wt)
 		}
+		if se := op.SE; se != nil {
+			n := op.In.Buf.N
+			se.du, se.dh = b.Alloc(n*op.In.C), b.Alloc(n*se.Hidden)
+		}
 		in := op.In
 		if in.Buf == b.In {
 			op.inFirst = !inSet
@@ -717,12 +722,8 @@ func (j *blockJob) combine() {
 			op.dw.combine(op.DW)
 		} else {
 			j.combineAcc(op.DW, 0)
-			if se := op.SE; se != nil {
-				off := len(op.DW)
-				for _, g := range [4][]float32{se.DW1, se.DB1, se.DW2, se.DB2} {
-					j.combineAcc(g, off)
-					off += len(g)
-				}
+			if op.SE != nil {
+				j.seParamGrads()
 			}
 		}
 	case blockTermsBwd:
@@ -1073,7 +1074,7 @@ func (j *blockJob) bwdPW(sl *blockSlot, n0, n1 int) {
 			j.k.rowAffineLd(j.k.affine, asm.AffineRef, hw, c, ldi, a[i*hw*ldi:], e[i*c:(i+1)*c], zeros, z[i*hw*ldi:])
 		}
 	}
-	acc := sl.buf(sAcc, j.accLen())
+	acc := sl.buf(sAcc, len(op.DW))
 	beta := float32(1)
 	if sl.first {
 		beta = 0
@@ -1090,39 +1091,25 @@ func (j *blockJob) bwdPW(sl *blockSlot, n0, n1 int) {
 	}
 	sgemmSerial(false, false, rows, in.C, out.C, 1, dy, ldo, op.wt, in.C, 0, dx, ldi)
 	if op.SE != nil {
-		j.seBackward(sl, a, dx, e, acc[len(op.DW):], beta, n0, n1)
+		j.seBackward(sl, a, dx, e, n0, n1)
 	}
 	j.inGrad(sl, dx, sl.buf(sOut, rows*ldi)[in.Off:], n0, n1)
 }
 
-// accLen is the length of a slot's weight-gradient accumulators.
-func (j *blockJob) accLen() int {
-	op := j.op
-	n := len(op.DW)
-	if se := op.SE; se != nil {
-		n += len(se.DW1) + len(se.DB1) + len(se.DW2) + len(se.DB2)
-	}
-	return n
-}
-
 // seBackward turns dz (the gradient of the SE-scaled input a·e, images
-// [n0, n1)) into the gradient of a, in place, accumulating the SE's
-// parameter gradients into acc (DW1, DB1, DW2, DB2 in order; beta 0: the
-// slot's first).
-func (j *blockJob) seBackward(sl *blockSlot, a, dz, e, acc []float32, beta float32, n0, n1 int) {
+// [n0, n1)) into the gradient of a, in place, and leaves the gradients of
+// the images' gate and hidden pre-activations in se.du and se.dh, from
+// which seParamGrads takes the SE's parameter gradients once the pass is
+// done: one product over the batch instead of an update of the whole
+// weight gradient per chunk of a few images.
+func (j *blockJob) seBackward(sl *blockSlot, a, dz, e []float32, n0, n1 int) {
 	op, se := j.op, j.op.SE
 	c, h, ld := op.In.C, se.Hidden, op.In.Buf.Ld
 	hw := op.In.Buf.H * op.In.Buf.W
 	ni := n1 - n0
-	dW1, dB1 := acc[:c*h], acc[c*h:c*h+h]
-	dW2, dB2 := acc[c*h+h:2*c*h+h], acc[2*c*h+h:2*c*h+h+c]
-	if beta == 0 {
-		clear(dB1)
-		clear(dB2)
-	}
+	du, dh := se.du[n0*c:n1*c], se.dh[n0*h:n1*h]
+	dp := sl.buf(sSE, ni*c)
 	// de = Σ_p dz·a per image; du = de·hsig'(gate).
-	vec := sl.buf(sSE, ni*(2*c+2*h))
-	du, r, dh, dp := vec[:ni*c], vec[ni*c:ni*(c+h)], vec[ni*(c+h):ni*(c+2*h)], vec[ni*(c+2*h):ni*(2*c+2*h)]
 	_, zeros := sl.consts(c)
 	part := sl.buf(sPart, 3*c)
 	for i := range ni {
@@ -1138,22 +1125,15 @@ func (j *blockJob) seBackward(sl *blockSlot, a, dz, e, acc []float32, beta float
 		}
 		for ch := range c {
 			du[i*c+ch] = float32(s[ch]) * ActGradScalar(ActHardsigmoid, se.gate[(n0+i)*c+ch])
-			dB2[ch] += du[i*c+ch]
 		}
 	}
 	hid := se.hid[n0*h : n1*h]
-	for i := range hid {
-		r[i] = max(hid[i], 0)
-	}
-	sgemmSerial(true, false, h, c, ni, 1, r, h, du, c, beta, dW2, c)
 	sgemmSerial(false, true, ni, h, c, 1, du, c, se.W2, c, 0, dh, h)
 	for i := range dh {
 		if !(hid[i] > 0) {
 			dh[i] = 0
 		}
-		dB1[i%h] += dh[i]
 	}
-	sgemmSerial(true, false, c, h, ni, 1, se.pool[n0*c:n1*c], c, dh, h, beta, dW1, h)
 	sgemmSerial(false, true, ni, c, h, 1, dh, h, se.W1, h, 0, dp, c)
 	// da = dz·e + dp/hw.
 	for i := range dp {
@@ -1162,6 +1142,32 @@ func (j *blockJob) seBackward(sl *blockSlot, a, dz, e, acc []float32, beta float
 	for i := range ni {
 		off := i * hw * ld
 		j.k.rowAffineLd(j.k.affine, asm.AffineRef, hw, c, ld, dz[off:], e[i*c:(i+1)*c], dp[i*c:(i+1)*c], dz[off:])
+	}
+}
+
+// seParamGrads sets the SE's parameter gradients from the whole batch's
+// gate and hidden gradients that seBackward left: dW2 = relu(hid)ᵀ·du,
+// dW1 = poolᵀ·dh, and the biases' column sums.
+func (j *blockJob) seParamGrads() {
+	op, se := j.op, j.op.SE
+	c, h, n := op.In.C, se.Hidden, op.In.Buf.N
+	r := j.b.Alloc(n * h)
+	for i, v := range se.hid[:n*h] {
+		r[i] = max(v, 0)
+	}
+	Sgemm(true, false, h, c, n, 1, r, h, se.du, c, 0, se.DW2, c)
+	Sgemm(true, false, c, h, n, 1, se.pool, c, se.dh, h, 0, se.DW1, h)
+	colSums(n, c, se.du, se.DB2)
+	colSums(n, h, se.dh, se.DB1)
+}
+
+// colSums sets sum to the column sums of x, rows of c.
+func colSums(rows, c int, x, sum []float32) {
+	clear(sum[:c])
+	for r := range rows {
+		for ch, v := range x[r*c : (r+1)*c] {
+			sum[ch] += v
+		}
 	}
 }
 
