@@ -197,9 +197,12 @@ func gemmBlocking() (kc, nc int) {
 	// A 12×kc panel in about 40% of L1 (kc = 256 for 32 KiB, measured best
 	// on Zen 4 among 128..512), the B block in half of L2.
 	kc = min(max(l1/128/16*16, 64), 512)
-	nc = min(max(l2/2/4/kc/32*32, 128), 4096)
+	nc = min(max(l2/2/4/kc/32*32, 128), gemmNCMax)
 	return kc, nc
 }
+
+// gemmNCMax bounds the columns of a B block.
+const gemmNCMax = 4096
 
 // gemmSplit cuts n into the fewest blocks of at most bmax and returns the
 // block size, evened out and rounded up to a multiple of unit.
@@ -288,7 +291,13 @@ func (g *gemmCtx) run(kr *gemmKernel, transA, transB bool, m, n, k int, alpha fl
 		a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc, serial: g.serial,
 		packFn: g.packFn, rowsFn: g.rowsFn, colsFn: g.colsFn}
 	mr, nr := kr.mr, kr.nr()
-	nc, kc := gemmSplit(n, gemmNC, nr), gemmSplit(k, gemmKC, 4)
+	kc := gemmSplit(k, gemmKC, 4)
+	// A B block is sized for L2: gemmNC columns of a gemmKC-deep block, so a
+	// shallower product takes proportionally more columns. With gemmNC
+	// columns whatever the depth, a 1×1 convolution of a few dozen input
+	// channels split its weights into several blocks and packed them on
+	// every call, where one block read in place fits the same budget.
+	nc := gemmSplit(n, min(gemmNC*gemmKC/min(kc, k), gemmNCMax), nr)
 	g.direct = gemmDirectA >= 0
 	g.directB = !transB && alpha == 1 &&
 		(gemmDirectB > 0 || gemmDirectB == 0 && ((m+mr-1)/mr <= gemmDirectBPanels || n <= nc))
