@@ -116,6 +116,9 @@ func TestBlockCheck(t *testing.T) {
 // TestBlockNoAlloc checks that a block's steady-state forward and backward
 // allocate nothing.
 func TestBlockNoAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	b := blockFixture(4, 7, 7, 8)
 	rng := kerneltest.Rng(3)
 	for i := range b.In.Data {

@@ -293,6 +293,9 @@ func BenchmarkConvTrain(b *testing.B) {
 // nothing, on the direct-kernel and the GEMM paths (single-thread: the
 // worker pool's own bookkeeping is not ours).
 func TestConvNoAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	defer kernels.SetThreads(kernels.SetThreads(1))
 	kerneltest.ForEachImpl(t, func(t *testing.T) {
 		for _, p := range []kernels.Conv{

@@ -365,6 +365,9 @@ func TestDepthwiseConv2dPanics(t *testing.T) {
 // TestDepthwiseConv2dNoAlloc checks that single-threaded calls allocate
 // nothing once the scratch is warm.
 func TestDepthwiseConv2dNoAlloc(t *testing.T) {
+	if raceEnabled {
+		t.Skip("sync.Pool drops items under the race detector")
+	}
 	prev := kernels.SetThreads(1)
 	defer kernels.SetThreads(prev)
 	kerneltest.ForEachImpl(t, func(t *testing.T) {

@@ -219,7 +219,7 @@ func TestChannelOpsPanic(t *testing.T) {
 
 // Single-thread kernel calls do not allocate (scratch is recycled).
 func TestNoAllocs(t *testing.T) {
-	if gemmRace {
+	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
 	prev := kernels.SetThreads(1)
@@ -257,7 +257,7 @@ func TestNoAllocs(t *testing.T) {
 // Threaded calls do not allocate either: the loop bodies are pooled jobs
 // (parallelFor's pattern).
 func TestNoAllocsThreaded(t *testing.T) {
-	if gemmRace {
+	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
 	prev := kernels.SetThreads(2)

@@ -199,7 +199,7 @@ func TestSgemmPanics(t *testing.T) {
 
 // TestSgemmNoAlloc: a steady-state single-thread call allocates nothing.
 func TestSgemmNoAlloc(t *testing.T) {
-	if gemmRace {
+	if raceEnabled {
 		t.Skip("sync.Pool drops items under the race detector")
 	}
 	defer kernels.SetThreads(kernels.SetThreads(1))

@@ -2,6 +2,6 @@
 
 package kernels_test
 
-// gemmRace: the race detector makes sync.Pool drop items at random, so
+// raceEnabled: the race detector makes sync.Pool drop items at random, so
 // pooled scratch is allocated again and allocation counts mean nothing.
-const gemmRace = true
+const raceEnabled = true

@@ -2,4 +2,4 @@
 
 package kernels_test
 
-const gemmRace = false
+const raceEnabled = false
