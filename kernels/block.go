@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"time"
 
 	"github.com/nasrun/nasrun/kernels/asm"
 )
@@ -643,8 +644,16 @@ func (b *Block) runJob(op *BlockOp, pass, per int, dOut []float32) {
 	if op != nil && op.dw != nil {
 		op.dw.slots(t)
 	}
+	timer := blockTimer.Load()
+	var t0 time.Time
+	if timer != nil {
+		t0 = time.Now()
+	}
 	parallelFor(t, 1, j.body)
 	j.combine()
+	if timer != nil {
+		(*timer)(BlockPass{Op: b.describe(op, pass), Time: time.Since(t0)})
+	}
 	putBlockJob(j)
 }
 

@@ -113,6 +113,32 @@ func TestBlockCheck(t *testing.T) {
 	}
 }
 
+// TestBlockTimer checks that a timer set with SetBlockTimer hears every
+// pass of a block, in order, with its description, and nothing once reset.
+func TestBlockTimer(t *testing.T) {
+	b := blockFixture(2, 5, 5, 8)
+	for _, op := range b.Ops {
+		op.Out.Buf.DGamma, op.Out.Buf.DBeta = make([]float32, op.Out.Buf.Ld), make([]float32, op.Out.Buf.Ld)
+	}
+	for i := range b.Ops {
+		b.Ops[i].DW = make([]float32, len(b.Ops[i].W))
+	}
+	var got []string
+	restore := kernels.SetBlockTimer(func(p kernels.BlockPass) {
+		require.Positive(t, p.Time, p.Op)
+		got = append(got, p.Op)
+	})
+	b.Forward()
+	b.Backward(make([]float32, len(b.Out)), make([]float32, len(b.In.Data)))
+	restore()
+	require.Equal(t, []string{
+		"fwd 1x1 5x5 16/16>8/16", "fwd dw3x3/s1 5x5 8/16>8/16", "fwd terms×1 5x5x16",
+		"bwd terms×1 5x5x16", "bwd dw3x3/s1 5x5 8/16>8/16", "bwd 1x1 5x5 16/16>8/16",
+	}, got)
+	b.Forward()
+	require.Len(t, got, 6, "a pass reported after the timer was reset")
+}
+
 // TestBlockNoAlloc checks that a block's steady-state forward and backward
 // allocate nothing.
 func TestBlockNoAlloc(t *testing.T) {

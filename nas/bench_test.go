@@ -1,7 +1,8 @@
 package nas
 
 import (
-	"github.com/nasrun/nasrun/internal/alloctest"
+	"cmp"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nasrun/nasrun/autograd"
+	"github.com/nasrun/nasrun/internal/alloctest"
 	"github.com/nasrun/nasrun/kernels"
 	"github.com/nasrun/nasrun/nn"
 	"github.com/nasrun/nasrun/tensor"
@@ -201,6 +203,67 @@ func benchModes(b *testing.B, set func(bool) bool) {
 			b.ReportMetric(median(ms[0]), "off-ms/step")
 			b.ReportMetric(median(ms[1]), "on-ms/step")
 			b.ReportMetric(median(ratio), "on/off")
+		})
+	}
+}
+
+// BenchmarkTrainStepOps shows where a training step (batch 64, threads as
+// -cpu sets) of each reference network goes: it times every pass of the
+// fused blocks (kernels.SetBlockTimer) and logs, per op, the median over
+// the steps of its wall time in a step, largest first. Medians over steps
+// stay readable on a machine whose speed drifts from minute to minute.
+// Ops of the same shape in several blocks are summed (the passes column).
+// The table goes to standard output; run it with -benchtime 20x or more
+// (the framework's first, one-step run prints nothing).
+func BenchmarkTrainStepOps(b *testing.B) {
+	for _, name := range []string{"mbv3-like", "ghost-like"} {
+		b.Run("net="+name+"/batch=64", func(b *testing.B) {
+			defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
+			tr := newTrainer(b, name, 64)
+			for range 10 {
+				tr.step(b)
+			}
+			step := map[string]time.Duration{}
+			passes := map[string]int{}
+			defer kernels.SetBlockTimer(func(p kernels.BlockPass) {
+				step[p.Op] += p.Time
+				passes[p.Op]++
+			})()
+			perOp := map[string][]float64{}
+			var total, blocks []float64
+			b.ResetTimer()
+			for range b.N {
+				clear(step)
+				clear(passes)
+				t0 := time.Now()
+				tr.step(b)
+				total = append(total, float64(time.Since(t0).Microseconds())/1e3)
+				sum := 0.0
+				for op, d := range step {
+					ms := float64(d.Microseconds()) / 1e3
+					perOp[op] = append(perOp[op], ms)
+					sum += ms
+				}
+				blocks = append(blocks, sum)
+			}
+			type row struct {
+				op string
+				ms float64
+			}
+			var rows []row
+			for op, v := range perOp {
+				rows = append(rows, row{op, median(v)})
+			}
+			slices.SortFunc(rows, func(x, y row) int { return cmp.Compare(y.ms, x.ms) })
+			step0 := median(total)
+			if b.N > 1 { // not the framework's one-iteration probe
+				fmt.Printf("\n%s: step %.2f ms (median of %d), fused blocks %.2f ms; per op, ms a step:\n", b.Name(), step0, b.N, median(blocks))
+				for _, r := range rows {
+					fmt.Printf("%8.3f %5.1f%%  %d×  %s\n", r.ms, 100*r.ms/step0, passes[r.op], r.op)
+				}
+			}
+			b.ReportMetric(step0, "ms/step")
+			b.ReportMetric(median(blocks), "blocks-ms/step")
 		})
 	}
 }
