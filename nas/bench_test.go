@@ -66,25 +66,33 @@ func (tr *trainer) step(tb testing.TB) {
 // GOMAXPROCS to the first -cpu value only after a first run of the
 // function, and b.Loop measures in that first run.
 func BenchmarkTrainStep(b *testing.B) {
+	benchNets(b, func(b *testing.B, tr *trainer) {
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := startCPU()
+		for range b.N {
+			tr.step(b)
+		}
+		b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "images/s")
+		b.ReportMetric(cpu.ms()/float64(b.N), "cpu-ms/op")
+	})
+}
+
+// benchNets runs body as a sub-benchmark per reference network, with the
+// kernels on as many threads as -cpu sets and a trainer (batch 64) warmed
+// up: the tape's arena and each worker's packing buffer grow to size in
+// the first steps (on more than one thread, a worker's buffer grows when
+// it first gets the largest job), so that the steps body times, and
+// allocs/op, are the steady state.
+func benchNets(b *testing.B, body func(b *testing.B, tr *trainer)) {
 	for _, name := range []string{"mbv3-like", "ghost-like"} {
 		b.Run("net="+name+"/batch=64", func(b *testing.B) {
 			defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
 			tr := newTrainer(b, name, 64)
-			// Warm-up: the tape's arena and each worker's packing buffer
-			// grow to size in the first steps (on more than one thread,
-			// a worker's buffer grows when it first gets the largest job),
-			// so that allocs/op reports the steady state.
 			for range 10 {
 				tr.step(b)
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			cpu := startCPU()
-			for range b.N {
-				tr.step(b)
-			}
-			b.ReportMetric(float64(64*b.N)/b.Elapsed().Seconds(), "images/s")
-			b.ReportMetric(cpu.ms()/float64(b.N), "cpu-ms/op")
+			body(b, tr)
 		})
 	}
 }
@@ -177,34 +185,27 @@ func BenchmarkTrainStepFusedBlocks(b *testing.B) { benchModes(b, nn.SetFusedBloc
 // reports each mode's median ms per step over the rounds and the median of
 // the rounds' ratios (on ÷ off).
 func benchModes(b *testing.B, set func(bool) bool) {
-	for _, name := range []string{"mbv3-like", "ghost-like"} {
-		b.Run("net="+name+"/batch=64", func(b *testing.B) {
-			defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
-			defer set(set(true))
-			tr := newTrainer(b, name, 64)
-			for range 10 {
-				tr.step(b)
-			}
-			var ms [2][]float64 // off, on
-			var ratio []float64
-			b.ResetTimer()
-			for range b.N {
-				for mode := range 2 {
-					set(mode == 1)
-					tr.step(b) // the first step after a switch warms the caches
-					t0 := time.Now()
-					for range 5 {
-						tr.step(b)
-					}
-					ms[mode] = append(ms[mode], float64(time.Since(t0).Microseconds())/5e3)
+	defer set(set(true))
+	benchNets(b, func(b *testing.B, tr *trainer) {
+		var ms [2][]float64 // off, on
+		var ratio []float64
+		b.ResetTimer()
+		for range b.N {
+			for mode := range 2 {
+				set(mode == 1)
+				tr.step(b) // the first step after a switch warms the caches
+				t0 := time.Now()
+				for range 5 {
+					tr.step(b)
 				}
-				ratio = append(ratio, ms[1][len(ms[1])-1]/ms[0][len(ms[0])-1])
+				ms[mode] = append(ms[mode], float64(time.Since(t0).Microseconds())/5e3)
 			}
-			b.ReportMetric(median(ms[0]), "off-ms/step")
-			b.ReportMetric(median(ms[1]), "on-ms/step")
-			b.ReportMetric(median(ratio), "on/off")
-		})
-	}
+			ratio = append(ratio, ms[1][len(ms[1])-1]/ms[0][len(ms[0])-1])
+		}
+		b.ReportMetric(median(ms[0]), "off-ms/step")
+		b.ReportMetric(median(ms[1]), "on-ms/step")
+		b.ReportMetric(median(ratio), "on/off")
+	})
 }
 
 // BenchmarkTrainStepOps shows where a training step (batch 64, threads as
@@ -216,56 +217,49 @@ func benchModes(b *testing.B, set func(bool) bool) {
 // The table goes to standard output; run it with -benchtime 20x or more
 // (the framework's first, one-step run prints nothing).
 func BenchmarkTrainStepOps(b *testing.B) {
-	for _, name := range []string{"mbv3-like", "ghost-like"} {
-		b.Run("net="+name+"/batch=64", func(b *testing.B) {
-			defer kernels.SetThreads(kernels.SetThreads(runtime.GOMAXPROCS(0)))
-			tr := newTrainer(b, name, 64)
-			for range 10 {
-				tr.step(b)
+	benchNets(b, func(b *testing.B, tr *trainer) {
+		step := map[string]time.Duration{}
+		passes := map[string]int{}
+		defer kernels.SetBlockTimer(func(p kernels.BlockPass) {
+			step[p.Op] += p.Time
+			passes[p.Op]++
+		})()
+		perOp := map[string][]float64{}
+		var total, blocks []float64
+		b.ResetTimer()
+		for range b.N {
+			clear(step)
+			clear(passes)
+			t0 := time.Now()
+			tr.step(b)
+			total = append(total, float64(time.Since(t0).Microseconds())/1e3)
+			sum := 0.0
+			for op, d := range step {
+				ms := float64(d.Microseconds()) / 1e3
+				perOp[op] = append(perOp[op], ms)
+				sum += ms
 			}
-			step := map[string]time.Duration{}
-			passes := map[string]int{}
-			defer kernels.SetBlockTimer(func(p kernels.BlockPass) {
-				step[p.Op] += p.Time
-				passes[p.Op]++
-			})()
-			perOp := map[string][]float64{}
-			var total, blocks []float64
-			b.ResetTimer()
-			for range b.N {
-				clear(step)
-				clear(passes)
-				t0 := time.Now()
-				tr.step(b)
-				total = append(total, float64(time.Since(t0).Microseconds())/1e3)
-				sum := 0.0
-				for op, d := range step {
-					ms := float64(d.Microseconds()) / 1e3
-					perOp[op] = append(perOp[op], ms)
-					sum += ms
-				}
-				blocks = append(blocks, sum)
+			blocks = append(blocks, sum)
+		}
+		type row struct {
+			op string
+			ms float64
+		}
+		var rows []row
+		for op, v := range perOp {
+			rows = append(rows, row{op, median(v)})
+		}
+		slices.SortFunc(rows, func(x, y row) int { return cmp.Compare(y.ms, x.ms) })
+		step0 := median(total)
+		if b.N > 1 { // not the framework's one-iteration probe
+			fmt.Printf("\n%s: step %.2f ms (median of %d), fused blocks %.2f ms; per op, ms a step:\n", b.Name(), step0, b.N, median(blocks))
+			for _, r := range rows {
+				fmt.Printf("%8.3f %5.1f%%  %d×  %s\n", r.ms, 100*r.ms/step0, passes[r.op], r.op)
 			}
-			type row struct {
-				op string
-				ms float64
-			}
-			var rows []row
-			for op, v := range perOp {
-				rows = append(rows, row{op, median(v)})
-			}
-			slices.SortFunc(rows, func(x, y row) int { return cmp.Compare(y.ms, x.ms) })
-			step0 := median(total)
-			if b.N > 1 { // not the framework's one-iteration probe
-				fmt.Printf("\n%s: step %.2f ms (median of %d), fused blocks %.2f ms; per op, ms a step:\n", b.Name(), step0, b.N, median(blocks))
-				for _, r := range rows {
-					fmt.Printf("%8.3f %5.1f%%  %d×  %s\n", r.ms, 100*r.ms/step0, passes[r.op], r.op)
-				}
-			}
-			b.ReportMetric(step0, "ms/step")
-			b.ReportMetric(median(blocks), "blocks-ms/step")
-		})
-	}
+		}
+		b.ReportMetric(step0, "ms/step")
+		b.ReportMetric(median(blocks), "blocks-ms/step")
+	})
 }
 
 // median returns the median of v (sorting v).
