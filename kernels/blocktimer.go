@@ -24,7 +24,8 @@ var blockTimer atomic.Pointer[func(BlockPass)]
 // timer. It is for finding where a training step goes, on machines too
 // noisy to compare whole steps (see BenchmarkTrainStepOps in package nas):
 // a pass is timed with two clock reads, and its description is formatted,
-// allocating, only while a timer is set.
+// allocating, only while a timer is set. f runs on the goroutine that ran
+// the Block, so concurrently where Blocks run concurrently.
 func SetBlockTimer(f func(BlockPass)) (restore func()) {
 	var p *func(BlockPass)
 	if f != nil {
