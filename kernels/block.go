@@ -1169,18 +1169,8 @@ func (j *blockJob) seParamGrads() {
 	}
 	Sgemm(true, false, h, c, n, 1, r, h, se.du, c, 0, se.DW2, c)
 	Sgemm(true, false, c, h, n, 1, se.pool, c, se.dh, h, 0, se.DW1, h)
-	colSums(n, c, se.du, se.DB2)
-	colSums(n, h, se.dh, se.DB1)
-}
-
-// colSums sets sum to the column sums of x, rows of c.
-func colSums(rows, c int, x, sum []float32) {
-	clear(sum[:c])
-	for r := range rows {
-		for ch, v := range x[r*c : (r+1)*c] {
-			sum[ch] += v
-		}
-	}
+	BiasGrad(n, c, se.du, se.DB2)
+	BiasGrad(n, h, se.dh, se.DB1)
 }
 
 // bwdDW: images [n0, n1) of a depthwise op backward.
