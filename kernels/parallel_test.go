@@ -59,7 +59,7 @@ func TestParallelForConcurrentCallersAndParking(t *testing.T) {
 				slow := it%7 == 0
 				parallelFor(n, 1, func(lo, hi int) {
 					if slow {
-						time.Sleep(300 * time.Microsecond)
+						time.Sleep(spinWindow + 300*time.Microsecond)
 					}
 					for i := lo; i < hi; i++ {
 						hits[i].Add(1)
@@ -72,7 +72,7 @@ func TestParallelForConcurrentCallersAndParking(t *testing.T) {
 					}
 				}
 				if it%11 == 0 {
-					time.Sleep(2 * time.Millisecond) // workers park
+					time.Sleep(2 * spinWindow) // workers park
 				}
 			}
 		}()
@@ -113,4 +113,24 @@ func TestParallelForAllocatesNothing(t *testing.T) {
 	parallelFor(1000, 1, c.fn)
 	require.Zero(t, testing.AllocsPerRun(100, func() { parallelFor(1000, 1, c.fn) }))
 	require.EqualValues(t, 102*1000, c.n.Load()) // AllocsPerRun runs once more to warm up
+}
+
+// Workers spin for a bounded time only: once the loops stop, every worker
+// parks.
+func TestWorkersParkWhenIdle(t *testing.T) {
+	prev := SetThreads(runtime.NumCPU())
+	defer SetThreads(prev)
+	c := new(counter)
+	c.fn = c.add
+	for range 100 {
+		parallelFor(1000, 1, c.fn)
+	}
+	require.Eventually(t, func() bool {
+		for _, w := range pool.workers {
+			if w.state.Load() != workerAsleep {
+				return false
+			}
+		}
+		return true
+	}, time.Second, spinWindow/2, "a worker still spins %v after the last loop", time.Second)
 }
