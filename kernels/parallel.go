@@ -46,8 +46,9 @@ const (
 	spinYield  = 1<<7 - 1
 )
 
-// spinner tracks one spin: spinning reports whether it is still within
-// its window after the iteration count of the caller's loop.
+// spinner times one spin loop. The loop calls spinning with its iteration
+// count, from 0; every spinYield+1 iterations spinning yields the
+// processor, and it reports false once the loop has spun for spinWindow.
 type spinner struct{ start time.Time }
 
 func (sp *spinner) spinning(spins int) bool {
