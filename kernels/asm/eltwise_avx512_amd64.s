@@ -137,6 +137,8 @@ row:
 v2:
 	CMPQ        CX, $32
 	JLT         v1
+	STREAMPF(DX)
+	STREAMPF(SI)
 	VMOVUPS     (DX)(BX*1), Z0
 	VMOVUPS     64(DX)(BX*1), Z1
 	VSUBPS      (R11)(BX*1), Z0, Z0
@@ -145,6 +147,8 @@ v2:
 	VMOVUPS     64(R14)(BX*1), Z5
 	VFMADD231PS (R13)(BX*1), Z0, Z4
 	VFMADD231PS 64(R13)(BX*1), Z1, Z5
+	PREFETCHT0  STREAMDIST+64(DX)(BX*1)
+	PREFETCHT0  STREAMDIST+64(SI)(BX*1)
 	VMOVUPS     (SI)(BX*1), Z2
 	VMOVUPS     64(SI)(BX*1), Z3
 	VFMADD231PS (R12)(BX*1), Z2, Z4
@@ -158,6 +162,8 @@ v2:
 v1:
 	CMPQ        CX, $16
 	JLT         tail
+	STREAMPF(DX)
+	STREAMPF(SI)
 	VMOVUPS     (DX)(BX*1), Z0
 	VSUBPS      (R11)(BX*1), Z0, Z0
 	VMOVUPS     (R14)(BX*1), Z4
@@ -172,6 +178,8 @@ v1:
 tail:
 	TESTQ       CX, CX
 	JZ          next
+	STREAMPF(DX)
+	STREAMPF(SI)
 	VMOVUPS.Z   (DX)(BX*1), K1, Z0
 	VMOVUPS.Z   (R11)(BX*1), K1, Z1
 	VSUBPS      Z1, Z0, Z0
