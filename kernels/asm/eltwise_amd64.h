@@ -254,7 +254,7 @@ done: \
 // measured on keep too few lines in flight: Affine2 over two 128 MB arrays,
 // in 192 KB chunks on one core, read 17–29 GB/s without and 28–36 GB/s with
 // (distances of 0.5–4 KB; 2 KB the best), and a training step at batch 64
-// took 2.5–4.5% less time (steps alternated in one process). Unmeasured on
+// took 2.4–4.7% less time (steps alternated in one process). Unmeasured on
 // other processors, so the AVX2 and NEON kernels have none.
 #define STREAMDIST 2048
 #define STREAMPF(R) PREFETCHT0 STREAMDIST(R)(BX*1)
