@@ -45,10 +45,10 @@ row: \
 v4: \
 	CMPQ        CX, $64; \
 	JLT         v1; \
-	STREAMPF(SI); \
-	PREFETCHT0  STREAMDIST+64(SI)(BX*1); \
-	PREFETCHT0  STREAMDIST+128(SI)(BX*1); \
-	PREFETCHT0  STREAMDIST+192(SI)(BX*1); \
+	STREAMPF(0, SI); \
+	STREAMPF(64, SI); \
+	STREAMPF(128, SI); \
+	STREAMPF(192, SI); \
 	VMOVUPS     (SI)(BX*1), Z8; \
 	VMOVUPS     64(SI)(BX*1), Z9; \
 	VMOVUPS     128(SI)(BX*1), Z10; \
@@ -75,7 +75,7 @@ v4: \
 v1: \
 	CMPQ        CX, $16; \
 	JLT         tail; \
-	STREAMPF(SI); \
+	STREAMPF(0, SI); \
 	VMOVUPS     (SI)(BX*1), Z8; \
 	VMOVUPS     (R12)(BX*1), Z0; \
 	VFMADD231PS (R11)(BX*1), Z8, Z0; \
@@ -87,7 +87,7 @@ v1: \
 tail: \
 	TESTQ       CX, CX; \
 	JZ          next; \
-	STREAMPF(SI); \
+	STREAMPF(0, SI); \
 	VMOVUPS.Z   (SI)(BX*1), K1, Z8; \
 	VMOVUPS.Z   (R12)(BX*1), K1, Z0; \
 	VMOVUPS.Z   (R11)(BX*1), K1, Z5; \

@@ -247,7 +247,8 @@ done: \
 	MOVQ dx_base+48(FP), DI; \
 	MOVQ dx_len+56(FP), CX
 
-// STREAMPF(R) asks for the cache line STREAMDIST bytes past (R)(BX*1). The
+// STREAMPF(OFF, R) asks for the cache line STREAMDIST bytes past
+// OFF(R)(BX*1), OFF the offset of a load in the unrolled loop. The
 // AVX-512 row kernels that stream a tensor from memory (Affine2: a fused
 // block's output gradient; BNAct: its normalised input) issue one per cache
 // line they load. The hardware prefetchers of the virtual Zen 5 they were
@@ -257,4 +258,4 @@ done: \
 // took 2.4–4.7% less time (steps alternated in one process). Unmeasured on
 // other processors, so the AVX2 and NEON kernels have none.
 #define STREAMDIST 2048
-#define STREAMPF(R) PREFETCHT0 STREAMDIST(R)(BX*1)
+#define STREAMPF(OFF, R) PREFETCHT0 STREAMDIST+OFF(R)(BX*1)
