@@ -331,10 +331,14 @@ BNDX(·BNDxHardswishAVX512, HSWISH_G)
 // func BNDxHardsigmoidAVX512(rows, w, ld int, x, dy, s, t, m, sa, sb, tt, dx []float32)
 BNDX(·BNDxHardsigmoidAVX512, HSIG_G)
 
-// One row of BNGRAD: x at OFF(SI)(AX), dy at OFF(R12)(AX); g stored at
-// OFF(R13)(AX) and added into GR (Σg) and GXR (Σg·(x − m)); XR, DR, ZR
-// clobbered, temporary Z12.
+// One row of BNGRAD: x at (SI)(AX), dy at (R12)(AX); g stored at (R13)(AX)
+// and added into GR (Σg) and GXR (Σg·(x − m)); XR, DR, ZR clobbered,
+// temporary Z12. Prefetches as COLPF in eltwise_amd64.h: a stand-alone
+// benchmark (245 rows of 480 channels from a 64 MB array, one core) ran
+// 2.1× as fast with x's prefetch and 2.5× with both; a training step took
+// 0.95–0.98× (mbv3-like) and 0.98–1.0× (ghost-like) as long.
 #define GRADROW(OPG, XR, DR, ZR, GR, GXR) \
+	COLPF; \
 	VMOVUPS.Z   (SI)(AX*1), K4, XR; \
 	VMOVUPS.Z   (R12)(AX*1), K4, DR; \
 	VMOVAPS     Z17, ZR; \

@@ -259,3 +259,15 @@ done: \
 // other processors, so the AVX2 and NEON kernels have none.
 #define STREAMDIST 2048
 #define STREAMPF(OFF, R) PREFETCHT0 STREAMDIST+OFF(R)(BX*1)
+
+// COLPF asks for the cache lines right of x's at (SI)(AX*1) (to read) and
+// g's at (R13)(AX*1) (to write), in BNGRAD. BNGRAD walks a block of
+// channels down the rows, one cache line of each row in turn, which the
+// hardware prefetchers do not follow, so x (in memory, not in cache)
+// would arrive one line at a time; the lines to the right are those the
+// next block of channels reads. Go's assembler has no PREFETCHW (0F 0D /1,
+// present on every AVX2 processor since Broadwell and every AMD one, and a
+// NOP on older ones), hence its bytes: PREFETCHW 64(R13)(AX*1).
+#define COLPF \
+	PREFETCHT0 64(SI)(AX*1); \
+	BYTE $0x41; BYTE $0x0F; BYTE $0x0D; BYTE $0x4C; BYTE $0x05; BYTE $0x40
