@@ -241,6 +241,22 @@ func (g *gen) kernel(s kspec) {
 	g.p("\tMOVQ c_base+%d(FP), DX", fc)
 	g.p("\tMOVQ ldc+%d(FP), R8", fldc)
 	g.p("\tSHLQ $2, R8")
+	// Ask for C's tile now, so that its lines arrive while the k loop
+	// runs: C is often a tensor in memory (a forward 1×1 convolution
+	// writes its output straight there), and with a short k (40 or 80
+	// input channels) the stores' misses would stall the tile's end. Each
+	// row's lines from its first float to its last (a row need not start
+	// a line).
+	g.p("\tMOVQ DX, R14")
+	for i := range s.mr {
+		for off := 0; off < 4*w; off += 64 {
+			g.p("\tPREFETCHT0 %d(R14)", off)
+		}
+		g.p("\tPREFETCHT0 %d(R14)", 4*w-1)
+		if i < s.mr-1 {
+			g.p("\tADDQ R8, R14")
+		}
+	}
 	for i := range s.mr {
 		for v := range s.vecs {
 			r := s.acc(i, v)
