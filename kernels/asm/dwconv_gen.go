@@ -572,6 +572,11 @@ func fwdBlock(e *emitter, is isa, kh, kw, s, t int, masked bool) {
 	e.o("LEAQ (BX)(R14*1), SI")
 	e.o("ADDQ yoff-24(SP), SI")
 	for j := range t {
+		// The block stores one vector per pixel, pixels YS apart: a walk
+		// down the channels that the hardware prefetchers do not follow, so
+		// an output in memory (a fused block's) would miss at every store.
+		// Ask for the line to the right, which the next block stores to.
+		e.o("PREFETCHT0 64(SI)")
 		store(e, is, masked, acc(j), "(SI)")
 		if j < t-1 {
 			e.o("ADDQ R13, SI")
