@@ -149,9 +149,18 @@ func startEngines(nasbench string, common []string, note func(string, ...any)) (
 		note("PyTorch skipped: /usr/bin/python3 cannot import torch (Debian python3-torch: `apt-get install -y python3-torch`)")
 		return engines, nil
 	}
-	var env []string
+	// PyTorch on the CPU takes every tensor from malloc and gives it back.
+	// glibc serves large blocks with mmap and returns freed heap tops to the
+	// kernel, raising both thresholds only as blocks come and go, so a
+	// training step faulted in fresh zeroed pages for its activations for a
+	// while, or for the whole run: mbv3-like's step took 160–298 ms on one
+	// thread from one run of make compare to the next (seven runs), and
+	// 168–172 ms in two runs of the script with these settings.
+	// Fixed thresholds keep the memory in the process, as PyTorch's CPU
+	// deployments get from jemalloc or tcmalloc, so the peer runs at its best.
+	env := []string{"MALLOC_MMAP_THRESHOLD_=33554432", "MALLOC_TRIM_THRESHOLD_=1073741824"}
 	if exists(openBLAS) {
-		env = []string{"LD_LIBRARY_PATH=" + openBLAS} // torch.mm on OpenBLAS, whatever libblas.so.3 points to
+		env = append(env, "LD_LIBRARY_PATH="+openBLAS) // torch.mm on OpenBLAS, whatever libblas.so.3 points to
 	} else {
 		note("PyTorch's torch.mm uses the default libblas.so.3; install libopenblas0-pthread for a fair GEMM")
 	}
