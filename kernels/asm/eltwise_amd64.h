@@ -265,9 +265,10 @@ done: \
 // channels down the rows, one cache line of each row in turn, which the
 // hardware prefetchers do not follow, so x (in memory, not in cache)
 // would arrive one line at a time; the lines to the right are those the
-// next block of channels reads. Go's assembler has no PREFETCHW (0F 0D /1,
-// present on every AVX2 processor since Broadwell and every AMD one, and a
-// NOP on older ones), hence its bytes: PREFETCHW 64(R13)(AX*1).
+// next block of channels reads. Go's assembler has no PREFETCHW (0F 0D /1:
+// Intel's since Broadwell and every AMD processor have it, and Haswell, the
+// first Intel one with AVX2, runs it as a NOP), hence its bytes:
+// PREFETCHW 64(R13)(AX*1).
 #define COLPF \
 	PREFETCHT0 64(SI)(AX*1); \
 	BYTE $0x41; BYTE $0x0F; BYTE $0x0D; BYTE $0x4C; BYTE $0x05; BYTE $0x40
