@@ -33,6 +33,7 @@ row: \
 v2: \
 	CMPQ        CX, $16; \
 	JLT         v1; \
+	STREAMPF(0, SI); \
 	VMOVUPS     (SI)(BX*1), Y8; \
 	VMOVUPS     32(SI)(BX*1), Y9; \
 	VMOVUPS     (R12)(BX*1), Y0; \
@@ -49,6 +50,7 @@ v2: \
 v1: \
 	CMPQ        CX, $8; \
 	JLT         next; \
+	STREAMPF(0, SI); \
 	VMOVUPS     (SI)(BX*1), Y8; \
 	VMOVUPS     (R12)(BX*1), Y0; \
 	VFMADD231PS (R11)(BX*1), Y8, Y0; \

@@ -248,15 +248,18 @@ done: \
 	MOVQ dx_len+56(FP), CX
 
 // STREAMPF(OFF, R) asks for the cache line STREAMDIST bytes past
-// OFF(R)(BX*1), OFF the offset of a load in the unrolled loop. The
-// AVX-512 row kernels that stream a tensor from memory (Affine2: a fused
-// block's output gradient; BNAct: its normalised input) issue one per cache
-// line they load. The hardware prefetchers of the virtual Zen 5 they were
-// measured on keep too few lines in flight: Affine2 over two 128 MB arrays,
-// in 192 KB chunks on one core, read 17–29 GB/s without and 28–36 GB/s with
-// (distances of 0.5–4 KB; 2 KB the best), and a training step at batch 64
-// took 2.4–4.7% less time (steps alternated in one process). Unmeasured on
-// other processors, so the AVX2 and NEON kernels have none.
+// OFF(R)(BX*1), OFF the offset of a load in the unrolled loop. The row
+// kernels that stream a tensor from memory (Affine2: a fused block's
+// output gradient; BNAct: its normalised input) issue one per cache line
+// they load. The hardware prefetchers of the virtual Zen 5 they were
+// measured on keep too few lines in flight: AVX-512 Affine2 over two 128 MB
+// arrays, in 192 KB chunks on one core, read 17–29 GB/s without and 28–36
+// GB/s with (distances of 0.5–4 KB; 2 KB the best), and a training step at
+// batch 64 took 2.4–4.7% less time (steps alternated in one process). The
+// AVX2 kernels, run on the same machine over 245 rows of 480 channels from
+// 64 MB arrays: Affine2 46–74 → 39–40 µs, BNAct with hardswish 41–57 →
+// 28–31 µs; steps with NASRUN_KERNELS=avx2 took 0.97–0.99× as long
+// (medians of three alternated runs). NEON has none: unmeasured.
 #define STREAMDIST 2048
 #define STREAMPF(OFF, R) PREFETCHT0 STREAMDIST+OFF(R)(BX*1)
 

@@ -126,6 +126,8 @@ row:
 v2:
 	CMPQ        CX, $16
 	JLT         v1
+	STREAMPF(0, DX)
+	STREAMPF(0, SI)
 	VMOVUPS     (DX)(BX*1), Y0
 	VMOVUPS     32(DX)(BX*1), Y1
 	VSUBPS      (R11)(BX*1), Y0, Y0
@@ -147,6 +149,8 @@ v2:
 v1:
 	CMPQ        CX, $8
 	JLT         next
+	STREAMPF(0, DX)
+	STREAMPF(0, SI)
 	VMOVUPS     (DX)(BX*1), Y0
 	VSUBPS      (R11)(BX*1), Y0, Y0
 	VMOVUPS     (R14)(BX*1), Y4
