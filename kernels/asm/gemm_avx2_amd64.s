@@ -15,7 +15,8 @@
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
 TEXT ·GemmAVX2_6x16(SB), NOSPLIT, $0-128
@@ -269,7 +270,8 @@ done:
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
 TEXT ·GemmAVX2_4x16(SB), NOSPLIT, $0-128
@@ -459,7 +461,8 @@ done:
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 16 wide.
 TEXT ·GemmAVX2_2x16(SB), NOSPLIT, $0-128
@@ -585,7 +588,8 @@ done:
 //
 // Registers: accumulators row i in Y0 Y1..., the next row 2 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr is ignored: the tile is always 16 wide.
 TEXT ·GemmAVX2_6x16Direct(SB), NOSPLIT, $0-120
@@ -818,7 +822,8 @@ store0:
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
 TEXT ·GemmAVX2_6x8(SB), NOSPLIT, $0-128
@@ -1013,7 +1018,8 @@ done:
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
 TEXT ·GemmAVX2_4x8(SB), NOSPLIT, $0-128
@@ -1162,7 +1168,8 @@ done:
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr is ignored: the tile is always 8 wide.
 TEXT ·GemmAVX2_2x8(SB), NOSPLIT, $0-128
@@ -1265,7 +1272,8 @@ done:
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y12.., broadcast A in Y14 Y15; CX kc, BX unrolled trip count,
-// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr is ignored: the tile is always 8 wide.
 TEXT ·GemmAVX2_6x8Direct(SB), NOSPLIT, $0-120

@@ -15,7 +15,8 @@
 //
 // Registers: accumulators row i in Z0 Z1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 32 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_12x32(SB), NOSPLIT, $0-128
@@ -628,7 +629,8 @@ done:
 //
 // Registers: accumulators row i in Z0 Z1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 32 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_8x32(SB), NOSPLIT, $0-128
@@ -1061,7 +1063,8 @@ done:
 //
 // Registers: accumulators row i in Z0 Z1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 32 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_4x32(SB), NOSPLIT, $0-128
@@ -1314,7 +1317,8 @@ done:
 //
 // Registers: accumulators row i in Z0 Z1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr < 32 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_12x32Direct(SB), NOSPLIT, $0-120
@@ -1844,7 +1848,8 @@ masked0:
 //
 // Registers: accumulators row i in Z0 Y1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 24 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_12x24(SB), NOSPLIT, $0-128
@@ -2457,7 +2462,8 @@ done:
 //
 // Registers: accumulators row i in Z0 Y1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 24 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_8x24(SB), NOSPLIT, $0-128
@@ -2890,7 +2896,8 @@ done:
 //
 // Registers: accumulators row i in Z0 Y1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 24 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_4x24(SB), NOSPLIT, $0-128
@@ -3143,7 +3150,8 @@ done:
 //
 // Registers: accumulators row i in Z0 Y1..., the next row 2 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr < 24 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_12x24Direct(SB), NOSPLIT, $0-120
@@ -3673,7 +3681,8 @@ masked0:
 //
 // Registers: accumulators row i in Z0..., the next row 1 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 16 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_12x16(SB), NOSPLIT, $0-128
@@ -4123,7 +4132,8 @@ done:
 //
 // Registers: accumulators row i in Z0..., the next row 1 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 16 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_8x16(SB), NOSPLIT, $0-128
@@ -4445,7 +4455,8 @@ done:
 //
 // Registers: accumulators row i in Z0..., the next row 1 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 16 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_4x16(SB), NOSPLIT, $0-128
@@ -4639,7 +4650,8 @@ done:
 //
 // Registers: accumulators row i in Z0..., the next row 1 registers on;
 // B row in Z24.., broadcast A in Z26 Z27; CX kc, BX unrolled trip count,
-// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr < 16 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_12x16Direct(SB), NOSPLIT, $0-120
@@ -5006,7 +5018,8 @@ masked0:
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y24.., broadcast A in Y26 Y27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 8 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_12x8(SB), NOSPLIT, $0-128
@@ -5456,7 +5469,8 @@ done:
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y24.., broadcast A in Y26 Y27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 8 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_8x8(SB), NOSPLIT, $0-128
@@ -5778,7 +5792,8 @@ done:
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y24.., broadcast A in Y26 Y27; CX kc, BX unrolled trip count,
-// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, R10 = ldb and R13 = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A: SI, k steps apart by R9 = lda in bytes (R11 = 3·lda); R12 counts the rows left to store.
 // nr < 8 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_4x8(SB), NOSPLIT, $0-128
@@ -5972,7 +5987,8 @@ done:
 //
 // Registers: accumulators row i in Y0..., the next row 1 registers on;
 // B row in Y24.., broadcast A in Y26 Y27; CX kc, BX unrolled trip count,
-// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes.
+// DI B, SI = ldb and AX = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.
 // A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).
 // nr < 8 masks the C columns with K1 K2.
 TEXT ·GemmAVX512_12x8Direct(SB), NOSPLIT, $0-120

@@ -205,7 +205,8 @@ func (g *gen) kernel(s kspec) {
 //
 // Registers: accumulators row i in %s..., the next row %d registers on;
 // B row in %s.., broadcast A in %s %s; CX kc, BX unrolled trip count,
-// DI B, %s = ldb and %s = 3·ldb in bytes, DX C, R8 ldc in bytes.`, s.name(), args, s.mr, w, w, rowsDesc, cols, aDesc,
+// DI B, %s = ldb and %s = 3·ldb in bytes, DX C, R8 ldc in bytes;
+// R14 walks C's rows to prefetch the tile.`, s.name(), args, s.mr, w, w, rowsDesc, cols, aDesc,
 		strings.Join(regs, " "), nv, s.breg(0), s.bcast(0, s.bcastLanes()), s.bcast(1, s.bcastLanes()), br1, br3)
 	if s.direct {
 		g.p("// A rows 0, 3, 6, 9 at R10 R11 R12 R13, the others at +lda and +2·lda (R9 = lda in bytes).")
