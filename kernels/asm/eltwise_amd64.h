@@ -258,7 +258,7 @@ done: \
 // batch 64 took 2.4–4.7% less time (steps alternated in one process). The
 // AVX2 kernels, run on the same machine over 245 rows of 480 channels from
 // 64 MB arrays: Affine2 46–74 → 39–40 µs, BNAct with hardswish 41–57 →
-// 28–31 µs; steps with NASRUN_KERNELS=avx2 took 0.97–0.99× as long
+// 28–31 µs; steps with NASRUN_KERNELS=avx2 took 0.965–0.991× as long
 // (medians of three alternated runs). NEON has none: unmeasured.
 #define STREAMDIST 2048
 #define STREAMPF(OFF, R) PREFETCHT0 STREAMDIST+OFF(R)(BX*1)

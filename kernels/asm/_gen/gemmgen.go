@@ -247,7 +247,8 @@ func (g *gen) kernel(s kspec) {
 	// writes its output straight there), and with a short k (40 or 80
 	// input channels) the stores' misses would stall the tile's end. Each
 	// row's lines from its first float to its last (a row need not start
-	// a line).
+	// a line); all mr rows even when fewer are stored, as a prefetch
+	// never faults.
 	g.p("\tMOVQ DX, R14")
 	for i := range s.mr {
 		for off := 0; off < 4*w; off += 64 {
