@@ -1093,6 +1093,21 @@ func (j *blockJob) bwdPW(sl *blockSlot, n0, n1 int) {
 		sl.first = false
 	}
 	sgemmSerial(true, false, in.C, out.C, rows, 1, z, ldi, dy, ldo, beta, acc, out.C)
+	if op.SE == nil && in.Buf == j.b.In {
+		// The block input's gradient takes dy·Wᵀ straight from the GEMM,
+		// onto what is already there (another op's, or dOut where
+		// residual).
+		d := viewRows(in, in.Buf.g, n0, n1)
+		beta := float32(1)
+		switch {
+		case op.inFirst && j.b.Residual:
+			copy(d, viewRows(in, j.b.bwdOut, n0, n1))
+		case op.inFirst:
+			beta = 0
+		}
+		sgemmSerial(false, false, rows, in.C, out.C, 1, dy, ldo, op.wt, in.C, beta, d, ldi)
+		return
+	}
 	// dx = dy·Wᵀ, into the SE scratch (its z is no longer needed) or a
 	// fresh one.
 	var dx []float32
