@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/nasrun/nasrun/autograd"
+	"github.com/nasrun/nasrun/kernels"
 )
 
 // Optimizer updates parameters from their gradients. Step allocates
@@ -32,6 +33,7 @@ type SGD struct {
 
 	bufs    [][]float32
 	started bool
+	w, g, b [][]float32 // Step's operands, kept for their capacity
 }
 
 // NewSGD returns an SGD optimizer over params; its momentum buffers are
@@ -45,44 +47,18 @@ func NewSGD(params []*autograd.Var, lr, momentum, weightDecay float64, nesterov 
 	return o
 }
 
-// Step updates the parameters.
+// Step updates the parameters, split over the kernels' worker pool.
 func (o *SGD) Step() {
-	lr, mu, wd := float32(o.Lr), float32(o.Momentum), float32(o.WeightDecay)
+	o.w, o.g, o.b = o.w[:0], o.g[:0], o.b[:0]
 	for i, p := range o.Params {
 		if !p.RequiresGrad() {
 			continue
 		}
-		w, g, buf := p.Value.Data, p.Grad.Data, o.bufs[i]
-		g = g[:len(w)]
-		buf = buf[:len(w)]
-		switch {
-		case mu == 0:
-			for j := range w {
-				w[j] -= lr * (g[j] + wd*w[j])
-			}
-		case !o.started:
-			for j := range w {
-				d := g[j] + wd*w[j]
-				buf[j] = d
-				if o.Nesterov {
-					d += mu * d
-				}
-				w[j] -= lr * d
-			}
-		default:
-			for j := range w {
-				d := g[j] + wd*w[j]
-				b := mu*buf[j] + d
-				buf[j] = b
-				if o.Nesterov {
-					d += mu * b
-				} else {
-					d = b
-				}
-				w[j] -= lr * d
-			}
-		}
+		n := len(p.Value.Data)
+		o.w, o.g, o.b = append(o.w, p.Value.Data), append(o.g, p.Grad.Data[:n]), append(o.b, o.bufs[i][:n])
 	}
+	kernels.SGDStep(o.w, o.g, o.b, kernels.SGDArgs{LR: float32(o.Lr), Momentum: float32(o.Momentum),
+		WeightDecay: float32(o.WeightDecay), Nesterov: o.Nesterov, First: !o.started})
 	o.started = true
 }
 
