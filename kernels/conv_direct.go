@@ -404,18 +404,20 @@ func (j *convJob) wgrad(lo, hi int) {
 			}
 			pd.fill(g, j.x, xp, img)
 			dyImg := j.w[img*g.oh*g.ow*g.cout:]
+			// A window row's taps (q, ci) are kw·cin consecutive floats of
+			// the padded image and consecutive rows of dw: one tile of that
+			// many "pixels", whose accumulators are independent (with cin 1,
+			// a tile per tap would be a single dependent chain).
 			for r := range g.kh {
-				for q := range g.kw {
-					tap := (r*g.kw + q) * g.cin * g.cout
-					for c0 := 0; c0 < g.cout; c0 += d.maxV * d.lanes {
-						v, mask, full := d.block(g.cout, c0)
-						*a = asm.ConvArgs{
-							X: &xp[(r*pd.wp+q)*pd.c], W: &dyImg[c0], Y: &acc[tap+c0],
-							N: g.cin, XPix: 4, XStep: 4 * g.s * g.cin, XRow: 4 * (g.s*pd.wp - g.ow*g.s) * g.cin,
-							Rows: g.oh, Run: g.ow, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask, Accum: accum,
-						}
-						d.tile(v, g.cin, full).Fn(a)
+				tap := r * g.kw * g.cin * g.cout
+				for c0 := 0; c0 < g.cout; c0 += d.maxV * d.lanes {
+					v, mask, full := d.block(g.cout, c0)
+					*a = asm.ConvArgs{
+						X: &xp[r*pd.wp*pd.c], W: &dyImg[c0], Y: &acc[tap+c0],
+						N: g.kw * g.cin, XPix: 4, XStep: 4 * g.s * g.cin, XRow: 4 * (g.s*pd.wp - g.ow*g.s) * g.cin,
+						Rows: g.oh, Run: g.ow, WStep: 4 * g.cout, YPix: 4 * g.cout, Mask: mask, Accum: accum,
 					}
+					d.tile(v, g.kw*g.cin, full).Fn(a)
 				}
 			}
 		}

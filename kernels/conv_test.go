@@ -150,6 +150,7 @@ func TestConv(t *testing.T) {
 			{N: 1, H: 14, W: 14, Cin: 64, Cout: 64, KH: 5, KW: 5, Stride: 1, Pad: 2},
 			{N: 2, H: 14, W: 14, Cin: 32, Cout: 32, KH: 5, KW: 5, Stride: 1, Pad: 2},
 			{N: 1, H: 14, W: 14, Cin: 24, Cout: 144, KH: 1, KW: 1, Stride: 1},
+			{N: 3, H: 28, W: 28, Cin: 1, Cout: 16, KH: 3, KW: 3, Stride: 1, Pad: 1}, // the reference networks' stem
 		} {
 			checkConv(t, kerneltest.Rng(600, uint64(i)), s, true)
 		}
