@@ -91,6 +91,7 @@ type BlockSE struct {
 
 	pool, hid, gate []float32 // per image: the pooled input, the hidden and gate pre-activations
 	du, dh          []float32 // Backward, per image: the gradients of the gate and hidden pre-activations
+	w1t, w2t        []float32 // Backward: W1ᵀ and W2ᵀ
 }
 
 // BlockOp is one convolution of a Block, from In to Out: 1×1 when K is 0
@@ -465,6 +466,12 @@ func (b *Block) Backward(dOut, dIn []float32) {
 		if se := op.SE; se != nil {
 			n := op.In.Buf.N
 			se.du, se.dh = b.Alloc(n*op.In.C), b.Alloc(n*se.Hidden)
+			// The transposes once, so that each chunk's products read them
+			// in place: a product of a few images' rows packed the whole
+			// transposed weight on every call (half the SE's backward).
+			se.w1t, se.w2t = b.Alloc(len(se.W1)), b.Alloc(len(se.W2))
+			transpose(op.In.C, se.Hidden, se.W1, se.w1t)
+			transpose(se.Hidden, op.In.C, se.W2, se.w2t)
 		}
 		in := op.In
 		if in.Buf == b.In {
@@ -1155,13 +1162,13 @@ func (j *blockJob) seBackward(sl *blockSlot, a, dz, e []float32, n0, n1 int) {
 		}
 	}
 	hid := se.hid[n0*h : n1*h]
-	sgemmSerial(false, true, ni, h, c, 1, du, c, se.W2, c, 0, dh, h)
+	sgemmSerial(false, false, ni, h, c, 1, du, c, se.w2t, h, 0, dh, h)
 	for i := range dh {
 		if !(hid[i] > 0) {
 			dh[i] = 0
 		}
 	}
-	sgemmSerial(false, true, ni, c, h, 1, dh, h, se.W1, h, 0, dp, c)
+	sgemmSerial(false, false, ni, c, h, 1, dh, h, se.w1t, c, 0, dp, c)
 	// da = dz·e + dp/hw.
 	for i := range dp {
 		dp[i] /= float32(hw)
