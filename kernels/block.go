@@ -1011,6 +1011,22 @@ func (j *blockJob) gradOutRows(v BlockView, r0, rows int, dst []float32) []float
 	return y
 }
 
+// inputGrad returns the rows of images [n0, n1) of the block input's
+// gradient, and what the op's contribution is added to there: those rows
+// (another op's contribution is in them), dOut's (the first contribution
+// of a residual block), or nil (the first, the rows are overwritten).
+func (j *blockJob) inputGrad(n0, n1 int) (d, base []float32) {
+	in := j.op.In
+	d = viewRows(in, in.Buf.g, n0, n1)
+	switch {
+	case !j.op.inFirst:
+		return d, d
+	case j.b.Residual:
+		return d, viewRows(in, j.b.bwdOut, n0, n1)
+	}
+	return d, nil
+}
+
 // inGrad hands the gradient dx of images [n0, n1) of the op's input (rows
 // Ld apart, from channel In.Off; overwritten as scratch) on: to the block
 // input's gradient, or through the activation into the input buffer's g
@@ -1021,14 +1037,11 @@ func (j *blockJob) inGrad(sl *blockSlot, dx, z []float32, n0, n1 int) {
 	buf := in.Buf
 	rows := (n1 - n0) * buf.H * buf.W
 	if buf == j.b.In {
-		d := viewRows(in, buf.g, n0, n1)
-		switch {
-		case !op.inFirst:
-			j.k.flat2(j.k.add, asm.AddRef, d, dx[:len(d)], d)
-		case j.b.Residual:
-			j.k.flat2(j.k.add, asm.AddRef, viewRows(in, j.b.bwdOut, n0, n1), dx[:len(d)], d)
-		default:
+		d, base := j.inputGrad(n0, n1)
+		if base == nil {
 			copy(d, dx[:len(d)])
+		} else {
+			j.k.flat2(j.k.add, asm.AddRef, base, dx[:len(d)], d)
 		}
 		return
 	}
@@ -1102,15 +1115,14 @@ func (j *blockJob) bwdPW(sl *blockSlot, n0, n1 int) {
 	sgemmSerial(true, false, in.C, out.C, rows, 1, z, ldi, dy, ldo, beta, acc, out.C)
 	if op.SE == nil && in.Buf == j.b.In {
 		// The block input's gradient takes dy·Wᵀ straight from the GEMM,
-		// onto what is already there (another op's, or dOut where
-		// residual).
-		d := viewRows(in, in.Buf.g, n0, n1)
+		// added onto its base (inputGrad) in place.
+		d, base := j.inputGrad(n0, n1)
 		beta := float32(1)
 		switch {
-		case op.inFirst && j.b.Residual:
-			copy(d, viewRows(in, j.b.bwdOut, n0, n1))
-		case op.inFirst:
+		case base == nil:
 			beta = 0
+		case &base[0] != &d[0]:
+			copy(d, base)
 		}
 		sgemmSerial(false, false, rows, in.C, out.C, 1, dy, ldo, op.wt, in.C, beta, d, ldi)
 		return
