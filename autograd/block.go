@@ -75,7 +75,12 @@ func blockInShape(b *kernels.Block) []int {
 func blockBackward(tp *Tape, n *node) {
 	b, x := n.blk, n.in[0]
 	dx := tp.buf(len(x.Value.Data))
+	// What Backward allocates dies when it returns: from the scratch arena,
+	// which the next block's Backward reuses.
+	tp.scratch.reset()
+	b.Alloc = tp.scratchFn
 	b.Backward(n.out.Grad.Data, dx)
+	b.Alloc = tp.allocFn
 	for _, p := range n.blkParams {
 		tp.accum(p.Var, p.Grad)
 	}

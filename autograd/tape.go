@@ -86,6 +86,13 @@ type Tape struct {
 	dead   Var
 
 	allocFn func(int) []float32 // tp.buf, bound once (kernels.Block.Alloc)
+
+	// scratch serves what a fused block's Backward allocates (its gradient
+	// buffers, which die when it returns), rewound before each block's, so
+	// that every block reuses the same memory instead of the step's arena
+	// holding all of them at once.
+	scratch   arena
+	scratchFn func(int) []float32 // scratch.alloc, bound once
 }
 
 // node is one recorded op: its backward function and what it needs.
@@ -114,6 +121,7 @@ func NewTape() *Tape {
 	tp := &Tape{}
 	tp.dead.Value = &tp.dead.val
 	tp.allocFn = tp.buf
+	tp.scratchFn = tp.scratch.alloc
 	return tp
 }
 
@@ -397,7 +405,7 @@ func data(v *Var) []float32 {
 	return v.Value.Data
 }
 
-// ArenaBytes returns the bytes the tape's arena holds: what a step of the
+// ArenaBytes returns the bytes the tape's arenas hold: what a step of the
 // largest shapes seen so far needs, kept for the next step, and what the
-// last slab has left over.
-func (tp *Tape) ArenaBytes() int64 { return tp.arena.bytes() }
+// last slabs have left over.
+func (tp *Tape) ArenaBytes() int64 { return tp.arena.bytes() + tp.scratch.bytes() }

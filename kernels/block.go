@@ -126,7 +126,10 @@ type Block struct {
 	Out []float32
 	// Alloc returns scratch memory of n floats (contents unspecified) that
 	// lives until Backward has returned: the gradient buffers and the SE's
-	// saved vectors. A training tape passes its arena.
+	// saved vectors. What Forward allocates must last until Backward; what
+	// Backward allocates, only until it returns, so Alloc may be changed
+	// in between (a training tape passes its arena for Forward and, for
+	// Backward, a scratch arena that every block's Backward reuses).
 	Alloc func(n int) []float32
 
 	checked bool // the structure passed Check
