@@ -3,7 +3,9 @@ package kernels
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nasrun/nasrun/kernels/asm"
@@ -537,9 +539,15 @@ const (
 	blockTermsBwd
 )
 
-// blockJob is one parallel pass of a Block: the pool's chunks are slots,
-// each taking a contiguous range of image chunks with its own scratch and
-// partial sums, combined in slot order afterwards.
+// blockJob is one parallel pass of a Block over chunks of images. Each
+// pool chunk is a slot with its own scratch that owns a contiguous range of
+// image chunks and takes them from the front; a slot that has finished its
+// own takes the others' from the back of their ranges (see runSlots).
+// Every partial result is reduced in an order fixed by the chunks alone, so
+// a pass gives the same bits whichever slot ran which chunk: the batch-norm
+// sums are kept per chunk and added in chunk order, and a chunk that
+// another slot took leaves its weight-gradient contribution for the owner,
+// which adds it after its own, in chunk order (combine).
 type blockJob struct {
 	b      *Block
 	op     *BlockOp
@@ -550,6 +558,18 @@ type blockJob struct {
 	slots  []blockSlot
 	dOut   []float32
 	body   func(lo, hi int)
+
+	// work holds each slot's chunks not yet taken, [front, back) packed
+	// as front | back<<32.
+	work []atomic.Uint64
+	// sums holds each chunk's batch-norm sums, sumW float64s a chunk.
+	sums []float64
+	sumW int
+	// thief[c] is the slot that took chunk c from its owner (-1: none),
+	// and stealOff[c] where in that slot's steal buffer it left the
+	// chunk's weight-gradient contribution.
+	thief    []int
+	stealOff []int
 }
 
 // blockJobs is a free list of jobs, whose slots keep their scratch (about a
@@ -581,13 +601,21 @@ func putBlockJob(j *blockJob) {
 	blockJobs.Unlock()
 }
 
-// blockSlot is one slot's scratch and partial results.
+// blockSlot is one slot's scratch, its weight-gradient accumulators, and
+// what it knows of the chunk it is running.
 type blockSlot struct {
-	f32    [10][]float32
-	f64    [2][]float64
+	f32    [11][]float32
+	f64    []float64
 	padKey [2][5]int // the layouts of sPadIn and sPadDy
 	first  bool      // the slot has not yet accumulated into its weight gradients
 	idx    int       // the slot's index in its job
+
+	// The chunk being run: its batch-norm sums, the slot whose weight
+	// gradients it adds to, and whether that is another slot (stolen).
+	sums   []float64
+	owner  *blockSlot
+	stolen bool
+	steal  []float32 // the contributions of the chunks this slot took from others
 }
 
 func (s *blockSlot) buf(i, n int) []float32 {
@@ -598,27 +626,38 @@ func (s *blockSlot) buf(i, n int) []float32 {
 	return s.f32[i]
 }
 
-func (s *blockSlot) buf64(i, n int) []float64 {
-	if cap(s.f64[i]) < n {
-		s.f64[i] = make([]float64, n)
+// buf64 returns n zeroed float64s of scratch.
+func (s *blockSlot) buf64(n int) []float64 {
+	if cap(s.f64) < n {
+		s.f64 = make([]float64, n)
 	}
-	s.f64[i] = s.f64[i][:n]
-	clear(s.f64[i])
-	return s.f64[i]
+	s.f64 = s.f64[:n]
+	clear(s.f64)
+	return s.f64
+}
+
+// stealBuf returns n floats at the end of the slot's steal buffer (which
+// runJob sizes for the pass), for a stolen chunk's weight-gradient
+// contribution; combine reads it back by offset.
+func (s *blockSlot) stealBuf(n int) []float32 {
+	off := len(s.steal)
+	s.steal = slices.Grow(s.steal, n)[:off+n]
+	return s.steal[off:]
 }
 
 // Slot scratch indices.
 const (
-	sIn    = iota // the op's normalised input chunk
-	sZ            // the SE-scaled input, or the input gradient chunk
-	sOut          // the output (gradient) chunk
-	sAcc          // weight-gradient accumulators
-	sVec          // small per-image vectors
-	sPart         // per-channel float32 partial sums
-	sSE           // the SE's backward vectors
-	sConst        // ones and zeros
-	sPadIn        // a depthwise op's padded input (blockSlot.padded)
-	sPadDy        // a depthwise op's padded output gradient
+	sIn     = iota // the op's normalised input chunk
+	sZ             // the SE-scaled input, or the input gradient chunk
+	sOut           // the output (gradient) chunk
+	sAcc           // weight-gradient accumulators
+	sVec           // small per-image vectors
+	sPart          // per-channel float32 partial sums
+	sSE            // the SE's backward vectors
+	sConst         // ones and zeros
+	sPadIn         // a depthwise op's padded input (blockSlot.padded)
+	sPadDy         // a depthwise op's padded output gradient
+	sDWGrad        // a depthwise op's weight gradient of one chunk
 )
 
 // run runs pass over the images of op.
@@ -643,16 +682,38 @@ func (b *Block) runJob(op *BlockOp, pass, per int, dOut []float32) {
 		j.imgs = min(n, max(j.imgs, blockSEImages))
 	}
 	j.chunks = (n + j.imgs - 1) / j.imgs
-	t := min(Threads(), j.chunks)
+	t := Threads()
+	if blockForceSteal {
+		t = max(t, 2)
+	}
+	t = min(t, j.chunks)
 	if cap(j.slots) < t {
 		j.slots = append(j.slots[:cap(j.slots)], make([]blockSlot, t-cap(j.slots))...)
+		j.work = make([]atomic.Uint64, cap(j.slots))
 	}
 	j.slots = j.slots[:t] // the slots past t keep their scratch too
 	for i := range j.slots {
-		j.slots[i].first, j.slots[i].idx = true, i
+		sl := &j.slots[i]
+		sl.first, sl.idx, sl.steal = true, i, sl.steal[:0]
+		j.work[i].Store(uint64(i*j.chunks/t) | uint64((i+1)*j.chunks/t)<<32)
+	}
+	j.sumW = j.sumWidth()
+	j.sums = grow(j.sums, j.chunks*j.sumW)
+	j.thief, j.stealOff = grow(j.thief, j.chunks), grow(j.stealOff, j.chunks)
+	for c := range j.thief {
+		j.thief[c] = -1
 	}
 	if op != nil && op.dw != nil {
 		op.dw.slots(t)
+	}
+	// Room for the weight gradients of every chunk a slot could take, so
+	// that a pass allocates only the first time it runs.
+	if n := j.chunks * j.stealWidth(); n > 0 {
+		for i := range j.slots {
+			if sl := &j.slots[i]; cap(sl.steal) < n {
+				sl.steal = make([]float32, 0, n)
+			}
+		}
 	}
 	timer := blockTimer.Load()
 	var t0 time.Time
@@ -667,101 +728,213 @@ func (b *Block) runJob(op *BlockOp, pass, per int, dOut []float32) {
 	putBlockJob(j)
 }
 
-// runSlots runs slots [lo, hi), each over its range of image chunks.
+// blockForceSteal, set by tests, makes every pass of two chunks or more
+// run at least two slots, each of which runs only the first chunk of its
+// own range before it takes the others' chunks (on one CPU too, where the
+// slots run one after the other).
+var blockForceSteal = false
+
+// runSlots runs slots [lo, hi): each runs the chunks of its range from the
+// front, then takes what is left of the other slots' ranges from the back.
+// A slot that a busy machine slows down so leaves its last chunks to the
+// others instead of making every slot wait at the end of the pass, while
+// most chunks stay with their owner, whose core has the images of the
+// chunks before in its cache.
 func (j *blockJob) runSlots(lo, hi int) {
-	t := len(j.slots)
 	for s := lo; s < hi; s++ {
 		sl := &j.slots[s]
-		j.begin(sl)
-		for c := s * j.chunks / t; c < (s+1)*j.chunks/t; c++ {
-			n0 := c * j.imgs
-			n1 := min(n0+j.imgs, j.b.In.N)
-			switch j.pass {
-			case blockFwd:
-				if j.op.K == 0 {
-					j.fwdPW(sl, n0, n1)
-				} else {
-					j.fwdDW(sl, n0, n1)
+		for own := 0; !blockForceSteal || own < 1; own++ {
+			c, ok := j.claim(s, false)
+			if !ok {
+				break
+			}
+			j.runChunk(sl, sl, c)
+		}
+	}
+	t := len(j.slots)
+	for s := lo; s < hi; s++ {
+		for v := 1; v < t; v++ {
+			owner := &j.slots[(s+v)%t]
+			for {
+				c, ok := j.claim(owner.idx, true)
+				if !ok {
+					break
 				}
-			case blockBwd:
-				if j.op.K == 0 {
-					j.bwdPW(sl, n0, n1)
-				} else {
-					j.bwdDW(sl, n0, n1)
-				}
-			case blockTermsFwd:
-				j.termsFwd(sl, n0, n1)
-			case blockTermsBwd:
-				j.termsBwd(sl, n0, n1)
+				j.runChunk(&j.slots[s], owner, c)
 			}
 		}
 	}
 }
 
-// begin sizes a slot's partial sums for the pass.
-func (j *blockJob) begin(sl *blockSlot) {
-	op := j.op
+// claim takes a chunk from slot s's range: from the front for its owner,
+// from the back for another slot.
+func (j *blockJob) claim(s int, back bool) (int, bool) {
+	w := &j.work[s]
+	for {
+		v := w.Load()
+		f, b := int(uint32(v)), int(v>>32)
+		if f >= b {
+			return 0, false
+		}
+		c, next := f, uint64(f+1)|uint64(b)<<32
+		if back {
+			c, next = b-1, uint64(f)|uint64(b-1)<<32
+		}
+		if w.CompareAndSwap(v, next) {
+			return c, true
+		}
+	}
+}
+
+// runChunk runs chunk c of owner's range on slot sl.
+func (j *blockJob) runChunk(sl, owner *blockSlot, c int) {
+	sl.owner, sl.stolen = owner, owner != sl
+	sl.sums = j.sums[c*j.sumW : (c+1)*j.sumW]
+	clear(sl.sums)
+	if sl.stolen {
+		j.thief[c], j.stealOff[c] = sl.idx, len(sl.steal)
+	}
+	n0 := c * j.imgs
+	n1 := min(n0+j.imgs, j.b.In.N)
 	switch j.pass {
 	case blockFwd:
-		sl.buf64(0, 4*op.Out.C)
+		if j.op.K == 0 {
+			j.fwdPW(sl, n0, n1)
+		} else {
+			j.fwdDW(sl, n0, n1)
+		}
 	case blockBwd:
-		sl.buf64(0, 2*op.In.C)
+		if j.op.K == 0 {
+			j.bwdPW(sl, n0, n1)
+		} else {
+			j.bwdDW(sl, n0, n1)
+		}
+	case blockTermsFwd:
+		j.termsFwd(sl, n0, n1)
+	case blockTermsBwd:
+		j.termsBwd(sl, n0, n1)
+	}
+}
+
+// stealWidth is the most floats of weight gradient a chunk of the pass
+// leaves when another slot takes it.
+func (j *blockJob) stealWidth() int {
+	switch {
+	case j.pass != blockBwd:
+		return 0
+	case j.op.K > 0:
+		return j.op.dw.grad.grad.accLen
+	}
+	return j.kBlocks(0) * len(j.op.DW)
+}
+
+// sumWidth is the float64s of batch-norm sums a chunk of the pass leaves.
+func (j *blockJob) sumWidth() int {
+	switch j.pass {
+	case blockFwd:
+		return 4 * j.op.Out.C
+	case blockBwd:
+		return 2 * j.op.In.C
 	case blockTermsBwd:
 		w := 0
 		for _, v := range j.b.Terms {
 			w += 2 * v.C
 		}
-		sl.buf64(0, w)
+		return w
 	}
+	return 0
 }
 
-// combine adds the slots' partial results in slot order.
+// combine adds the chunks' batch-norm sums in chunk order, and the
+// weight-gradient contributions of the chunks other slots took into their
+// owners' accumulators, then the slots' accumulators in slot order.
 func (j *blockJob) combine() {
-	op, t := j.op, len(j.slots)
+	op := j.op
 	switch j.pass {
 	case blockFwd:
-		// Adding the slots' sums into the first in slot order is what
-		// bnStatsCombine does with them.
+		// bnStatsCombine adds the chunks' sums in order.
 		out := op.Out
-		acc := j.slots[0].f64[0]
-		for i := 1; i < t; i++ {
-			for q, v := range j.slots[i].f64[0] {
-				acc[q] += v
-			}
-		}
-		bnStatsCombine(out.Buf.N*out.Buf.H*out.Buf.W, out.C, 1, acc, out.Buf.Mean[out.Off:], out.Buf.Var[out.Off:])
+		bnStatsCombine(out.Buf.N*out.Buf.H*out.Buf.W, out.C, j.chunks, j.sums, out.Buf.Mean[out.Off:], out.Buf.Var[out.Off:])
 	case blockBwd:
 		if in := op.In; in.Buf != j.b.In {
-			for i := range j.slots {
-				p := j.slots[i].f64[0]
-				for c := range in.C {
-					in.Buf.sum[in.Off+c] += p[c]
-					in.Buf.sumX[in.Off+c] += p[in.C+c]
+			for c := range j.chunks {
+				p := j.sums[c*j.sumW:]
+				for ch := range in.C {
+					in.Buf.sum[in.Off+ch] += p[ch]
+					in.Buf.sumX[in.Off+ch] += p[in.C+ch]
 				}
 			}
 		}
 		if op.K > 0 {
+			n := op.dw.grad.grad.accLen
+			j.addStolen(func(owner *blockSlot, c int, p []float32) {
+				acc := op.dw.acc(owner.idx)
+				j.k.flat2(j.k.add, asm.AddRef, acc, p[:n], acc)
+			})
 			op.dw.combine(op.DW)
-		} else {
-			j.combineAcc(op.DW, 0)
-			if op.SE != nil {
-				j.seParamGrads()
+			return
+		}
+		n := len(op.DW)
+		j.addStolen(func(owner *blockSlot, c int, p []float32) {
+			acc := owner.buf(sAcc, n)
+			for b := range j.kBlocks(c) {
+				pb := p[b*n : (b+1)*n]
+				if owner.first {
+					copy(acc, pb)
+					owner.first = false
+				} else {
+					j.k.flat2(j.k.add, asm.AddRef, acc, pb, acc)
+				}
 			}
+		})
+		j.combineAcc(op.DW, 0)
+		if op.SE != nil {
+			j.seParamGrads()
 		}
 	case blockTermsBwd:
 		off := 0
 		for _, v := range j.b.Terms {
-			for i := range j.slots {
-				p := j.slots[i].f64[0][off:]
-				for c := range v.C {
-					v.Buf.sum[c] += p[c]
-					v.Buf.sumX[c] += p[v.C+c]
+			for c := range j.chunks {
+				p := j.sums[c*j.sumW+off:]
+				for ch := range v.C {
+					v.Buf.sum[ch] += p[ch]
+					v.Buf.sumX[ch] += p[v.C+ch]
 				}
 			}
 			off += 2 * v.C
 		}
 	}
 }
+
+// addStolen calls add, in chunk order, for every chunk another slot took,
+// with its owner and the weight-gradient contribution it left.
+func (j *blockJob) addStolen(add func(owner *blockSlot, c int, p []float32)) {
+	t := len(j.slots)
+	owner := 0
+	for c := range j.chunks {
+		for c >= (owner+1)*j.chunks/t {
+			owner++
+		}
+		if th := j.thief[c]; th >= 0 {
+			add(&j.slots[owner], c, j.slots[th].steal[j.stealOff[c]:])
+		}
+	}
+}
+
+// kBlocks is the number of row blocks a chunk's 1×1 weight gradient is
+// computed in (kBlock).
+func (j *blockJob) kBlocks(c int) int {
+	hw := j.op.In.Buf.H * j.op.In.Buf.W
+	rows := (min((c+1)*j.imgs, j.b.In.N) - c*j.imgs) * hw
+	kb := kBlock(rows)
+	return (rows + kb - 1) / kb
+}
+
+// kBlock is the depth of the blocks Sgemm splits a 1×1 weight gradient
+// over rows into, adding each block's product to the accumulator with one
+// rounding: a stolen chunk leaves one product per block for its owner to
+// add, which gives the same bits.
+func kBlock(rows int) int { return gemmSplit(rows, gemmKC, 4) }
 
 // combineAcc sums the slots' weight-gradient accumulators at off into dst.
 func (j *blockJob) combineAcc(dst []float32, off int) {
@@ -866,7 +1039,7 @@ func (sl *blockSlot) consts(n int) (ones, zeros []float32) {
 func (j *blockJob) stats(sl *blockSlot, v BlockView, n0, n1 int) {
 	rows := (n1 - n0) * v.Buf.H * v.Buf.W
 	part := sl.buf(sPart, 3*v.C)
-	bnStatsChunk(j.k, 0, rows, v.C, v.Buf.Ld, viewRows(v, v.Buf.Data, n0, n1), part, sl.f64[0])
+	bnStatsChunk(j.k, 0, rows, v.C, v.Buf.Ld, viewRows(v, v.Buf.Data, n0, n1), part, sl.sums)
 }
 
 // fwdPW: images [n0, n1) of a 1×1 op: load (and SE), multiply, statistics.
@@ -923,7 +1096,7 @@ func (j *blockJob) seForward(sl *blockSlot, a []float32, n0, n1 int) {
 // (blocks of redBlock rows in float32, added in float64).
 func (j *blockJob) colMean(sl *blockSlot, rows, c, ld int, x, part, out []float32) {
 	part = part[:c]
-	s := sl.buf64(1, c)
+	s := sl.buf64(c)
 	for r := 0; r < rows; r += redBlock {
 		n := min(redBlock, rows-r)
 		clear(part)
@@ -1060,7 +1233,7 @@ func (j *blockJob) inGrad(sl *blockSlot, dx, z []float32, n0, n1 int) {
 	// Its Σg and Σg·(x − mean), in blocks of redBlock rows: with the
 	// implementation's fused kernel as g is written, else after.
 	part := sl.buf(sPart, 2*in.C)
-	acc := sl.f64[0]
+	acc := sl.sums
 	s, t, m := buf.s[in.Off:], buf.t[in.Off:], buf.Mean[in.Off:]
 	fused := -1
 	if f := j.k.fusedBN(buf.Act, in.C); f >= 0 && j.k.bn.Grad[f] != nil {
@@ -1109,13 +1282,23 @@ func (j *blockJob) bwdPW(sl *blockSlot, n0, n1 int) {
 			j.k.rowAffineLd(j.k.affine, asm.AffineRef, hw, c, ldi, a[i*hw*ldi:], e[i*c:(i+1)*c], zeros, z[i*hw*ldi:])
 		}
 	}
-	acc := sl.buf(sAcc, len(op.DW))
-	beta := float32(1)
-	if sl.first {
-		beta = 0
-		sl.first = false
+	// dW += zᵀ·dy. Sgemm adds its product to the owner's accumulator in
+	// blocks of kBlock rows; a stolen chunk leaves the same blocks'
+	// products for the owner to add.
+	if !sl.stolen {
+		acc := sl.buf(sAcc, len(op.DW))
+		beta := float32(1)
+		if sl.first {
+			beta = 0
+			sl.first = false
+		}
+		sgemmSerial(true, false, in.C, out.C, rows, 1, z, ldi, dy, ldo, beta, acc, out.C)
+	} else {
+		kb := kBlock(rows)
+		for r0 := 0; r0 < rows; r0 += kb {
+			sgemmSerial(true, false, in.C, out.C, min(kb, rows-r0), 1, z[r0*ldi:], ldi, dy[r0*ldo:], ldo, 0, sl.stealBuf(len(op.DW)), out.C)
+		}
 	}
-	sgemmSerial(true, false, in.C, out.C, rows, 1, z, ldi, dy, ldo, beta, acc, out.C)
 	if op.SE == nil && in.Buf == j.b.In {
 		// The block input's gradient takes dy·Wᵀ straight from the GEMM,
 		// added onto its base (inputGrad) in place.
@@ -1162,7 +1345,7 @@ func (j *blockJob) seBackward(sl *blockSlot, a, dz, e []float32, n0, n1 int) {
 	_, zeros := sl.consts(c)
 	part := sl.buf(sPart, 3*c)
 	for i := range ni {
-		s := sl.buf64(1, c)
+		s := sl.buf64(c)
 		for rr := 0; rr < hw; rr += redBlock {
 			n := min(redBlock, hw-rr)
 			clear(part[:c])
@@ -1232,7 +1415,20 @@ func (j *blockJob) bwdDW(sl *blockSlot, n0, n1 int) {
 	} else {
 		dy = j.gradOut(out, n0, n1, sl.buf(sOut, ni*oh*ow*ld))
 	}
-	op.dw.gradOf(j.loadPadded(sl, n0, n1), dy, pad > 0, ni, op.dw.acc(sl.idx))
+	// The chunk's weight gradient from zero, added to the owner's
+	// accumulator in chunk order: here, or by combine for a stolen chunk.
+	acc := op.dw.acc(sl.owner.idx)
+	var g []float32
+	if sl.stolen {
+		g = sl.stealBuf(len(acc))
+	} else {
+		g = sl.buf(sDWGrad, len(acc))
+	}
+	clear(g)
+	op.dw.gradOf(j.loadPadded(sl, n0, n1), dy, pad > 0, ni, g)
+	if !sl.stolen {
+		j.k.flat2(j.k.add, asm.AddRef, acc, g, acc)
+	}
 	dx := sl.buf(sZ, rowsIn*in.Buf.Ld)
 	op.dw.dxOf(dy, dx, ni)
 	// The normalised input is no longer needed: its scratch serves the
@@ -1269,7 +1465,7 @@ func (j *blockJob) termsFwd(sl *blockSlot, n0, n1 int) {
 func (j *blockJob) termsBwd(sl *blockSlot, n0, n1 int) {
 	off := 0
 	part := sl.buf(sPart, 2*j.b.Terms[0].C)
-	acc := sl.f64[0]
+	acc := sl.sums
 	for _, v := range j.b.Terms {
 		c := v.C
 		rows := (n1 - n0) * v.Buf.H * v.Buf.W

@@ -2,6 +2,7 @@ package kernels_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/nasrun/nasrun/internal/kerneltest"
@@ -221,6 +222,85 @@ func TestBNGradRows(t *testing.T) {
 					kerneltest.AssertClose(t, "Σg(x−m) "+name, wantSX, sumGX.Data, 1e-4)
 				}
 			}
+		}
+	})
+}
+
+// mbconvSEBlock is an MBConv block on n images of h×w×c, as random as its
+// batch norms allow: a 1×1 expansion to m channels, a depthwise k×k
+// convolution, an SE block of hidden units on the projection's input and
+// a 1×1 projection back to c, with the residual.
+func mbconvSEBlock(rng *rand.Rand, n, h, w, c, m, k, hidden int) *kernels.Block {
+	rnd := func(n int, scale float32) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = scale * float32(rng.NormFloat64())
+		}
+		return v
+	}
+	bn := func(ld int, act kernels.Act) *kernels.BlockBuf {
+		g := rnd(ld, 0.2)
+		for i := range g {
+			g[i]++
+		}
+		return &kernels.BlockBuf{N: n, H: h, W: w, Ld: ld, Eps: 1e-5, Act: act, Gamma: g, Beta: rnd(ld, 0.2),
+			Mean: make([]float32, ld), Var: make([]float32, ld), DGamma: make([]float32, ld), DBeta: make([]float32, ld)}
+	}
+	in := &kernels.BlockBuf{N: n, H: h, W: w, Ld: c, Data: rnd(n*h*w*c, 1)}
+	x1, x2, x3 := bn(m, kernels.ActHardswish), bn(m, kernels.ActHardswish), bn(c, kernels.ActNone)
+	for _, x := range []*kernels.BlockBuf{x1, x2, x3} {
+		x.Data = make([]float32, n*h*w*x.Ld)
+	}
+	se := &kernels.BlockSE{Hidden: hidden, W1: rnd(m*hidden, 0.3), B1: rnd(hidden, 0.3), W2: rnd(hidden*m, 0.3), B2: rnd(m, 0.3),
+		DW1: make([]float32, m*hidden), DB1: make([]float32, hidden), DW2: make([]float32, hidden*m), DB2: make([]float32, m)}
+	return &kernels.Block{
+		In: in,
+		Ops: []kernels.BlockOp{
+			{In: kernels.BlockView{Buf: in, C: c}, Out: kernels.BlockView{Buf: x1, C: m}, W: rnd(c*m, 0.3), DW: make([]float32, c*m)},
+			{In: kernels.BlockView{Buf: x1, C: m}, Out: kernels.BlockView{Buf: x2, C: m}, K: k, Stride: 1, Pad: k / 2,
+				W: rnd(k*k*m, 0.3), DW: make([]float32, k*k*m)},
+			{In: kernels.BlockView{Buf: x2, C: m}, Out: kernels.BlockView{Buf: x3, C: c}, W: rnd(m*c, 0.3), DW: make([]float32, m*c), SE: se},
+		},
+		Terms:    []kernels.BlockView{{Buf: x3, C: c}},
+		Residual: true,
+		Out:      make([]float32, n*h*w*c),
+		Alloc:    func(n int) []float32 { return make([]float32, n) },
+	}
+}
+
+// TestBlockStealing: a pass gives the same bits whichever slot runs which
+// chunk. With two slots made to leave all but the first chunk of their
+// ranges to each other, an SE block's output, input gradient, weight and
+// batch-norm gradients and batch statistics are those of the passes run
+// without taking chunks from each other (at 2 threads, or on one slot
+// where the machine has one CPU), for every implementation.
+func TestBlockStealing(t *testing.T) {
+	defer kernels.SetThreads(kernels.SetThreads(2))
+	kerneltest.ForEachImpl(t, func(t *testing.T) {
+		// 14×14×72 floats an image: chunks of 3 images (4 for the SE
+		// op), several a slot.
+		const n, hw, c, m = 13, 14, 24, 72
+		run := func(steal bool) [][]float32 {
+			defer kernels.SetBlockForceSteal(kernels.SetBlockForceSteal(steal))
+			b := mbconvSEBlock(rand.New(rand.NewPCG(5, 6)), n, hw, hw, c, m, 5, 16)
+			dOut := make([]float32, len(b.Out))
+			for i := range dOut {
+				dOut[i] = float32(i%7) - 3
+			}
+			dIn := make([]float32, len(b.In.Data))
+			b.Forward()
+			b.Backward(dOut, dIn)
+			res := [][]float32{b.Out, dIn}
+			for _, op := range b.Ops {
+				o := op.Out.Buf
+				res = append(res, op.DW, o.DGamma, o.DBeta, o.Mean, o.Var)
+			}
+			se := b.Ops[2].SE
+			return append(res, se.DW1, se.DB1, se.DW2, se.DB2)
+		}
+		want, got := run(false), run(true)
+		for i := range want {
+			require.Equal(t, want[i], got[i], "result %d", i)
 		}
 	})
 }

@@ -81,3 +81,11 @@ func BNGradRows(act Act, rows, c, ld int, x, dy, s, t, m, g, sumG, sumGX []float
 	k.colAccLd(rows, c, ld, g, nil, x, m, sumG, sumGX)
 	return false
 }
+
+// SetBlockForceSteal sets blockForceSteal (see runJob) and returns the
+// previous value.
+func SetBlockForceSteal(on bool) bool {
+	prev := blockForceSteal
+	blockForceSteal = on
+	return prev
+}
