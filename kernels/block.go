@@ -93,7 +93,7 @@ type BlockSE struct {
 
 	pool, hid, gate []float32 // per image: the pooled input, the hidden and gate pre-activations
 	du, dh          []float32 // Backward, per image: the gradients of the gate and hidden pre-activations
-	w1t, w2t        []float32 // Backward: W1ᵀ and W2ᵀ
+	w1t, w2t        []float32 // W1ᵀ and W2ᵀ, written by Forward for Backward
 }
 
 // BlockOp is one convolution of a Block, from In to Out: 1×1 when K is 0
@@ -108,7 +108,7 @@ type BlockOp struct {
 	DW []float32
 
 	dw      *dwPlan
-	wt      []float32 // Backward, 1×1: Wᵀ
+	wt      []float32 // 1×1: Wᵀ, written by Forward for Backward
 	inFirst bool      // Backward: the op's input gradient is the first to reach In's channels
 }
 
@@ -397,11 +397,14 @@ func (b *Block) Forward() {
 	}
 	for i := range b.Ops {
 		op := &b.Ops[i]
-		if op.SE != nil {
+		if se := op.SE; se != nil {
 			n := op.In.Buf.N
-			op.SE.pool, op.SE.hid, op.SE.gate = b.Alloc(n*op.In.C), b.Alloc(n*op.SE.Hidden), b.Alloc(n*op.In.C)
+			se.pool, se.hid, se.gate = b.Alloc(n*op.In.C), b.Alloc(n*se.Hidden), b.Alloc(n*op.In.C)
+			se.w1t, se.w2t = b.Alloc(len(se.W1)), b.Alloc(len(se.W2))
 		}
-		if op.K > 0 {
+		if op.K == 0 {
+			op.wt = b.Alloc(len(op.W))
+		} else {
 			if op.dw == nil {
 				op.dw = new(dwPlan)
 			}
@@ -462,21 +465,9 @@ func (b *Block) Backward(dOut, dIn []float32) {
 	for i := len(b.Ops) - 1; i >= 0; i-- {
 		op := &b.Ops[i]
 		b.finishBN(op.Out)
-		if op.K == 0 {
-			// Wᵀ once, so that each chunk's input gradient reads it in
-			// place instead of packing the transpose.
-			op.wt = b.Alloc(len(op.W))
-			transpose(op.In.C, op.Out.C, op.W, op.wt)
-		}
 		if se := op.SE; se != nil {
 			n := op.In.Buf.N
 			se.du, se.dh = b.Alloc(n*op.In.C), b.Alloc(n*se.Hidden)
-			// The transposes once, so that each chunk's products read them
-			// in place: a product of a few images' rows packed the whole
-			// transposed weight on every call (half the SE's backward).
-			se.w1t, se.w2t = b.Alloc(len(se.W1)), b.Alloc(len(se.W2))
-			transpose(op.In.C, se.Hidden, se.W1, se.w1t)
-			transpose(se.Hidden, op.In.C, se.W2, se.w2t)
 		}
 		in := op.In
 		if in.Buf == b.In {
@@ -800,6 +791,7 @@ func (j *blockJob) runChunk(sl, owner *blockSlot, c int) {
 	case blockFwd:
 		if j.op.K == 0 {
 			j.fwdPW(sl, n0, n1)
+			j.transposeWeights(c)
 		} else {
 			j.fwdDW(sl, n0, n1)
 		}
@@ -852,9 +844,17 @@ func (j *blockJob) combine() {
 	op := j.op
 	switch j.pass {
 	case blockFwd:
-		// bnStatsCombine adds the chunks' sums in order.
+		// The chunks' sums into the first, in chunk order, a chunk at a
+		// time (bnStatsCombine would add them in the same order, but
+		// reading a channel's across the chunks).
 		out := op.Out
-		bnStatsCombine(out.Buf.N*out.Buf.H*out.Buf.W, out.C, j.chunks, j.sums, out.Buf.Mean[out.Off:], out.Buf.Var[out.Off:])
+		acc := j.sums[:j.sumW]
+		for c := 1; c < j.chunks; c++ {
+			for q, v := range j.sums[c*j.sumW : (c+1)*j.sumW] {
+				acc[q] += v
+			}
+		}
+		bnStatsCombine(out.Buf.N*out.Buf.H*out.Buf.W, out.C, 1, acc, out.Buf.Mean[out.Off:], out.Buf.Var[out.Off:])
 	case blockBwd:
 		if in := op.In; in.Buf != j.b.In {
 			for c := range j.chunks {
@@ -1485,9 +1485,28 @@ func (j *blockJob) termsBwd(sl *blockSlot, n0, n1 int) {
 	}
 }
 
-// transpose writes the transpose of the rows×cols matrix a into t.
-func transpose(rows, cols int, a, t []float32) {
-	for r := range rows {
+// transposeWeights writes chunk c's share of the transposes the 1×1 op's
+// backward reads: Wᵀ, for each chunk's input gradient, and the SE's W1ᵀ
+// and W2ᵀ, for its two small products (which, reading the weights as they
+// are, packed the whole transposed weight on every call: half the SE's
+// backward). Shared out over the forward pass's chunks, the transposes
+// take no thread's time alone, as they did at the start of the backward.
+func (j *blockJob) transposeWeights(c int) {
+	op := j.op
+	share := func(rows, cols int, a, t []float32) {
+		transposeRows(rows, cols, c*rows/j.chunks, (c+1)*rows/j.chunks, a, t)
+	}
+	share(op.In.C, op.Out.C, op.W, op.wt)
+	if se := op.SE; se != nil {
+		share(op.In.C, se.Hidden, se.W1, se.w1t)
+		share(se.Hidden, op.In.C, se.W2, se.w2t)
+	}
+}
+
+// transposeRows writes rows [r0, r1) of the rows×cols matrix a into its
+// transpose t.
+func transposeRows(rows, cols, r0, r1 int, a, t []float32) {
+	for r := r0; r < r1; r++ {
 		for c, v := range a[r*cols : (r+1)*cols] {
 			t[c*rows+r] = v
 		}
