@@ -627,6 +627,17 @@ func (s *blockSlot) buf64(n int) []float64 {
 	return s.f64
 }
 
+// wgradBeta returns what a 1×1 weight-gradient contribution to the slot's
+// accumulator multiplies it by: 0 for the first of the pass, which
+// overwrites it, then 1.
+func (s *blockSlot) wgradBeta() float32 {
+	if s.first {
+		s.first = false
+		return 0
+	}
+	return 1
+}
+
 // stealBuf returns n floats at the end of the slot's steal buffer (which
 // runJob sizes for the pass), for a stolen chunk's weight-gradient
 // contribution; combine reads it back by offset.
@@ -697,9 +708,10 @@ func (b *Block) runJob(op *BlockOp, pass, per int, dOut []float32) {
 	if op != nil && op.dw != nil {
 		op.dw.slots(t)
 	}
-	// Room for the weight gradients of every chunk a slot could take, so
-	// that a pass allocates only the first time it runs.
-	if n := j.chunks * j.stealWidth(); n > 0 {
+	// Room for the weight gradients of every chunk a slot could take (all
+	// but the smallest own range), so that a pass allocates only the first
+	// time it runs.
+	if n := (j.chunks - j.chunks/t) * j.stealWidth(); n > 0 {
 		for i := range j.slots {
 			if sl := &j.slots[i]; cap(sl.steal) < n {
 				sl.steal = make([]float32, 0, n)
@@ -879,9 +891,8 @@ func (j *blockJob) combine() {
 			acc := owner.buf(sAcc, n)
 			for b := range j.kBlocks(c) {
 				pb := p[b*n : (b+1)*n]
-				if owner.first {
+				if owner.wgradBeta() == 0 {
 					copy(acc, pb)
-					owner.first = false
 				} else {
 					j.k.flat2(j.k.add, asm.AddRef, acc, pb, acc)
 				}
@@ -1286,13 +1297,7 @@ func (j *blockJob) bwdPW(sl *blockSlot, n0, n1 int) {
 	// blocks of kBlock rows; a stolen chunk leaves the same blocks'
 	// products for the owner to add.
 	if !sl.stolen {
-		acc := sl.buf(sAcc, len(op.DW))
-		beta := float32(1)
-		if sl.first {
-			beta = 0
-			sl.first = false
-		}
-		sgemmSerial(true, false, in.C, out.C, rows, 1, z, ldi, dy, ldo, beta, acc, out.C)
+		sgemmSerial(true, false, in.C, out.C, rows, 1, z, ldi, dy, ldo, sl.wgradBeta(), sl.buf(sAcc, len(op.DW)), out.C)
 	} else {
 		kb := kBlock(rows)
 		for r0 := 0; r0 < rows; r0 += kb {
