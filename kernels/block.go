@@ -898,7 +898,7 @@ func (j *blockJob) combine() {
 				}
 			}
 		})
-		j.combineAcc(op.DW, 0)
+		j.combineAcc(op.DW)
 		if op.SE != nil {
 			j.seParamGrads()
 		}
@@ -947,10 +947,10 @@ func (j *blockJob) kBlocks(c int) int {
 // add, which gives the same bits.
 func kBlock(rows int) int { return gemmSplit(rows, gemmKC, 4) }
 
-// combineAcc sums the slots' weight-gradient accumulators at off into dst.
-func (j *blockJob) combineAcc(dst []float32, off int) {
+// combineAcc sums the slots' weight-gradient accumulators into dst.
+func (j *blockJob) combineAcc(dst []float32) {
 	for s := range j.slots {
-		acc := j.slots[s].f32[sAcc][off : off+len(dst)]
+		acc := j.slots[s].f32[sAcc][:len(dst)]
 		if s == 0 {
 			copy(dst, acc)
 			continue
