@@ -48,6 +48,7 @@ var (
 	flagClock   = flag.String("clock", "cpu", "single-thread cells: cpu (the thread's CPU time per call) or wall")
 	flagNice    = flag.Int("nice", 0, "run the engines and the roofline probe at this nice level (negative: higher priority, needs root)")
 	flagNasb    = flag.String("nasbench", "", "a prebuilt nasbench binary to use (default: go build ./bench/cmd/nasbench)")
+	flagLayout  = flag.String("torch-layout", "best", "PyTorch's tensor layout: best (the faster of NCHW and channels_last, per row), nchw (PyTorch's default, the layout of issue #3's reference figures) or nhwc")
 )
 
 func main() {
@@ -61,6 +62,9 @@ func main() {
 func run() error {
 	if *flagClock != "cpu" && *flagClock != "wall" {
 		return fmt.Errorf("--clock %q: want cpu or wall", *flagClock)
+	}
+	if !slices.Contains([]string{"best", "nchw", "nhwc"}, *flagLayout) {
+		return fmt.Errorf("--torch-layout %q: want best, nchw or nhwc", *flagLayout)
 	}
 	threads, err := parseInts(*flagThreads)
 	if err != nil {
@@ -164,8 +168,12 @@ func startEngines(nasbench string, common []string, note func(string, ...any)) (
 	} else {
 		note("PyTorch's torch.mm uses the default libblas.so.3; install libopenblas0-pthread for a fair GEMM")
 	}
-	args := append([]string{"/usr/bin/python3", "bench/peers/torch/bench_torch.py"}, common...)
-	if e, err := startEngine("PyTorch", env, args...); err != nil {
+	args := append([]string{"/usr/bin/python3", "bench/peers/torch/bench_torch.py", "--layout", *flagLayout}, common...)
+	name := "PyTorch"
+	if *flagLayout != "best" {
+		name += " " + strings.ToUpper(*flagLayout) // a fixed layout, named in the table
+	}
+	if e, err := startEngine(name, env, args...); err != nil {
 		note("PyTorch skipped: %v", err)
 	} else {
 		engines = append(engines, e)
@@ -250,14 +258,14 @@ func machineLine(engines []*engine, at time.Time) string {
 	s := fmt.Sprintf("%s, %d cores (%s/%s), %s; %s", model, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH,
 		at.UTC().Format("2006-01-02 15:04 UTC"), runtime.Version())
 	for _, e := range engines {
-		switch e.name {
-		case "nasrun":
+		switch {
+		case e.name == "nasrun":
 			if e.kernels != "" {
 				s += ", nasrun kernels " + e.kernels
 			}
-		case "XNNPACK":
+		case e.name == "XNNPACK":
 			s += ", XNNPACK" + debVersion("libxnnpack0")
-		case "PyTorch":
+		case strings.HasPrefix(e.name, "PyTorch"):
 			s += ", PyTorch" + debVersion("python3-torch")
 			var info struct{ BLAS []string }
 			if json.Unmarshal(e.info, &info) == nil {

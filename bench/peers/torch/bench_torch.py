@@ -3,7 +3,7 @@
 (bench/suite/suite.txt) with PyTorch on the CPU (Debian python3-torch).
 
   /usr/bin/python3 bench_torch.py --suite FILE [--threads 1,2] [--rows id,id] [--samples N] [--sample-ms MS]
-                                  [--budget-ms MS]
+                                  [--budget-ms MS] [--layout best|nchw|nhwc]
   /usr/bin/python3 bench_torch.py --suite FILE --serve   (reads "ID THREADS" lines, answers one line each)
 
 Output: one JSON line per row and thread count, as bench_xnnpack.c prints:
@@ -13,6 +13,9 @@ The first line describes the build ({"info": ...}: version, BLAS library).
 Tensors are NCHW (PyTorch's default) or channels_last: the first time a row
 and thread count is asked for, both layouts are timed and the faster one is
 kept (printed in the "layout" field), so PyTorch is measured at its best.
+--layout nchw (or nhwc) times that layout only: NCHW is PyTorch as a script
+that never asks for channels_last runs, as the script behind the reference
+figures of issue #3 (364 and 552 images/s) did.
 Forward rows run under torch.no_grad(); train-* rows run the forward and the
 backward to the input and the weight (torch.autograd.grad). Model rows build
 a reference network from its genome (nas/refnets/NET.json, REFNETS.md):
@@ -276,8 +279,9 @@ def median(v):
 
 
 class Bench:
-    def __init__(self, rows, impl, nsamp, sample_s, budget_s):
+    def __init__(self, rows, impl, nsamp, sample_s, budget_s, layout="best"):
         self.rows, self.impl, self.nsamp, self.sample_s, self.budget_s = rows, impl, nsamp, sample_s, budget_s
+        self.fixed_layout = None if layout == "best" else layout
         self.reps = {}  # (row id, threads) -> calibrated calls per sample
         self.layout = {}  # (row id, threads) -> the faster layout
         self.set_blas_threads = openblas_threads_setter()
@@ -291,8 +295,12 @@ class Bench:
             if self.set_blas_threads:
                 self.set_blas_threads(threads)
             key, r = (rid, threads), self.rows[rid]
-            layouts = [self.layout[key]] if key in self.layout else (
-                ["nchw", "nhwc"] if r["op"] in SPATIAL_OPS else ["nchw"])
+            if key in self.layout:
+                layouts = [self.layout[key]]
+            elif r["op"] not in SPATIAL_OPS:
+                layouts = ["nchw"]
+            else:
+                layouts = [self.fixed_layout] if self.fixed_layout else ["nchw", "nhwc"]
             best, slow = None, None
             for layout in layouts:
                 fn, grad = make_case(r, layout)
@@ -329,10 +337,12 @@ def main():
                     help="time budget of one measurement: fewer samples (at least 3) for slow rows; "
                          "two calls over it skip the row")
     ap.add_argument("--impl", default="pytorch", help="name printed in the impl field")
+    ap.add_argument("--layout", default="best", choices=("best", "nchw", "nhwc"),
+                    help="4-d tensor layout: the faster of the two (best), or only the one named")
     ap.add_argument("--serve", action="store_true")
     a = ap.parse_args()
     rows = read_suite(a.suite)
-    b = Bench(rows, a.impl, max(1, a.samples), a.sample_ms * 1e-3, a.budget_ms * 1e-3)
+    b = Bench(rows, a.impl, max(1, a.samples), a.sample_ms * 1e-3, a.budget_ms * 1e-3, a.layout)
     print(json.dumps({"info": {"impl": a.impl, "torch": torch.__version__, "blas": blas_library(),
                                "openblas_threads": b.set_blas_threads is not None}}), flush=True)
     if a.serve:
