@@ -13,9 +13,9 @@ The first line describes the build ({"info": ...}: version, BLAS library).
 Tensors are NCHW (PyTorch's default) or channels_last: the first time a row
 and thread count is asked for, both layouts are timed and the faster one is
 kept (printed in the "layout" field), so PyTorch is measured at its best.
---layout nchw (or nhwc) times that layout only: NCHW is PyTorch as a script
-that never asks for channels_last runs, as the script behind the reference
-figures of issue #3 (364 and 552 images/s) did.
+--layout nchw (or nhwc) times that layout only. NCHW is how PyTorch runs a
+script that never asks for channels_last, such as the one behind issue #3's
+reference figures (364 and 552 images/s).
 Forward rows run under torch.no_grad(); train-* rows run the forward and the
 backward to the input and the weight (torch.autograd.grad). Model rows build
 a reference network from its genome (nas/refnets/NET.json, REFNETS.md):
@@ -283,7 +283,7 @@ class Bench:
         self.rows, self.impl, self.nsamp, self.sample_s, self.budget_s = rows, impl, nsamp, sample_s, budget_s
         self.fixed_layout = None if layout == "best" else layout
         self.reps = {}  # (row id, threads) -> calibrated calls per sample
-        self.layout = {}  # (row id, threads) -> the faster layout
+        self.layout = {}  # (row id, threads) -> the layout kept: the faster, or the one asked for
         self.set_blas_threads = openblas_threads_setter()
 
     def row(self, rid, threads):
